@@ -1,0 +1,136 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, mkdir, readFile, rm, writeFile, chmod } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, run, stopChild, waitForBanner } from './process.js';
+
+/** A private OpenSSH server on loopback, with generated keys and its own HOME for the login user. */
+export interface TestSshd {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  /** The HOME that sessions on this server get (empty rc files). */
+  readonly home: string;
+  /** The directory holding this server's keys and config. */
+  readonly dir: string;
+  /** A private key the server accepts. */
+  readonly clientKeyPath: string;
+  /** The server's public host key, `type base64`. */
+  readonly hostPublicKey: string;
+  /** A known_hosts file that trusts this server (and nothing else). */
+  readonly knownHostsFile: string;
+  /** The line of that file. */
+  readonly knownHostsLine: string;
+  /** The sshd process id (the listener), while it runs. */
+  pid(): number | undefined;
+  /** Kills the listener and every session it started (SIGKILL): a worker dying. */
+  kill(): Promise<void>;
+  /** Starts the listener again on the same port with the same keys. */
+  restart(): Promise<void>;
+  /** Stops the server and removes its files. */
+  stop(): Promise<void>;
+}
+
+/** Options for {@link startSshd}. */
+export interface SshdOptions {
+  /** Listen address; default 127.0.0.1. */
+  host?: string;
+  /** Extra sshd_config lines. */
+  extraConfig?: string[];
+}
+
+const SSHD = '/usr/sbin/sshd';
+
+/** Starts a private sshd on a free loopback port. Requires root (it logs sessions in as the current user). */
+export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
+  const host = options.host ?? '127.0.0.1';
+  const dir = await mkdtemp(join(tmpdir(), 'mc-sshd-'));
+  const home = join(dir, 'home');
+  await mkdir(join(home, '.ssh'), { recursive: true });
+  await writeFile(join(home, '.bashrc'), '');
+  await writeFile(join(home, '.profile'), '');
+  await mkdir('/run/sshd', { recursive: true });
+  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'mc-test-host', '-f', join(dir, 'host_ed25519')]);
+  await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'mc-test-client', '-f', join(dir, 'client_ed25519')]);
+  const clientPub = await readFile(join(dir, 'client_ed25519.pub'), 'utf8');
+  await writeFile(join(dir, 'authorized_keys'), clientPub);
+  await chmod(join(dir, 'authorized_keys'), 0o600);
+  const hostPublicKey = (await readFile(join(dir, 'host_ed25519.pub'), 'utf8')).trim().split(/\s+/).slice(0, 2).join(' ');
+  const port = await freePort(host);
+  const user = (await run('id', ['-un'])).stdout.trim();
+  const knownHostsLine = `[${host}]:${port} ${hostPublicKey}`;
+  const knownHostsFile = join(dir, 'known_hosts');
+  await writeFile(knownHostsFile, `${knownHostsLine}\n`);
+  const config = [
+    `Port ${port}`,
+    `ListenAddress ${host}`,
+    `HostKey ${join(dir, 'host_ed25519')}`,
+    `PidFile ${join(dir, 'sshd.pid')}`,
+    `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'PubkeyAuthentication yes',
+    'UsePAM no',
+    'StrictModes no',
+    'PermitRootLogin prohibit-password',
+    'AllowTcpForwarding yes',
+    'LogLevel ERROR',
+    `SetEnv HOME=${home}`,
+    ...(options.extraConfig ?? []),
+  ];
+  await writeFile(join(dir, 'sshd_config'), `${config.join('\n')}\n`);
+
+  let child: ChildProcess | undefined;
+  const launch = async () => {
+    child = spawn(SSHD, ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const failed = new Promise<never>((_, reject) =>
+      child!.once('exit', (code) => reject(new Error(`sshd exited ${code}: ${stderr.trim()}`))),
+    );
+    await Promise.race([waitForBanner(host, port), failed]);
+    failed.catch(() => undefined);
+  };
+  await launch();
+
+  // Sessions are children of per-connection sshd processes, which outlive the listener; kill them by
+  // their parent: the listener's pid.
+  const killSessions = async () => {
+    const pid = child?.pid;
+    if (!pid) return;
+    const { stdout } = await run('pgrep', ['-P', String(pid)], { allowFailure: true });
+    for (const line of stdout.split('\n').filter(Boolean)) {
+      try {
+        process.kill(Number(line), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  };
+
+  return {
+    host,
+    port,
+    user,
+    home,
+    dir,
+    clientKeyPath: join(dir, 'client_ed25519'),
+    hostPublicKey,
+    knownHostsFile,
+    knownHostsLine,
+    pid: () => child?.pid,
+    async kill() {
+      await killSessions();
+      if (child) await stopChild(child, 0);
+    },
+    async restart() {
+      if (child && child.exitCode === null && child.signalCode === null) return;
+      await launch();
+    },
+    async stop() {
+      await killSessions();
+      if (child) await stopChild(child);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
