@@ -111,8 +111,11 @@ export interface WorkerObserver {
   connectionPath(): ConnectionPath | undefined;
   /** Round-trip time of the last exchange with the worker, in milliseconds. */
   roundTripMs(): number | undefined;
-  /** The argv that attaches the user's terminal to a tmux session (by id, e.g. `$3`). */
-  attachCommand(sessionId: string): AttachCommand;
+  /**
+   * The argv that attaches the user's terminal to a tmux session (by id, e.g. `$3`); `readOnly` attaches
+   * as a read-only client (`attach-session -r`): keys are not passed to the job.
+   */
+  attachCommand(sessionId: string, options?: { readonly readOnly?: boolean }): AttachCommand;
   /** Closes connections this provider holds. */
   close(): Promise<void>;
 }

@@ -1,0 +1,128 @@
+import type { FleetConfig, WorkerConfig } from '../config/schema.js';
+import { createProvider } from '../providers/factory.js';
+import { readOnlyView } from '../providers/read-only.js';
+import type { WorkerObserver, WorkerProvider } from '../providers/types.js';
+import { SshPool } from '../ssh/pool.js';
+import { PollScheduler } from '../state/scheduler.js';
+import { createFleetStore, type FleetStore } from '../state/store.js';
+import { refreshWorker } from './refresh.js';
+
+/** The running fleet: the store, the providers behind it and the loops that keep it fresh. */
+export interface Fleet<P extends WorkerObserver = WorkerProvider> {
+  readonly store: FleetStore;
+  /** The provider of a worker; in read-only mode, a view with no mutating method. */
+  provider(worker: string): P | undefined;
+  /** Configured workers by name. */
+  worker(name: string): WorkerConfig | undefined;
+  /** Starts the polling loops. */
+  startPolling(): void;
+  /** Refreshes every worker once, in parallel; resolves when all have answered or failed. */
+  refreshAll(): Promise<PromiseSettledResult<void>[]>;
+  /** Refreshes a worker (or all) as soon as possible. */
+  refreshNow(worker?: string): void;
+  /** Applies a new config: workers added, changed and removed without a restart. */
+  applyConfig(config: FleetConfig): void;
+  /** Stops polling and closes every connection. */
+  close(): Promise<void>;
+}
+
+/** Options for {@link createFleet}. */
+export interface FleetOptions {
+  /** Job state thresholds. */
+  readonly idleAfterSeconds?: number;
+}
+
+/** Creates a fleet whose providers can change it. */
+export function createFleet(config: FleetConfig, options?: FleetOptions & { readOnly?: false }): Fleet<WorkerProvider>;
+/** Creates a read-only fleet: its providers are views without mutating methods. */
+export function createFleet(config: FleetConfig, options: FleetOptions & { readOnly: true }): Fleet<WorkerObserver>;
+export function createFleet(
+  initial: FleetConfig,
+  options: FleetOptions & { readOnly?: boolean } = {},
+): Fleet<WorkerObserver> | Fleet<WorkerProvider> {
+  const readOnly = options.readOnly ?? false;
+  const store = createFleetStore({ readOnly, ...(options.idleAfterSeconds ? { idleAfterSeconds: options.idleAfterSeconds } : {}) });
+  let pool = new SshPool({ hostKeyPolicy: initial.hostKeyPolicy });
+  let config = initial;
+  const providers = new Map<string, WorkerProvider>();
+  const views = new Map<string, WorkerObserver>();
+  const workers = new Map<string, WorkerConfig>();
+  let polling = false;
+
+  const scheduler = new PollScheduler((name, signal) => {
+    const view = views.get(name);
+    const worker = workers.get(name);
+    if (!view || !worker) return Promise.resolve();
+    return refreshWorker(store, view, worker.pollIntervalMs, signal);
+  });
+
+  const install = (next: FleetConfig) => {
+    const retired: WorkerProvider[] = [];
+    if (next.hostKeyPolicy !== config.hostKeyPolicy) {
+      const old = pool;
+      pool = new SshPool({ hostKeyPolicy: next.hostKeyPolicy });
+      retired.push(...providers.values());
+      providers.clear();
+      void old.close();
+    }
+    const wanted = new Map(next.workers.map((w) => [w.name, w]));
+    for (const [name, provider] of providers) {
+      const before = workers.get(name);
+      const after = wanted.get(name);
+      if (!after || !before || JSON.stringify(before) !== JSON.stringify(after)) {
+        providers.delete(name);
+        retired.push(provider);
+      }
+    }
+    workers.clear();
+    views.clear();
+    for (const worker of next.workers) {
+      workers.set(worker.name, worker);
+      let provider = providers.get(worker.name);
+      if (!provider) {
+        provider = createProvider(worker, { pool });
+        providers.set(worker.name, provider);
+      }
+      views.set(worker.name, readOnly ? readOnlyView(provider) : provider);
+    }
+    config = next;
+    store.getState().setWorkers(
+      next.workers.map((w) => ({
+        name: w.name,
+        provider: w.provider,
+        maxJobs: w.maxJobs,
+        pollIntervalMs: w.pollIntervalMs,
+        sessionPrefix: w.sessionPrefix,
+      })),
+      next.source,
+    );
+    if (polling) scheduler.setWorkers(timings());
+    for (const provider of retired) void provider.close();
+  };
+
+  const timings = () => new Map([...workers.values()].map((w) => [w.name, { intervalMs: w.pollIntervalMs }]));
+
+  install(initial);
+
+  return {
+    store,
+    provider: (name: string) => views.get(name),
+    worker: (name: string) => workers.get(name),
+    startPolling() {
+      polling = true;
+      scheduler.setWorkers(timings());
+    },
+    refreshAll() {
+      return Promise.allSettled(
+        [...views.values()].map((view) => refreshWorker(store, view, workers.get(view.name)?.pollIntervalMs ?? 2000)),
+      );
+    },
+    refreshNow: (worker?: string) => scheduler.refreshNow(worker),
+    applyConfig: install,
+    async close() {
+      await scheduler.stop();
+      await Promise.all([...providers.values()].map((p) => p.close()));
+      await pool.close();
+    },
+  } as Fleet<WorkerProvider>;
+}

@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { WorkerObserver } from '../providers/types.js';
+import { buildScanCommand } from '../scanners/worker-scan/command.js';
+import { parseScan } from '../scanners/worker-scan/parse.js';
+import type { FleetStore } from '../state/store.js';
+import { describeError } from './errors.js';
+
+/** How long one scan may take before the worker counts as unreachable: 1.5 poll intervals, at least 3 s. */
+export function scanTimeoutMs(pollIntervalMs: number): number {
+  return Math.max(3000, Math.round(pollIntervalMs * 1.5));
+}
+
+/**
+ * Refreshes one worker: one scan command (tmux, job records, container and host state at once), parsed and
+ * put into the store. Rejects (after recording the failure) when the worker could not be reached.
+ */
+export async function refreshWorker(
+  store: FleetStore,
+  provider: WorkerObserver,
+  pollIntervalMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  const actions = store.getState();
+  actions.refreshStarted(provider.name);
+  const nonce = randomBytes(9).toString('base64url');
+  const command = buildScanCommand({
+    tmuxSocketArgs: provider.tmux.socketArgs,
+    ...(provider.containerName ? { container: provider.containerName } : {}),
+    stateDir: provider.stateDir,
+    nonce,
+  });
+  const started = performance.now();
+  try {
+    const result = await provider.observe(command, {
+      target: 'host',
+      timeoutMs: scanTimeoutMs(pollIntervalMs),
+      ...(signal ? { signal } : {}),
+    });
+    const scan = parseScan(result.stdout, nonce);
+    const scanMs = performance.now() - started;
+    const machine = await provider.getStatus();
+    if (signal?.aborted) return;
+    store.getState().refreshSucceeded(provider.name, {
+      scan,
+      machine,
+      path: provider.connectionPath(),
+      rttMs: provider.roundTripMs(),
+      scanMs,
+      now: Date.now(),
+    });
+  } catch (error) {
+    if (signal?.aborted) return;
+    store.getState().refreshFailed(provider.name, describeError(error), Date.now());
+    throw error;
+  }
+}

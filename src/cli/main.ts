@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { loadFleetConfig } from './load-config.js';
+import { runStatus } from './status.js';
+import { EXIT, HELP, UsageError } from './usage.js';
+
+const OPTIONS = {
+  config: { type: 'string' },
+  json: { type: 'boolean' },
+  watch: { type: 'boolean' },
+  readonly: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+} as const satisfies ParseArgsConfig['options'];
+
+const ALLOWED: Record<string, ReadonlySet<string>> = {
+  dashboard: new Set(['config', 'readonly']),
+  watch: new Set(['config']),
+  status: new Set(['config', 'json', 'watch']),
+};
+
+/** Runs the command line; resolves to the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    return await dispatch(argv);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`mission-control: ${error.message}\nRun 'mission-control --help' for usage.\n`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+}
+
+async function dispatch(argv: readonly string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message.replace(/\. To specify.*$/s, '') : String(error));
+  }
+  const { values, positionals } = parsed;
+  if (values.version) {
+    process.stdout.write(`${version()}\n`);
+    return EXIT.ok;
+  }
+  const [command = 'dashboard', ...rest] = positionals;
+  if (values.help || command === 'help') {
+    process.stdout.write(HELP);
+    return EXIT.ok;
+  }
+  const allowed = ALLOWED[command];
+  if (!allowed) throw new UsageError(`unknown command '${command}'`);
+  if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}' for '${command}'`);
+  for (const [name, value] of Object.entries(values)) {
+    if (value !== undefined && !allowed.has(name)) throw new UsageError(`--${name} does not apply to '${command}'`);
+  }
+
+  const loaded = await loadFleetConfig(values.config);
+  if (!loaded.ok) {
+    process.stderr.write(`${loaded.message}\n`);
+    return EXIT.usage;
+  }
+  switch (command) {
+    case 'status':
+      return runStatus(loaded, { json: values.json ?? false, watch: values.watch ?? false });
+    case 'watch':
+    case 'dashboard': {
+      const { runDashboard } = await import('../ui/run.js');
+      return runDashboard(loaded, { readOnly: command === 'watch' || (values.readonly ?? false), wallboard: command === 'watch' });
+    }
+    default:
+      throw new UsageError(`unknown command '${command}'`);
+  }
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}

@@ -1,0 +1,172 @@
+import { selectAllJobs, selectWorkers, summarizeFleet, type FleetSummary } from '../state/selectors.js';
+import type { FleetState } from '../state/store.js';
+import type { Job, WorkerView } from '../state/types.js';
+import { formatAge, formatMs, pad } from '../text/format.js';
+import { sanitizeLine } from '../text/sanitize.js';
+
+/** The version of the `status --json` schema (docs/status-json.md). Bumped only on incompatible changes. */
+export const STATUS_SCHEMA_VERSION = 1;
+
+/** `status --json`: documented in docs/status-json.md. */
+export interface StatusJson {
+  readonly schemaVersion: number;
+  readonly generatedAt: string;
+  readonly config: string | null;
+  readonly summary: FleetSummary['workers'] & { readonly jobs: FleetSummary['jobs'] };
+  readonly workers: readonly StatusWorker[];
+  readonly jobs: readonly StatusJob[];
+}
+
+interface StatusWorker {
+  readonly name: string;
+  readonly provider: string;
+  readonly connection: string;
+  readonly machine: string | null;
+  readonly machineDetail: string | null;
+  readonly path: string | null;
+  readonly rttMs: number | null;
+  readonly scanMs: number | null;
+  readonly lastRefresh: string | null;
+  readonly lastError: string | null;
+  readonly load1: number | null;
+  readonly cpus: number | null;
+  readonly container: { name: string; exists: boolean; status: string | null; running: boolean; error: string | null } | null;
+  readonly jobs: number;
+  readonly maxJobs: number;
+}
+
+interface StatusJob {
+  readonly worker: string;
+  readonly id: string;
+  readonly kind: string;
+  readonly state: string;
+  readonly reason: string;
+  readonly exitCode: number | null;
+  readonly stateSince: string;
+  readonly lastOutputAt: string | null;
+  readonly createdAt: string | null;
+  readonly session: string | null;
+  readonly sessionId: string | null;
+  readonly command: readonly string[];
+  readonly params: Readonly<Record<string, string>>;
+  readonly adhoc: boolean;
+}
+
+const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+const round = (n: number | undefined) => (n === undefined ? null : Math.round(n * 10) / 10);
+
+/** Builds the `status --json` document from the store's state. */
+export function statusJson(state: FleetState, now = Date.now()): StatusJson {
+  const summary = summarizeFleet(state);
+  return {
+    schemaVersion: STATUS_SCHEMA_VERSION,
+    generatedAt: new Date(now).toISOString(),
+    config: state.configSource ?? null,
+    summary: { ...summary.workers, jobs: summary.jobs },
+    workers: selectWorkers(state).map((w) => ({
+      name: w.name,
+      provider: w.provider,
+      connection: w.connection,
+      machine: w.machine?.state ?? null,
+      machineDetail: w.machine?.detail ?? null,
+      path: w.path ?? null,
+      rttMs: round(w.rttMs),
+      scanMs: round(w.scanMs),
+      lastRefresh: iso(w.lastRefresh),
+      lastError: w.lastError ?? null,
+      load1: w.host?.load1 ?? null,
+      cpus: w.host?.cpus ?? null,
+      container: w.container
+        ? {
+            name: w.container.name,
+            exists: w.container.exists,
+            status: w.container.status ?? null,
+            running: w.container.running,
+            error: w.container.error ?? null,
+          }
+        : null,
+      jobs: (state.jobsByWorker[w.name] ?? []).length,
+      maxJobs: w.maxJobs,
+    })),
+    jobs: selectAllJobs(state).map((j) => ({
+      worker: j.worker,
+      id: j.id,
+      kind: j.kind,
+      state: j.state,
+      reason: j.reason,
+      exitCode: j.exitCode ?? null,
+      stateSince: new Date(j.since).toISOString(),
+      lastOutputAt: j.lastOutputAt === undefined ? null : new Date((j.lastOutputAt - j.clockSkew) * 1000).toISOString(),
+      createdAt: j.createdAt === undefined ? null : new Date(j.createdAt * 1000).toISOString(),
+      session: j.session?.name ?? null,
+      sessionId: j.session?.id ?? null,
+      command: j.command,
+      params: j.params,
+      adhoc: j.adhoc,
+    })),
+  };
+}
+
+/** A job's state as a person reads it: `failed (exit 3)`. */
+export function jobStateLabel(job: Job): string {
+  return job.state === 'failed' && job.exitCode !== undefined ? `failed (exit ${job.exitCode})` : job.state;
+}
+
+/** A worker's state as a person reads it. */
+export function workerStateLabel(worker: WorkerView): string {
+  if (worker.connection === 'down') return 'unreachable';
+  if (worker.connection === 'connecting') return 'connecting';
+  if (worker.container && !worker.container.running) {
+    return worker.container.exists ? `container ${worker.container.status ?? 'stopped'}` : 'container missing';
+  }
+  return worker.machine?.state === 'running' || worker.machine === undefined ? 'up' : worker.machine.state;
+}
+
+/** The plain-text tables `status` prints. Every remote string is sanitized. */
+export function statusTable(state: FleetState, now = Date.now(), width = 120): string {
+  const lines: string[] = [];
+  const workers = selectWorkers(state);
+  lines.push(
+    [pad('WORKER', 14), pad('PROVIDER', 9), pad('STATE', 18), pad('PATH', 13), pad('RTT', 6, 'right'), pad('LOAD', 5, 'right'), pad('JOBS', 7, 'right'), '  LAST ERROR'].join(' '),
+  );
+  for (const w of workers) {
+    const jobs = (state.jobsByWorker[w.name] ?? []).filter((j) => j.state === 'running' || j.state === 'idle').length;
+    const row = [
+      pad(sanitizeLine(w.name), 14),
+      pad(w.provider, 9),
+      pad(workerStateLabel(w), 18),
+      pad(w.path ?? '-', 13),
+      pad(formatMs(w.rttMs), 6, 'right'),
+      pad(w.host?.load1 === undefined ? '-' : w.host.load1.toFixed(2), 5, 'right'),
+      pad(`${jobs}/${w.maxJobs}`, 7, 'right'),
+      `  ${w.lastError ? sanitizeLine(w.lastError) : ''}`,
+    ].join(' ');
+    lines.push(row.trimEnd());
+  }
+  const jobs = selectAllJobs(state);
+  lines.push('');
+  if (jobs.length === 0) {
+    lines.push('No jobs.');
+  } else {
+    const fixed = 14 + 24 + 10 + 18 + 7 + 7 + 6;
+    const commandWidth = Math.max(10, width - fixed);
+    lines.push([pad('WORKER', 14), pad('JOB', 24), pad('KIND', 10), pad('STATE', 18), pad('FOR', 7), pad('OUTPUT', 7), 'COMMAND'].join(' '));
+    for (const j of jobs) {
+      const outputAge = j.lastOutputAt === undefined ? undefined : (now / 1000 + j.clockSkew) - j.lastOutputAt;
+      lines.push(
+        [
+          pad(sanitizeLine(j.worker), 14),
+          pad(sanitizeLine(j.id), 24),
+          pad(sanitizeLine(j.kind), 10),
+          pad(jobStateLabel(j), 18),
+          pad(formatAge((now - j.since) / 1000), 7),
+          pad(formatAge(outputAge), 7),
+          pad(sanitizeLine(j.command.join(' ')), commandWidth),
+        ]
+          .join(' ')
+          .trimEnd(),
+      );
+    }
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,79 @@
+import { createFleet } from '../app/fleet.js';
+import { selectWorkers } from '../state/selectors.js';
+import type { FleetState } from '../state/store.js';
+import type { LoadedConfig } from './load-config.js';
+import { statusJson, statusTable } from './status-report.js';
+import { EXIT } from './usage.js';
+
+/** Options of `mission-control status`. */
+export interface StatusOptions {
+  readonly json: boolean;
+  readonly watch: boolean;
+}
+
+/** `mission-control status`: one refresh of every worker, printed; or, with --watch, refreshed in place. */
+export async function runStatus(loaded: LoadedConfig, options: StatusOptions): Promise<number> {
+  const fleet = createFleet(loaded.config, { readOnly: true });
+  try {
+    if (options.watch) return await watch(fleet.store.getState, fleet, options.json, loaded);
+    await fleet.refreshAll();
+    const state = fleet.store.getState();
+    process.stdout.write(render(state, options.json));
+    return exitCode(state);
+  } finally {
+    await fleet.close();
+  }
+}
+
+function render(state: FleetState, json: boolean): string {
+  if (json) return `${JSON.stringify(statusJson(state), null, 2)}\n`;
+  const errors = state.configErrors.length > 0 ? `\n${state.configErrors.join('\n')}\n` : '';
+  return `${statusTable(state, Date.now(), process.stdout.columns ?? 120)}\n${errors}`;
+}
+
+function exitCode(state: FleetState): number {
+  return selectWorkers(state).every((w) => w.connection === 'up') ? EXIT.ok : EXIT.partial;
+}
+
+/**
+ * Keeps polling and reprints in place: the cursor goes back over the previous output, which is overwritten
+ * line by line (no screen clear, no scrollback spam). With --json, one document per line per refresh.
+ */
+async function watch(
+  getState: () => FleetState,
+  fleet: ReturnType<typeof createFleet>,
+  json: boolean,
+  loaded: LoadedConfig,
+): Promise<number> {
+  const { watchFleetConfig } = await import('./load-config.js');
+  const stopWatching = watchFleetConfig(loaded, fleet);
+  let previousLines = 0;
+  let scheduled: NodeJS.Timeout | undefined;
+  const draw = () => {
+    scheduled = undefined;
+    const state = getState();
+    if (json) {
+      process.stdout.write(`${JSON.stringify(statusJson(state))}\n`);
+      return;
+    }
+    const text = `${statusTable(state, Date.now(), process.stdout.columns ?? 120)}\n${state.configErrors.join('\n')}`;
+    const lines = text.split('\n');
+    const up = previousLines > 0 ? `\x1b[${previousLines}F` : '';
+    process.stdout.write(`${up}${lines.map((line) => `${line}\x1b[K`).join('\n')}\n\x1b[J`);
+    previousLines = lines.length;
+  };
+  const unsubscribe = fleet.store.subscribe(() => {
+    scheduled ??= setTimeout(draw, json ? 0 : 100);
+  });
+  const clock = json ? undefined : setInterval(() => (scheduled ??= setTimeout(draw, 0)), 1000);
+  fleet.startPolling();
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  unsubscribe();
+  if (clock) clearInterval(clock);
+  if (scheduled) clearTimeout(scheduled);
+  await stopWatching();
+  return exitCode(getState());
+}

@@ -1,0 +1,149 @@
+import { spawn } from 'node:child_process';
+import { homedir } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { inContainer } from './container.js';
+import { tmuxArgv, tmuxServer } from './tmux.js';
+import {
+  isObservation,
+  ReadOnlyError,
+  UnsupportedOperationError,
+  type AttachCommand,
+  type ConnectionPath,
+  type ExecOptions,
+  type ExecResult,
+  type MachineStatus,
+  type Observation,
+  type RemoteCommand,
+  type TmuxServer,
+  type WorkerProvider,
+} from './types.js';
+
+/** Settings of a worker on this machine. */
+export interface LocalProviderOptions {
+  readonly name: string;
+  readonly tmuxSocket: string;
+  readonly stateDir: string;
+  readonly container?: string;
+}
+
+/** Default per-command time limit. */
+export const DEFAULT_EXEC_TIMEOUT_MS = 30_000;
+
+/**
+ * This machine as a worker: tmux on a private socket, commands as child processes with argv arrays
+ * (a script runs as `sh -c SCRIPT`, never spliced into another string).
+ */
+export class LocalProvider implements WorkerProvider {
+  readonly kind = 'local' as const;
+  readonly name: string;
+  readonly tmux: TmuxServer;
+  readonly containerName: string | undefined;
+  readonly stateDir: string;
+  private lastRtt: number | undefined;
+
+  constructor(options: LocalProviderOptions) {
+    this.name = options.name;
+    this.tmux = tmuxServer(options.tmuxSocket);
+    this.containerName = options.container;
+    this.stateDir = options.stateDir;
+  }
+
+  async getStatus(): Promise<MachineStatus> {
+    return { state: 'running' };
+  }
+
+  observe(command: Observation, options?: ExecOptions): Promise<ExecResult> {
+    if (!isObservation(command)) return Promise.reject(new ReadOnlyError('a command that is not an observation'));
+    return this.exec(command, options);
+  }
+
+  async exec(command: RemoteCommand, options: ExecOptions = {}): Promise<ExecResult> {
+    const wrapped = options.target !== 'host' && this.containerName ? inContainer(this.containerName, command) : command;
+    const argv = 'argv' in wrapped ? wrapped.argv : ['sh', '-c', wrapped.script];
+    const started = performance.now();
+    const result = await runChild(argv, options);
+    this.lastRtt = performance.now() - started;
+    return result;
+  }
+
+  connectionPath(): ConnectionPath {
+    return 'local';
+  }
+
+  roundTripMs(): number | undefined {
+    return this.lastRtt;
+  }
+
+  attachCommand(sessionId: string, options: { readonly readOnly?: boolean } = {}): AttachCommand {
+    const argv = tmuxArgv(this.tmux, ['attach-session', ...(options.readOnly ? ['-r'] : []), '-t', sessionId]);
+    return this.containerName ? inContainer(this.containerName, { argv }, true) : { argv };
+  }
+
+  async ensureReady(): Promise<void> {
+    // This machine is always up; a container, when configured, is checked by the scan.
+  }
+
+  provision(): Promise<void> {
+    return Promise.reject(new UnsupportedOperationError(this.name, 'provision', 'this machine is not provisioned by mission-control'));
+  }
+
+  start(): Promise<void> {
+    return Promise.reject(new UnsupportedOperationError(this.name, 'start', 'this machine is always running'));
+  }
+
+  stop(): Promise<void> {
+    return Promise.reject(new UnsupportedOperationError(this.name, 'stop', 'mission-control does not stop the machine it runs on'));
+  }
+
+  rebuild(): Promise<void> {
+    return Promise.reject(new UnsupportedOperationError(this.name, 'rebuild', 'this machine is not provisioned by mission-control'));
+  }
+
+  destroy(): Promise<void> {
+    return Promise.reject(new UnsupportedOperationError(this.name, 'destroy', 'this machine is not provisioned by mission-control'));
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Runs argv as a child process (no shell), with a time limit, stdin and abort. */
+export function runChild(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+  const [file, ...args] = argv;
+  if (!file) return Promise.reject(new Error('empty command'));
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, {
+      cwd: homedir(),
+      stdio: ['pipe', 'pipe', 'pipe'],
+      signal: options.signal,
+    });
+    const limit = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, limit);
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(error.code === 'ENOENT' ? new Error(`${file} is not installed on this machine`) : error);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (timedOut) {
+        reject(new Error(`${file} did not finish within ${limit} ms and was killed`));
+        return;
+      }
+      resolve({
+        code,
+        ...(signal ? { signal } : {}),
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+      });
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.stdin ?? '');
+  });
+}

@@ -1,0 +1,135 @@
+import type { SshConnection } from '../ssh/pool.js';
+import { shellJoin } from '../ssh/quote.js';
+import { inContainer } from './container.js';
+import { DEFAULT_EXEC_TIMEOUT_MS } from './local.js';
+import { tmuxArgv, tmuxServer } from './tmux.js';
+import {
+  isObservation,
+  ReadOnlyError,
+  UnsupportedOperationError,
+  type AttachCommand,
+  type ConnectionPath,
+  type ExecOptions,
+  type ExecResult,
+  type MachineStatus,
+  type Observation,
+  type RemoteCommand,
+  type TmuxServer,
+  type WorkerProvider,
+} from './types.js';
+
+/** Settings of a worker reached over SSH. */
+export interface SshProviderOptions {
+  readonly name: string;
+  readonly tmuxSocket: string;
+  readonly stateDir: string;
+  readonly container?: string;
+  /** How the user's own `ssh` reaches the same host for attach: the alias, or explicit options. */
+  readonly attachArgs: readonly string[];
+  /** Resolves the target (~/.ssh/config) and returns the pooled connection to the host; called once. */
+  readonly connect: () => Promise<SshConnection>;
+}
+
+/**
+ * Any SSH host as a worker, over the shared pooled connection. Observations run on the long-lived framed
+ * shell channel (one round trip per poll); other commands get an exec channel of their own.
+ */
+export class SshProvider implements WorkerProvider {
+  readonly kind: 'ssh' | 'gce-cos' | 'gce-linux' = 'ssh';
+  readonly name: string;
+  readonly tmux: TmuxServer;
+  readonly containerName: string | undefined;
+  readonly stateDir: string;
+  private connection: SshConnection | undefined;
+  private connecting: Promise<SshConnection> | undefined;
+
+  constructor(protected readonly options: SshProviderOptions) {
+    this.name = options.name;
+    this.tmux = tmuxServer(options.tmuxSocket);
+    this.containerName = options.container;
+    this.stateDir = options.stateDir;
+  }
+
+  async getStatus(): Promise<MachineStatus> {
+    const state = this.connection?.state;
+    return state === 'ready' ? { state: 'running' } : { state: 'unknown', detail: `connection ${state ?? 'not opened'}` };
+  }
+
+  /** The pooled connection, resolving the target on first use (a failed resolution is retried next time). */
+  protected pooled(): Promise<SshConnection> {
+    if (this.connection) return Promise.resolve(this.connection);
+    this.connecting ??= this.options.connect().then(
+      (connection) => (this.connection = connection),
+      (error: unknown) => {
+        this.connecting = undefined;
+        throw error;
+      },
+    );
+    return this.connecting;
+  }
+
+  async observe(command: Observation, options: ExecOptions = {}): Promise<ExecResult> {
+    if (!isObservation(command)) throw new ReadOnlyError('a command that is not an observation');
+    if (options.stdin !== undefined) return this.exec(command, options);
+    const script = this.toScript(command, options.target ?? 'session');
+    const result = await (await this.pooled()).run(script, { timeoutMs: options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS });
+    return { code: result.code, stdout: result.output, stderr: '' };
+  }
+
+  async exec(command: RemoteCommand, options: ExecOptions = {}): Promise<ExecResult> {
+    const script = this.toScript(command, options.target ?? 'session');
+    return (await this.pooled()).exec({ script }, {
+      timeoutMs: options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS,
+      ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+
+  connectionPath(): ConnectionPath | undefined {
+    return this.connection?.path;
+  }
+
+  roundTripMs(): number | undefined {
+    return this.connection?.rttMs;
+  }
+
+  attachCommand(sessionId: string, options: { readonly readOnly?: boolean } = {}): AttachCommand {
+    const tmux = tmuxArgv(this.tmux, ['attach-session', ...(options.readOnly ? ['-r'] : []), '-t', sessionId]);
+    const remote = this.containerName ? inContainer(this.containerName, { argv: tmux }, true).argv : tmux;
+    return { argv: ['ssh', '-t', ...this.options.attachArgs, '--', shellJoin(remote)] };
+  }
+
+  async ensureReady(): Promise<void> {
+    await this.exec({ argv: ['true'] }, { target: 'host', timeoutMs: 15_000 });
+  }
+
+  provision(): Promise<void> {
+    return Promise.reject(new UnsupportedOperationError(this.name, 'provision', 'an SSH host is managed outside mission-control'));
+  }
+
+  start(): Promise<void> {
+    return Promise.reject(new UnsupportedOperationError(this.name, 'start', 'an SSH host is managed outside mission-control'));
+  }
+
+  stop(): Promise<void> {
+    return Promise.reject(new UnsupportedOperationError(this.name, 'stop', 'an SSH host is managed outside mission-control'));
+  }
+
+  rebuild(): Promise<void> {
+    return Promise.reject(new UnsupportedOperationError(this.name, 'rebuild', 'an SSH host is managed outside mission-control'));
+  }
+
+  destroy(): Promise<void> {
+    return Promise.reject(new UnsupportedOperationError(this.name, 'destroy', 'an SSH host is managed outside mission-control'));
+  }
+
+  async close(): Promise<void> {
+    // The pool owns the connection and closes it.
+  }
+
+  /** The shell string for a command: argv quoted, container wrapping applied for the session target. */
+  private toScript(command: RemoteCommand, target: 'session' | 'host'): string {
+    const wrapped = target === 'session' && this.containerName ? inContainer(this.containerName, command) : command;
+    return 'argv' in wrapped ? shellJoin(wrapped.argv) : wrapped.script;
+  }
+}

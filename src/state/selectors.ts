@@ -1,0 +1,55 @@
+import type { FleetState } from './store.js';
+import type { Job, JobState, WorkerView } from './types.js';
+
+/** Every job state, in the order summaries show them. */
+export const JOB_STATES: readonly JobState[] = ['running', 'idle', 'failed', 'exited', 'lost', 'unknown'];
+
+let lastJobsSource: FleetState['jobsByWorker'] | undefined;
+let lastOrder: FleetState['workerOrder'] | undefined;
+let lastJobs: readonly Job[] = [];
+
+/** All jobs in worker order. Returns the same array until a worker's jobs change (safe as a selector). */
+export function selectAllJobs(state: FleetState): readonly Job[] {
+  if (state.jobsByWorker === lastJobsSource && state.workerOrder === lastOrder) return lastJobs;
+  lastJobsSource = state.jobsByWorker;
+  lastOrder = state.workerOrder;
+  lastJobs = state.workerOrder.flatMap((name) => state.jobsByWorker[name] ?? []);
+  return lastJobs;
+}
+
+/** Workers in config order. */
+export function selectWorkers(state: FleetState): WorkerView[] {
+  return state.workerOrder.map((name) => state.workers[name]).filter((view): view is WorkerView => view !== undefined);
+}
+
+/** Counts for the header and `status`. */
+export interface FleetSummary {
+  readonly workers: { readonly up: number; readonly down: number; readonly connecting: number; readonly total: number };
+  readonly jobs: Readonly<Record<JobState, number>> & { readonly total: number };
+  /** The oldest of the workers' last successful refreshes (ms since epoch), or undefined before any. */
+  readonly oldestRefresh: number | undefined;
+}
+
+/** Summarises the fleet. */
+export function summarizeFleet(state: FleetState): FleetSummary {
+  const workers = selectWorkers(state);
+  const jobs = selectAllJobs(state);
+  const counts = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
+  for (const job of jobs) counts[job.state] += 1;
+  const refreshed = workers.map((w) => w.lastRefresh).filter((t): t is number => t !== undefined);
+  return {
+    workers: {
+      up: workers.filter((w) => w.connection === 'up').length,
+      down: workers.filter((w) => w.connection === 'down').length,
+      connecting: workers.filter((w) => w.connection === 'connecting').length,
+      total: workers.length,
+    },
+    jobs: { ...counts, total: jobs.length },
+    oldestRefresh: refreshed.length > 0 ? Math.min(...refreshed) : undefined,
+  };
+}
+
+/** Jobs of one worker that count against its `maxJobs` (live ones). */
+export function liveJobCount(state: FleetState, worker: string): number {
+  return (state.jobsByWorker[worker] ?? []).filter((job) => job.state === 'running' || job.state === 'idle').length;
+}

@@ -1,0 +1,176 @@
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { ConnectionPath, MachineStatus, ProviderKind } from '../providers/types.js';
+import type { WorkerScan } from '../scanners/worker-scan/types.js';
+import { deriveJobs } from './derive-jobs.js';
+import type { Job, WorkerView } from './types.js';
+
+/** What the store needs to know about a configured worker. */
+export interface WorkerSeed {
+  readonly name: string;
+  readonly provider: ProviderKind;
+  readonly maxJobs: number;
+  readonly pollIntervalMs: number;
+  readonly sessionPrefix: string;
+}
+
+/** A successful refresh of one worker. */
+export interface ScanSuccess {
+  readonly scan: WorkerScan;
+  readonly machine: MachineStatus;
+  readonly path: ConnectionPath | undefined;
+  readonly rttMs: number | undefined;
+  readonly scanMs: number;
+  /** Our clock when the scan finished, ms since epoch. */
+  readonly now: number;
+}
+
+/** The fleet's state: workers in config order, and each worker's jobs. */
+export interface FleetState {
+  readonly workerOrder: readonly string[];
+  readonly workers: Readonly<Record<string, WorkerView>>;
+  readonly jobsByWorker: Readonly<Record<string, readonly Job[]>>;
+  /** Errors in the config file that was last read (the last good config keeps running). */
+  readonly configErrors: readonly string[];
+  /** The config file in use, or undefined for the embedded default. */
+  readonly configSource: string | undefined;
+  readonly readOnly: boolean;
+}
+
+/** The actions that change the fleet's state. */
+export interface FleetActions {
+  /** Replaces the set of workers (config load or reload): keeps what is known about workers that stay. */
+  setWorkers(seeds: readonly WorkerSeed[], source: string | undefined): void;
+  setConfigErrors(errors: readonly string[]): void;
+  refreshStarted(worker: string): void;
+  refreshSucceeded(worker: string, result: ScanSuccess): void;
+  refreshFailed(worker: string, error: string, now: number, machine?: MachineStatus): void;
+}
+
+/** The vanilla store, usable without React. */
+export type FleetStore = StoreApi<FleetState & FleetActions>;
+
+/** Jobs of a live job quiet this long are idle. */
+export const DEFAULT_IDLE_AFTER_SECONDS = 60;
+
+/** Creates the fleet store. */
+export function createFleetStore(options: { readOnly?: boolean; idleAfterSeconds?: number } = {}): FleetStore {
+  const idleAfterSeconds = options.idleAfterSeconds ?? DEFAULT_IDLE_AFTER_SECONDS;
+  const seeds = new Map<string, WorkerSeed>();
+  return createStore<FleetState & FleetActions>()((set, get) => ({
+    workerOrder: [],
+    workers: {},
+    jobsByWorker: {},
+    configErrors: [],
+    configSource: undefined,
+    readOnly: options.readOnly ?? false,
+
+    setWorkers(next, source) {
+      const state = get();
+      seeds.clear();
+      const workers: Record<string, WorkerView> = {};
+      const jobsByWorker: Record<string, readonly Job[]> = {};
+      for (const seed of next) {
+        seeds.set(seed.name, seed);
+        const known = state.workers[seed.name];
+        workers[seed.name] = known && known.provider === seed.provider
+          ? { ...known, maxJobs: seed.maxJobs, pollIntervalMs: seed.pollIntervalMs }
+          : emptyWorker(seed);
+        jobsByWorker[seed.name] = known ? (state.jobsByWorker[seed.name] ?? []) : [];
+      }
+      set({ workerOrder: next.map((seed) => seed.name), workers, jobsByWorker, configSource: source, configErrors: [] });
+    },
+
+    setConfigErrors(errors) {
+      set({ configErrors: [...errors] });
+    },
+
+    refreshStarted(worker) {
+      const view = get().workers[worker];
+      if (!view || view.lastRefresh !== undefined || view.connection === 'connecting') return;
+      patchWorker(set, get, worker, { connection: 'connecting' });
+    },
+
+    refreshSucceeded(worker, result) {
+      const state = get();
+      const view = state.workers[worker];
+      const seed = seeds.get(worker);
+      if (!view || !seed) return;
+      const previous = new Map((state.jobsByWorker[worker] ?? []).map((job) => [job.key, job]));
+      const jobs = deriveJobs(worker, result.scan, previous, {
+        sessionPrefix: seed.sessionPrefix,
+        idleAfterSeconds,
+        now: result.now,
+      });
+      set({
+        workers: {
+          ...state.workers,
+          [worker]: {
+            ...view,
+            machine: result.machine,
+            connection: 'up',
+            path: result.path,
+            rttMs: result.rttMs,
+            lastError: undefined,
+            lastRefresh: result.now,
+            scanMs: result.scanMs,
+            failures: 0,
+            host: result.scan.host,
+            container: result.scan.container,
+            tmuxError: result.scan.tmuxError,
+          },
+        },
+        jobsByWorker: { ...state.jobsByWorker, [worker]: jobs },
+      });
+    },
+
+    refreshFailed(worker, error, now, machine) {
+      const state = get();
+      const view = state.workers[worker];
+      if (!view) return;
+      const jobs = (state.jobsByWorker[worker] ?? []).map((job) =>
+        job.state === 'unknown' && job.reason.startsWith('worker unreachable')
+          ? job
+          : { ...job, state: 'unknown' as const, reason: `worker unreachable (was ${job.state})`, since: now },
+      );
+      set({
+        workers: {
+          ...state.workers,
+          [worker]: { ...view, connection: 'down', lastError: error, failures: view.failures + 1, machine: machine ?? view.machine },
+        },
+        jobsByWorker: { ...state.jobsByWorker, [worker]: jobs },
+      });
+    },
+  }));
+}
+
+function emptyWorker(seed: WorkerSeed): WorkerView {
+  return {
+    name: seed.name,
+    provider: seed.provider,
+    maxJobs: seed.maxJobs,
+    pollIntervalMs: seed.pollIntervalMs,
+    machine: undefined,
+    connection: 'connecting',
+    path: undefined,
+    rttMs: undefined,
+    lastError: undefined,
+    lastRefresh: undefined,
+    scanMs: undefined,
+    failures: 0,
+    host: undefined,
+    container: undefined,
+    tmuxError: undefined,
+  };
+}
+
+function patchWorker(
+  set: FleetStore['setState'],
+  get: FleetStore['getState'],
+  worker: string,
+  patch: Partial<WorkerView>,
+): void {
+  const state = get();
+  const view = state.workers[worker];
+  if (!view) return;
+  set({ workers: { ...state.workers, [worker]: { ...view, ...patch } } });
+}

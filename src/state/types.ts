@@ -1,0 +1,63 @@
+import type { ConnectionPath, MachineStatus, ProviderKind } from '../providers/types.js';
+import type { ContainerInfo, HostInfo } from '../scanners/worker-scan/types.js';
+
+/** Whether mission-control can talk to a worker right now. */
+export type ConnectionState = 'connecting' | 'up' | 'down';
+
+/** A worker as the dashboard sees it. */
+export interface WorkerView {
+  readonly name: string;
+  readonly provider: ProviderKind;
+  readonly maxJobs: number;
+  readonly pollIntervalMs: number;
+  /** Machine state from the provider (VM state for cloud workers; `running` for reachable hosts). */
+  readonly machine: MachineStatus | undefined;
+  readonly connection: ConnectionState;
+  readonly path: ConnectionPath | undefined;
+  readonly rttMs: number | undefined;
+  /** The last error, kept until a refresh succeeds. */
+  readonly lastError: string | undefined;
+  /** When the last successful refresh finished (ms since epoch). */
+  readonly lastRefresh: number | undefined;
+  /** How long the last successful scan took, in milliseconds. */
+  readonly scanMs: number | undefined;
+  /** Failed refreshes in a row. */
+  readonly failures: number;
+  readonly host: HostInfo | undefined;
+  readonly container: ContainerInfo | undefined;
+  /** What tmux said when it failed for another reason than "no server". */
+  readonly tmuxError: string | undefined;
+}
+
+/** What a job is doing, derived from its tmux session and the records its wrapper writes. */
+export type JobState = 'running' | 'idle' | 'exited' | 'failed' | 'lost' | 'unknown';
+
+/** A job: one tmux session (and its record) on one worker. */
+export interface Job {
+  /** `worker/localId`: unique across the fleet. */
+  readonly key: string;
+  /** The job's id on its worker (the record directory, or the session name without the prefix). */
+  readonly id: string;
+  readonly worker: string;
+  readonly kind: string;
+  readonly params: Readonly<Record<string, string>>;
+  /** The command the job runs, as argv (from its record) or the pane's current command. */
+  readonly command: readonly string[];
+  readonly state: JobState;
+  /** Why the job is in that state, in a few words. */
+  readonly reason: string;
+  /** When the job entered its current state (ms since epoch, our clock). */
+  readonly since: number;
+  readonly exitCode: number | undefined;
+  /** Last output, Unix seconds on the worker's clock. */
+  readonly lastOutputAt: number | undefined;
+  /** Launch time, Unix seconds. */
+  readonly createdAt: number | undefined;
+  readonly session: { readonly id: string; readonly name: string; readonly attached: number } | undefined;
+  /** The first pane: where captures and keys go. */
+  readonly paneId: string | undefined;
+  /** True when no record exists: a session someone started by hand on the private socket. */
+  readonly adhoc: boolean;
+  /** The worker's clock minus ours, seconds, at the scan that produced this job. */
+  readonly clockSkew: number;
+}
