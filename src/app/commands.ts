@@ -1,0 +1,48 @@
+import type { AttachCommand, ProgressReporter } from '../providers/types.js';
+
+/**
+ * The command layer: every action the dashboard and the CLI can take, in one place
+ * (key → binding table → command → provider → store). A read-only fleet gets {@link ObserveCommands} only:
+ * the mutating commands do not exist on it, so no key, command line or bug in the UI can reach them.
+ */
+export interface ObserveCommands {
+  /** Refreshes one worker (or all) now. */
+  refresh(worker?: string): void;
+  /** How to attach the user's terminal to a job's session (read-only client in watch mode). */
+  attachCommand(jobKey: string): AttachCommand;
+  /** The last `lines` lines of a job's screen (pane capture), sanitized by the caller before drawing. */
+  capture(jobKey: string, lines: number): Promise<string>;
+  /** The tail of a job's output log. */
+  readLog(jobKey: string, options?: { bytes?: number }): Promise<string>;
+}
+
+/** A request to launch a job. */
+export interface LaunchRequest {
+  readonly kind: string;
+  readonly params: Readonly<Record<string, string>>;
+  /** A worker to use; otherwise placement picks one. */
+  readonly worker?: string;
+}
+
+/** What a launch did. */
+export interface LaunchOutcome {
+  readonly jobKey: string;
+  readonly worker: string;
+  /** False when the job already existed and was reused (launches are idempotent). */
+  readonly created: boolean;
+  /** Why this worker was chosen. */
+  readonly placement: string;
+}
+
+/** The full command layer: observation plus everything that changes the fleet. */
+export interface FleetCommands extends ObserveCommands {
+  launch(request: LaunchRequest, progress?: ProgressReporter): Promise<LaunchOutcome>;
+  /** Interrupts the job, then kills it after a grace period. */
+  stopJob(jobKey: string, progress?: ProgressReporter): Promise<void>;
+  /** Kills the session and removes the worktree; keeps logs unless `purge`. */
+  removeJob(jobKey: string, options?: { purge?: boolean }, progress?: ProgressReporter): Promise<void>;
+  provisionWorker(worker: string, progress?: ProgressReporter): Promise<void>;
+  startWorker(worker: string, progress?: ProgressReporter): Promise<void>;
+  stopWorker(worker: string, progress?: ProgressReporter): Promise<void>;
+  rebuildWorker(worker: string, progress?: ProgressReporter): Promise<void>;
+}
