@@ -1,7 +1,8 @@
-import { createFleet } from '../app/fleet.js';
+import { createFleet, type Fleet } from '../app/fleet.js';
+import type { WorkerObserver } from '../providers/types.js';
 import { selectWorkers } from '../state/selectors.js';
 import type { FleetState } from '../state/store.js';
-import type { LoadedConfig } from './load-config.js';
+import { watchFleetConfig, type LoadedConfig } from './load-config.js';
 import { statusJson, statusTable } from './status-report.js';
 import { EXIT } from './usage.js';
 
@@ -15,7 +16,7 @@ export interface StatusOptions {
 export async function runStatus(loaded: LoadedConfig, options: StatusOptions): Promise<number> {
   const fleet = createFleet(loaded.config, { readOnly: true });
   try {
-    if (options.watch) return await watch(fleet.store.getState, fleet, options.json, loaded);
+    if (options.watch) return await watch(fleet, options.json, loaded);
     await fleet.refreshAll();
     const state = fleet.store.getState();
     process.stdout.write(render(state, options.json));
@@ -39,14 +40,9 @@ function exitCode(state: FleetState): number {
  * Keeps polling and reprints in place: the cursor goes back over the previous output, which is overwritten
  * line by line (no screen clear, no scrollback spam). With --json, one document per line per refresh.
  */
-async function watch(
-  getState: () => FleetState,
-  fleet: ReturnType<typeof createFleet>,
-  json: boolean,
-  loaded: LoadedConfig,
-): Promise<number> {
-  const { watchFleetConfig } = await import('./load-config.js');
-  const stopWatching = watchFleetConfig(loaded, fleet);
+async function watch(fleet: Fleet<WorkerObserver>, json: boolean, loaded: LoadedConfig): Promise<number> {
+  const getState = fleet.store.getState;
+  const stopWatching = await watchFleetConfig(loaded, fleet);
   let previousLines = 0;
   let scheduled: NodeJS.Timeout | undefined;
   const draw = () => {

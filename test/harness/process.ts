@@ -22,6 +22,8 @@ export function run(
         resolve({ code, stdout, stderr });
       }
     });
+    // A program that exits without reading its input makes the write fail with EPIPE: not an error here.
+    child.stdin!.on('error', () => undefined);
     child.stdin!.end(options.input ?? '');
   });
 }

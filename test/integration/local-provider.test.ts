@@ -1,0 +1,70 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalProvider } from '../../src/providers/local.js';
+import { readOnlyView } from '../../src/providers/read-only.js';
+import { MUTATING_OPERATIONS, observation, ReadOnlyError, UnsupportedOperationError } from '../../src/providers/types.js';
+import { run } from '../harness/process.js';
+
+describe('LocalProvider', () => {
+  let dir: string;
+  let socket: string;
+  let provider: LocalProvider;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mc-local-'));
+    socket = join(dir, 'tmux.sock');
+    provider = new LocalProvider({ name: 'local', tmuxSocket: socket, stateDir: join(dir, 'state') });
+  });
+  afterAll(async () => {
+    await run('tmux', ['-S', socket, 'kill-server'], { allowFailure: true });
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs argv without a shell: metacharacters are plain bytes', async () => {
+    const hostile = `$(touch ${dir}/pwned); \`touch ${dir}/pwned2\` 'q' "d" \n end`;
+    const result = await provider.exec({ argv: ['printf', '%s', hostile] });
+    expect(result).toEqual({ code: 0, stdout: hostile, stderr: '' });
+    const ls = await run('ls', [dir]);
+    expect(ls.stdout).not.toContain('pwned');
+  });
+
+  it('runs a script with sh -c, reports exit codes, stderr and stdin', async () => {
+    const result = await provider.exec({ script: 'cat; echo oops >&2; exit 3' }, { stdin: 'fed' });
+    expect(result).toEqual({ code: 3, stdout: 'fed', stderr: 'oops\n' });
+  });
+
+  it('kills a command that runs past its time limit', async () => {
+    await expect(provider.exec({ argv: ['sleep', '5'] }, { timeoutMs: 100 })).rejects.toThrow(/did not finish within 100 ms/);
+  });
+
+  it('says which program is missing', async () => {
+    await expect(provider.exec({ argv: ['no-such-program-mc'] })).rejects.toThrow('no-such-program-mc is not installed');
+  });
+
+  it('attaches by session id on its private socket, read-only when asked', () => {
+    expect(provider.attachCommand('$3').argv).toEqual(['tmux', '-u', '-S', socket, 'attach-session', '-t', '$3']);
+    expect(provider.attachCommand('$3', { readOnly: true }).argv).toEqual(['tmux', '-u', '-S', socket, 'attach-session', '-r', '-t', '$3']);
+    const inContainer = new LocalProvider({ name: 'c', tmuxSocket: 'mc', stateDir: '~/.mc', container: 'maintainer-worker' });
+    expect(inContainer.attachCommand('$1').argv).toEqual(['docker', 'exec', '-it', 'maintainer-worker', 'tmux', '-u', '-L', 'mc', 'attach-session', '-t', '$1']);
+  });
+
+  it('rejects lifecycle operations it cannot do with a typed error', async () => {
+    await expect(provider.provision()).rejects.toBeInstanceOf(UnsupportedOperationError);
+    await expect(provider.stop()).rejects.toThrow('local: stop is not supported');
+  });
+
+  it('read-only view: no mutating method exists, and only observations run', async () => {
+    const view = readOnlyView(provider);
+    for (const operation of MUTATING_OPERATIONS) expect(operation in view).toBe(false);
+    const ok = await view.observe(observation({ argv: ['echo', 'seen'] }));
+    expect(ok.stdout).toBe('seen\n');
+    const forged = { argv: ['touch', join(dir, 'forged')] } as never;
+    await expect(view.observe(forged)).rejects.toBeInstanceOf(ReadOnlyError);
+    await expect(provider.observe(forged)).rejects.toBeInstanceOf(ReadOnlyError);
+    expect((await run('ls', [dir])).stdout).not.toContain('forged');
+    expect(view.attachCommand('$1').argv).toContain('-r');
+    expect(Object.isFrozen(view)).toBe(true);
+  });
+});
