@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import type { WorkerScan } from '../../src/scanners/worker-scan/types.js';
+import { selectAllJobs, summarizeFleet } from '../../src/state/selectors.js';
+import { createFleetStore, type WorkerSeed } from '../../src/state/store.js';
+
+const seed = (name: string): WorkerSeed => ({ name, provider: 'ssh', maxJobs: 4, pollIntervalMs: 2000, sessionPrefix: 'mc' });
+const NOW = 1_800_000_000_000;
+
+function scanWith(names: string[]): WorkerScan {
+  return {
+    host: { now: NOW / 1000, uptimeSeconds: 10, load1: 0.5, load5: 0.4, load15: 0.3, cpus: 4 },
+    container: undefined,
+    tmuxRunning: true,
+    tmuxError: undefined,
+    sessions: names.map((name, i) => ({
+      id: `$${i}`,
+      name,
+      created: NOW / 1000 - 100,
+      activity: NOW / 1000 - 1,
+      attached: 0,
+      panes: [{ id: `%${i}`, dead: false, deadStatus: undefined, currentCommand: 'sleep', pid: 100 + i }],
+    })),
+    jobs: [],
+  };
+}
+
+const success = (names: string[], now = NOW) => ({
+  scan: scanWith(names),
+  machine: { state: 'running' as const },
+  path: 'direct' as const,
+  rttMs: 3,
+  scanMs: 7,
+  now,
+});
+
+describe('fleet store', () => {
+  it('tracks each worker on its own: one going down leaves the other up with its jobs', () => {
+    const store = createFleetStore();
+    store.getState().setWorkers([seed('a'), seed('b')], '/etc/config.yaml');
+    expect(store.getState().workers.a!.connection).toBe('connecting');
+    store.getState().refreshSucceeded('a', success(['mc-1', 'mc-2']));
+    store.getState().refreshSucceeded('b', success(['mc-3']));
+    store.getState().refreshFailed('b', 'b: connection refused', NOW + 2000);
+    const state = store.getState();
+    expect(state.workers.a).toMatchObject({ connection: 'up', rttMs: 3, lastError: undefined, failures: 0 });
+    expect(state.workers.b).toMatchObject({ connection: 'down', lastError: 'b: connection refused', failures: 1, lastRefresh: NOW });
+    expect(selectAllJobs(state).map((j) => [j.key, j.state, j.reason])).toEqual([
+      ['a/1', 'running', 'session alive, recent output'],
+      ['a/2', 'running', 'session alive, recent output'],
+      ['b/3', 'unknown', 'worker unreachable (was running)'],
+    ]);
+    expect(summarizeFleet(state)).toMatchObject({
+      workers: { up: 1, down: 1, connecting: 0, total: 2 },
+      jobs: { running: 2, unknown: 1, total: 3 },
+    });
+  });
+
+  it('recovers a worker on the next good refresh', () => {
+    const store = createFleetStore();
+    store.getState().setWorkers([seed('a')], undefined);
+    store.getState().refreshFailed('a', 'down', NOW);
+    store.getState().refreshFailed('a', 'down', NOW + 1);
+    expect(store.getState().workers.a!.failures).toBe(2);
+    store.getState().refreshSucceeded('a', success(['mc-x'], NOW + 5000));
+    expect(store.getState().workers.a).toMatchObject({ connection: 'up', failures: 0, lastError: undefined, lastRefresh: NOW + 5000 });
+  });
+
+  it('keeps what it knows about workers that stay across a config change and drops removed ones', () => {
+    const store = createFleetStore();
+    store.getState().setWorkers([seed('a'), seed('b')], undefined);
+    store.getState().refreshSucceeded('a', success(['mc-1']));
+    store.getState().setWorkers([seed('a'), { ...seed('c'), maxJobs: 9 }], '/new.yaml');
+    const state = store.getState();
+    expect(state.workerOrder).toEqual(['a', 'c']);
+    expect(state.workers.b).toBeUndefined();
+    expect(state.workers.a!.connection).toBe('up');
+    expect(state.workers.c!.maxJobs).toBe(9);
+    expect(selectAllJobs(state).map((j) => j.key)).toEqual(['a/1']);
+    expect(state.configSource).toBe('/new.yaml');
+  });
+
+  it('selectAllJobs returns the same array until jobs change (safe for React selectors)', () => {
+    const store = createFleetStore();
+    store.getState().setWorkers([seed('a')], undefined);
+    store.getState().refreshSucceeded('a', success(['mc-1']));
+    const first = selectAllJobs(store.getState());
+    store.getState().setConfigErrors(['x']);
+    expect(selectAllJobs(store.getState())).toBe(first);
+    store.getState().refreshSucceeded('a', success(['mc-1', 'mc-2']));
+    expect(selectAllJobs(store.getState())).not.toBe(first);
+  });
+
+  it('ignores results for workers it does not know (a late answer after a config change)', () => {
+    const store = createFleetStore();
+    store.getState().setWorkers([seed('a')], undefined);
+    const before = store.getState();
+    store.getState().refreshSucceeded('gone', success(['mc-1']));
+    store.getState().refreshFailed('gone', 'x', NOW);
+    expect(store.getState().workers).toBe(before.workers);
+  });
+});
