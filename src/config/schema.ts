@@ -1,0 +1,333 @@
+/**
+ * The config file's shape (zod) and the resolved fleet it describes. Every schema carries a message that says what
+ * is expected; `issues.ts` turns the issues into located errors and `resolveFleet` applies the defaults.
+ */
+import { z } from 'zod';
+import type { ProviderKind } from '../providers/types.js';
+import { DURATION_RULE, formatDuration, parseDuration } from './duration.js';
+import { closestMatch } from './suggest.js';
+
+/** How SSH host keys are checked: `strict` refuses unknown keys; `accept-new` records a first-seen key, refuses a changed one. */
+export type HostKeyPolicy = 'strict' | 'accept-new';
+
+/** An SSH target named by an alias from the user's ssh config (`Host gcli-worker`). */
+export interface SshAlias {
+  readonly alias: string;
+}
+
+/** An SSH target spelt out in the config file. */
+export interface SshAddress {
+  readonly host: string;
+  readonly user?: string;
+  readonly port?: number;
+  /** Private key path on this machine, as written (may start with `~/`). */
+  readonly identityFile?: string;
+}
+
+/** Where an SSH worker is: an alias, or an address. Tell them apart with `'alias' in target`. */
+export type SshTarget = SshAlias | SshAddress;
+
+/** The container job commands run in (through `docker exec`). */
+export interface ContainerConfig {
+  readonly name: string;
+  readonly runtime: 'docker';
+}
+
+/** Settings every worker has, from its own entry, else `defaults:`, else {@link DEFAULT_SETTINGS}. */
+export interface WorkerSettings {
+  /** tmux server: a name (`tmux -L`) or, when it contains `/`, a socket path (`tmux -S`). */
+  readonly tmuxSocket: string;
+  /** How many jobs may run at once on the worker. */
+  readonly maxJobs: number;
+  /** How often the worker is scanned; at least {@link POLL_INTERVAL_FLOOR_MS}. */
+  readonly pollIntervalMs: number;
+  /** Where job records live on the session host, as written (may start with `~/`; expanded there, not here). */
+  readonly stateDir: string;
+  /** tmux session names are `<sessionPrefix>-<job id>`. */
+  readonly sessionPrefix: string;
+  readonly hostKeyPolicy: HostKeyPolicy;
+}
+
+/** A worker on this machine. */
+export interface LocalWorkerConfig extends WorkerSettings {
+  readonly name: string;
+  readonly provider: 'local';
+  readonly ssh?: undefined;
+  readonly sshConfigFile?: undefined;
+  readonly container?: ContainerConfig;
+}
+
+/** A worker reached over SSH. */
+export interface SshWorkerConfig extends WorkerSettings {
+  readonly name: string;
+  readonly provider: 'ssh';
+  readonly ssh: SshTarget;
+  /** ssh config file to read instead of `~/.ssh/config`, as written. */
+  readonly sshConfigFile?: string;
+  readonly container?: ContainerConfig;
+}
+
+/** One worker, fully resolved (defaults applied). Narrow on `provider`. */
+export type WorkerConfig = LocalWorkerConfig | SshWorkerConfig;
+
+/** The fleet a config file describes. */
+export interface FleetConfig {
+  /** At least one worker; names are unique. */
+  readonly workers: readonly WorkerConfig[];
+  /** The fleet-wide host-key policy (`defaults.hostKeyPolicy`). */
+  readonly hostKeyPolicy: HostKeyPolicy;
+  /** The file it came from; undefined for the embedded default fleet. */
+  readonly source: string | undefined;
+}
+
+/** The shortest poll interval allowed: scanning faster than this loads workers for no visible gain. */
+export const POLL_INTERVAL_FLOOR_MS = 1000;
+
+/** Settings used when neither the worker nor `defaults:` gives one. The tmux server is private, never the user's own. */
+export const DEFAULT_SETTINGS: WorkerSettings = Object.freeze({
+  tmuxSocket: 'mission-control',
+  maxJobs: 4,
+  pollIntervalMs: 2000,
+  stateDir: '~/.mission-control',
+  sessionPrefix: 'mc',
+  hostKeyPolicy: 'strict',
+});
+
+/** The providers this version can run; the other {@link ProviderKind}s are rejected with "not supported yet". */
+export const SUPPORTED_PROVIDERS = ['local', 'ssh'] as const satisfies readonly ProviderKind[];
+
+/** A value as an error message shows it. */
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === null) return 'an empty value';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return String(value);
+}
+
+/** "expected X, got Y" (just "expected X" when there is no value: the caller says the field is missing). */
+function expected(what: string, value: unknown): string {
+  return value === undefined ? `expected ${what}` : `expected ${what}, got ${describeValue(value)}`;
+}
+
+const expecting =
+  (what: string) =>
+  (issue: { readonly input?: unknown }): string =>
+    expected(what, issue.input);
+
+const matching = (pattern: RegExp, what: string) =>
+  z.string({ error: expecting(what) }).regex(pattern, { error: expecting(what) });
+
+const closed = <S extends z.ZodRawShape>(shape: S, what: string) =>
+  z.strictObject(shape, {
+    error: (issue) => (issue.code === 'invalid_type' ? expected(what, issue.input) : undefined),
+  });
+
+const PROVIDER_RULE = SUPPORTED_PROVIDERS.map((p) => `\`${p}\``).join(' or ');
+
+const positiveInt = z
+  .int({ error: expecting('a positive integer') })
+  .min(1, { error: expecting('a positive integer') });
+
+const pollInterval = z.union([z.number(), z.string()], { error: expecting(DURATION_RULE) }).transform((value, ctx) => {
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    ctx.issues.push({ code: 'custom', input: value, message: expected(DURATION_RULE, value) });
+    return z.NEVER;
+  }
+  if (ms < POLL_INTERVAL_FLOOR_MS) {
+    const floor = formatDuration(POLL_INTERVAL_FLOOR_MS);
+    ctx.issues.push({ code: 'custom', input: value, message: expected(`at least ${floor} (the floor)`, value) });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const settingsShape = {
+  pollInterval: pollInterval.optional(),
+  tmuxSocket: matching(/^\S+$/, "a tmux socket name (tmux -L) or a path containing '/' (tmux -S), without spaces").optional(),
+  stateDir: matching(/^[^\n\0]+$/, 'a directory path on the worker, such as ~/.mission-control').optional(),
+  maxJobs: positiveInt.optional(),
+  hostKeyPolicy: z.enum(['strict', 'accept-new'], { error: expecting('`strict` or `accept-new`') }).optional(),
+  sessionPrefix: matching(
+    /^[A-Za-z0-9_-]{1,32}$/,
+    "a session name prefix of 1-32 letters, digits, '_' or '-' (tmux names cannot contain '.' or ':')",
+  ).optional(),
+};
+
+const WORKER_NAME_RULE = "a worker name: 1-63 letters, digits, '_', '.' or '-', starting with a letter or digit";
+const HOST_RULE = "a host name or address, without spaces, not starting with '-'";
+
+const container = closed(
+  {
+    name: matching(
+      /^[A-Za-z0-9][A-Za-z0-9_.-]+$/,
+      "a container name: 2 or more letters, digits, '_', '.' or '-', starting with a letter or digit",
+    ),
+    runtime: z.literal('docker', { error: expecting('`docker` (the only container runtime this version supports)') }).optional(),
+  },
+  'a mapping {name, runtime?}',
+);
+
+const SSH_RULE = 'an alias from ~/.ssh/config (a string) or a mapping {host, user?, port?, identityFile?}';
+
+const sshAddress = closed(
+  {
+    host: matching(/^[^-\s]\S*$/, HOST_RULE),
+    user: matching(/^[^-\s@][^\s@]*$/, "a user name, without spaces or '@', not starting with '-'").optional(),
+    port: z
+      .int({ error: expecting('a port number from 1 to 65535') })
+      .min(1, { error: expecting('a port number from 1 to 65535') })
+      .max(65535, { error: expecting('a port number from 1 to 65535') })
+      .optional(),
+    identityFile: matching(/^[^\n\0]+$/, 'a path to a private key file').optional(),
+  },
+  SSH_RULE,
+);
+
+const sshTarget = z.union(
+  [matching(/^[^-\s]\S*$/, "an ssh alias, without spaces, not starting with '-'").transform((alias) => ({ alias })), sshAddress],
+  { error: expecting(SSH_RULE) },
+);
+
+const workerBase = {
+  name: matching(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, WORKER_NAME_RULE),
+  container: container.optional(),
+  ...settingsShape,
+};
+
+const WORKER_RULE = 'a worker mapping with at least `name` and `provider`';
+
+const localWorker = closed({ ...workerBase, provider: z.literal('local') }, WORKER_RULE);
+
+const sshWorker = closed(
+  {
+    ...workerBase,
+    provider: z.literal('ssh'),
+    ssh: sshTarget,
+    sshConfigFile: matching(/^[^\n\0]+$/, 'a path to an ssh config file').optional(),
+  },
+  WORKER_RULE,
+);
+
+/** A provider this version knows by name but cannot run: accepted by shape so the one error is "not supported yet". */
+const notSupportedYet = <K extends ProviderKind>(kind: K) =>
+  z.looseObject({ provider: z.literal(kind) }).transform((_worker, ctx) => {
+    ctx.issues.push({
+      code: 'custom',
+      path: ['provider'],
+      input: kind,
+      message: `provider \`${kind}\` is not supported yet by this version of mission-control; expected ${PROVIDER_RULE}`,
+    });
+    return z.NEVER;
+  });
+
+/** One schema per provider kind; adding a provider is replacing its entry here and a case in `resolveWorker`. */
+const workerSchemas = {
+  local: localWorker,
+  ssh: sshWorker,
+  'gce-cos': notSupportedYet('gce-cos'),
+  'gce-linux': notSupportedYet('gce-linux'),
+} satisfies Record<ProviderKind, z.ZodType>;
+
+const worker = z.discriminatedUnion(
+  'provider',
+  [workerSchemas.local, workerSchemas.ssh, workerSchemas['gce-cos'], workerSchemas['gce-linux']],
+  { error: (issue) => workerIssueMessage(issue.input) },
+);
+
+/** A worker that is not a mapping, or whose `provider` names no known kind. */
+function workerIssueMessage(input: unknown): string {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return expected(WORKER_RULE, input);
+  const provider = (input as { provider?: unknown }).provider;
+  const suggestion = typeof provider === 'string' ? closestMatch(provider, Object.keys(workerSchemas)) : undefined;
+  return expected(PROVIDER_RULE, provider) + (suggestion ? `; did you mean \`${suggestion}\`?` : '');
+}
+
+/** The config file as written: both sections optional, unknown fields rejected. */
+export const configFileSchema = closed(
+  {
+    defaults: closed(settingsShape, 'a mapping of worker defaults').nullish(),
+    workers: z.array(worker, { error: expecting('a list of workers') }).nullish(),
+  },
+  'a mapping with `defaults` and/or `workers`',
+);
+
+/** The config file after validation, before defaults are applied. */
+export type ConfigFile = z.output<typeof configFileSchema>;
+
+type Settings = z.output<z.ZodObject<typeof settingsShape>>;
+
+/** The fields a mapping at `path` may have (for "did you mean"), given the whole parsed document. */
+export function knownFields(path: readonly PropertyKey[], root: unknown): readonly string[] {
+  const last = path.at(-1);
+  if (path.length === 0) return Object.keys(configFileSchema.shape);
+  if (path.length === 1 && last === 'defaults') return Object.keys(settingsShape);
+  if (last === 'container') return Object.keys(container.shape);
+  if (last === 'ssh') return Object.keys(sshAddress.shape);
+  if (path[0] === 'workers' && path.length === 2) {
+    return Object.keys(providerAt(path, root) === 'ssh' ? sshWorker.shape : localWorker.shape);
+  }
+  return [];
+}
+
+/** The fields only an SSH worker may have: on a local worker they get their own message. */
+export const SSH_ONLY_FIELDS: readonly string[] = Object.keys(sshWorker.shape).filter((k) => !(k in localWorker.shape));
+
+/** The `provider` value written for the worker at `workers[i]`, if any. */
+export function providerAt(path: readonly PropertyKey[], root: unknown): unknown {
+  const workers = (root as { workers?: unknown } | null)?.workers;
+  const index = path[1];
+  if (!Array.isArray(workers) || typeof index !== 'number') return undefined;
+  const entry: unknown = workers[index];
+  return typeof entry === 'object' && entry !== null ? (entry as { provider?: unknown }).provider : undefined;
+}
+
+/** The embedded default fleet: one local worker with the default settings. */
+export function defaultFleet(source?: string, settings: WorkerSettings = DEFAULT_SETTINGS): FleetConfig {
+  return {
+    workers: [{ name: 'local', provider: 'local', ...settings }],
+    hostKeyPolicy: settings.hostKeyPolicy,
+    source,
+  };
+}
+
+/** Applies `defaults:` and {@link DEFAULT_SETTINGS} to a validated file. With no workers, the fleet is one local worker. */
+export function resolveFleet(file: ConfigFile, source: string | undefined): FleetConfig {
+  const defaults = overlay(DEFAULT_SETTINGS, file.defaults ?? {});
+  const entries = file.workers ?? [];
+  if (entries.length === 0) return defaultFleet(source, defaults);
+  return { workers: entries.map((entry) => resolveWorker(entry, defaults)), hostKeyPolicy: defaults.hostKeyPolicy, source };
+}
+
+type WorkerEntry = NonNullable<ConfigFile['workers']>[number];
+
+function resolveWorker(entry: WorkerEntry, defaults: WorkerSettings): WorkerConfig {
+  const settings = overlay(defaults, entry);
+  const container = entry.container && { name: entry.container.name, runtime: entry.container.runtime ?? 'docker' };
+  const common = { ...settings, ...(container && { container }) };
+  switch (entry.provider) {
+    case 'local':
+      return { name: entry.name, provider: 'local', ...common };
+    case 'ssh':
+      return {
+        name: entry.name,
+        provider: 'ssh',
+        ...common,
+        ssh: entry.ssh,
+        ...(entry.sshConfigFile !== undefined && { sshConfigFile: entry.sshConfigFile }),
+      };
+  }
+}
+
+/** `base` with every setting `over` gives; absent ones keep the base value. */
+function overlay(base: WorkerSettings, over: Settings): WorkerSettings {
+  return {
+    tmuxSocket: over.tmuxSocket ?? base.tmuxSocket,
+    maxJobs: over.maxJobs ?? base.maxJobs,
+    pollIntervalMs: over.pollInterval ?? base.pollIntervalMs,
+    stateDir: over.stateDir ?? base.stateDir,
+    sessionPrefix: over.sessionPrefix ?? base.sessionPrefix,
+    hostKeyPolicy: over.hostKeyPolicy ?? base.hostKeyPolicy,
+  };
+}
