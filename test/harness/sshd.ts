@@ -37,6 +37,8 @@ export interface SshdOptions {
   host?: string;
   /** Extra sshd_config lines. */
   extraConfig?: string[];
+  /** Environment for sessions (one `SetEnv` line: OpenSSH keeps only the first SetEnv it reads). */
+  env?: Record<string, string>;
 }
 
 const SSHD = '/usr/sbin/sshd';
@@ -75,7 +77,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
     'PermitRootLogin prohibit-password',
     'AllowTcpForwarding yes',
     'LogLevel ERROR',
-    `SetEnv HOME=${home}`,
+    `SetEnv ${Object.entries({ HOME: home, ...options.env }).map(([k, v]) => `${k}=${v}`).join(' ')}`,
     ...(options.extraConfig ?? []),
   ];
   await writeFile(join(dir, 'sshd_config'), `${config.join('\n')}\n`);
