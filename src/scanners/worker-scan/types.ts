@@ -5,25 +5,33 @@
 
 /** The host's vital signs. */
 export interface HostInfo {
-  /** The worker's clock, Unix seconds, when the scan ran (ages are computed against it, not ours). */
+  /**
+   * The worker's clock, Unix seconds, when the scan ran (ages are computed against it, not ours).
+   * 0 when it could not be read (`date` failed or the output was cut short; `problems` says which).
+   */
   readonly now: number;
+  /** Seconds since boot (`/proc/uptime`). */
   readonly uptimeSeconds: number | undefined;
+  /** Load averages over 1, 5 and 15 minutes (`/proc/loadavg`). */
   readonly load1: number | undefined;
   readonly load5: number | undefined;
   readonly load15: number | undefined;
+  /** Processors available (`nproc`). */
   readonly cpus: number | undefined;
 }
 
 /** The worker's container, as `docker inspect` reports it. */
 export interface ContainerInfo {
   readonly name: string;
-  /** False when docker says there is no such container. */
+  /** False only when docker says there is no such container (true when docker could not tell: see `error`). */
   readonly exists: boolean;
   /** docker's `State.Status`: created, running, paused, restarting, removing, exited, dead. */
   readonly status: string | undefined;
+  /** docker's `State.Running`. */
   readonly running: boolean;
   /** ISO time the container last started. */
   readonly startedAt: string | undefined;
+  /** The image as the container was created from it (`Config.Image`). */
   readonly image: string | undefined;
   /** What went wrong asking docker, when it was not a missing container (daemon down, no docker). */
   readonly error: string | undefined;
@@ -36,7 +44,9 @@ export interface TmuxPane {
   readonly dead: boolean;
   /** Exit status of a dead pane's process. */
   readonly deadStatus: number | undefined;
+  /** The command tmux sees in the foreground of the pane. */
   readonly currentCommand: string;
+  /** The pid of the pane's first process. */
   readonly pid: number | undefined;
 }
 
@@ -44,7 +54,10 @@ export interface TmuxPane {
 export interface TmuxSession {
   /** `$N`: how commands address this session (never by name: names come from data). */
   readonly id: string;
-  /** The name exactly as tmux stores it. */
+  /**
+   * The name exactly as tmux stores it: tmux rewrites `:` and `.` to `_` and stores control
+   * characters and backslashes escaped (a tab as the two characters `\t`, 0x1f as `\037`).
+   */
   readonly name: string;
   /** Unix seconds. */
   readonly created: number;
@@ -65,15 +78,21 @@ export interface JobRecord {
   readonly metaError: string | undefined;
   /** The exit code the wrapper recorded, when the job has ended. */
   readonly exitCode: number | undefined;
+  /** Why `exitCode` is undefined although the `exit` file exists (unreadable, or not a number). */
+  readonly exitError?: string | undefined;
   /** Last modification of the output log, Unix seconds. */
   readonly logModified: number | undefined;
+  /** Size of the output log in bytes. */
   readonly logBytes: number | undefined;
 }
 
 /** `meta.json`: what was launched. Written once at launch. */
 export interface JobMeta {
+  /** The job's id, as chosen at launch. */
   readonly id: string;
+  /** What the job does (e.g. `review`, `fix`). */
   readonly kind: string;
+  /** The parameters it was launched with, as given. */
   readonly params: Readonly<Record<string, string>>;
   /** The argv the job runs. */
   readonly command: readonly string[];
@@ -94,6 +113,15 @@ export interface WorkerScan {
   readonly tmuxRunning: boolean;
   /** What tmux said when it failed for another reason than "no server". */
   readonly tmuxError: string | undefined;
+  /** Sessions in tmux's order, each with its panes. */
   readonly sessions: readonly TmuxSession[];
+  /** Job records, sorted by id. */
   readonly jobs: readonly JobRecord[];
+  /** Why job records could not be listed (so `jobs` is not the whole story); undefined when they were. */
+  readonly jobsError?: string | undefined;
+  /**
+   * Parts of the output that could not be used, one sentence each: a skipped job directory, an
+   * unreadable tmux line, a missing or cut-short section. Empty for a clean scan.
+   */
+  readonly problems?: readonly string[];
 }

@@ -1,0 +1,162 @@
+/**
+ * The one remote script a worker scan runs: host vital signs, the container's state, the tmux
+ * panes on the worker's private socket and the job records, each in a framed section.
+ *
+ * The script is POSIX sh (dash, bash, busybox ash) and cheap: a handful of processes per scan
+ * whatever the number of jobs (job files are read with the shell's own `read`, and one `stat`
+ * covers every log). Sections are framed by lines that carry a per-scan nonce, so neither a file's
+ * contents nor a session name can forge a section; see `parse.ts` for the format.
+ */
+import { randomBytes } from 'node:crypto';
+import { observation, type Observation } from '../../providers/types.js';
+import { shellQuote } from '../../ssh/quote.js';
+import { onSessionHost, shellPath, tmuxPrefix } from '../session-host.js';
+
+/** Separates the fields of one output line; tmux escapes control characters in names, so it never appears in one. */
+export const FIELD_SEPARATOR = '\x1f';
+
+/** Stripped from job files before framing, with {@link FIELD_SEPARATOR} and newlines. */
+export const RECORD_SEPARATOR = '\x1e';
+
+/** Version of the output format, printed in the `plan` section. */
+export const SCAN_FORMAT_VERSION = 1;
+
+/** The tmux format variables listed for each pane, in output order (the command, which may hold anything, last). */
+export const PANE_FIELDS = [
+  'session_id',
+  'session_name',
+  'session_created',
+  'window_activity',
+  'session_attached',
+  'pane_id',
+  'pane_dead',
+  'pane_dead_status',
+  'pane_pid',
+  'pane_current_command',
+] as const;
+
+/** What a nonce must look like: letters and digits only, so it needs no quoting and no escaping in a pattern. */
+export const NONCE_PATTERN = /^[A-Za-z0-9]{8,64}$/;
+
+/** The line prefix that frames sections for a given nonce. */
+export function sectionMarker(nonce: string): string {
+  return `@@MC-${nonce}@@`;
+}
+
+/** A fresh random nonce for one scan. */
+export function newScanNonce(): string {
+  return randomBytes(12).toString('hex');
+}
+
+/** What {@link buildScanCommand} needs to know about the worker. */
+export interface ScanCommandOptions {
+  /** `-L name` or `-S path`: the worker's private tmux socket. */
+  readonly tmuxSocketArgs: readonly string[];
+  /** The container jobs run in, when the worker has one. */
+  readonly container?: string;
+  /** Where job records live on the session host (`~/` is the session host user's home). */
+  readonly stateDir: string;
+  /** A fresh value from {@link newScanNonce} for every scan. */
+  readonly nonce: string;
+}
+
+/**
+ * Builds the scan script, to run with `sh -c` on the worker's host. Its output (stdout and stderr
+ * merged by the script itself) is read by `parseScan` with the same nonce.
+ */
+export function buildScanCommand(opts: ScanCommandOptions): Observation {
+  if (!NONCE_PATTERN.test(opts.nonce)) {
+    throw new Error(`scan nonce must be 8–64 letters or digits, got ${JSON.stringify(opts.nonce)}`);
+  }
+  const container = opts.container;
+  const marker = sectionMarker(opts.nonce);
+  const lines = [
+    '(',
+    ...framing(marker),
+    'b plan',
+    `printf 'version %s\\n' ${SCAN_FORMAT_VERSION}`,
+    ...(container === undefined ? [] : [`printf 'container %s\\n' ${shellQuote(container)}`]),
+    'e plan 0',
+    ...hostPart(),
+    ...(container === undefined
+      ? [sessionHostScript(opts)]
+      : containerPart(container, [...framing(marker), sessionHostScript(opts)].join('\n'))),
+    ') </dev/null 2>&1',
+  ];
+  return observation({ script: lines.join('\n') });
+}
+
+/** The two functions that print section frames: `b NAME` opens one, `e NAME STATUS` closes it. */
+function framing(marker: string): string[] {
+  return [
+    `M=${marker}`,
+    `b() { printf '\\n%s BEGIN %s\\n' "$M" "$1"; }`,
+    // The newline before END ends a last line that had none; the parser removes exactly that one.
+    `e() { printf '\\n%s END %s %s\\n' "$M" "$1" "$2"; }`,
+  ];
+}
+
+function hostPart(): string[] {
+  return [
+    'b now; date +%s; e now $?',
+    "b uptime; { IFS= read -r l && printf '%s\\n' \"$l\"; } </proc/uptime; e uptime $?",
+    "b loadavg; { IFS= read -r l && printf '%s\\n' \"$l\"; } </proc/loadavg; e loadavg $?",
+    "b cpus; nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || grep -c '^processor' /proc/cpuinfo; e cpus $?",
+  ];
+}
+
+/** `docker inspect`, then the session-host part inside the container only when it is running. */
+function containerPart(container: string, inner: string): string[] {
+  const format = ['{{.State.Running}}', '{{.State.Status}}', '{{.State.StartedAt}}', '{{.Config.Image}}'].join(FIELD_SEPARATOR);
+  return [
+    'b container',
+    `c=$(docker inspect --type container --format ${shellQuote(format)} -- ${shellQuote(container)} 2>&1); s=$?`,
+    "printf '%s\\n' \"$c\"",
+    'e container $s',
+    'b session',
+    `case $s$c in 0true${shellQuote(FIELD_SEPARATOR)}*) ${onSessionHost(inner, container)}; e session $? ;;`,
+    "*) printf 'the container is not running: not entered\\n'; e session skipped ;; esac",
+  ];
+}
+
+/** Everything that runs where the sessions live: tmux and the job records. */
+function sessionHostScript(opts: ScanCommandOptions): string {
+  const format = PANE_FIELDS.map((f) => `#{${f}}`).join(FIELD_SEPARATOR);
+  return [
+    `b tmux; ${tmuxPrefix(opts.tmuxSocketArgs)} list-panes -a -F ${shellQuote(format)} </dev/null; e tmux $?`,
+    `jd=${shellPath(opts.stateDir)}/jobs`,
+    `rs=${shellQuote(RECORD_SEPARATOR)}`,
+    `us=${shellQuote(FIELD_SEPARATOR)}`,
+    `nl=${shellQuote('\n')}`,
+    'b jobs; s=0; set --',
+    'if [ -d "$jd" ]; then',
+    ' if cd -- "$jd"; then',
+    '  for j in *; do',
+    '   [ -d "$j" ] || continue',
+    '   case $j in *"$nl"*|*"$rs"*|*"$us"*)',
+    `    printf 'S%s%s\\n' "$us" "$(printf '%s' "$j" | tr '\\n\\036\\037' '???')"; continue ;; esac`,
+    '   hm=0; m=',
+    '   if [ -f "$j/meta.json" ]; then hm=1',
+    '    { while IFS= read -r l || [ -n "$l" ]; do m=$m$l; done; } 2>/dev/null <"$j/meta.json" || hm=2',
+    `    case $m in *"$rs"*|*"$us"*) m=$(printf '%s' "$m" | tr -d '\\036\\037') ;; esac`,
+    '   fi',
+    '   he=0; x=',
+    '   if [ -f "$j/exit" ]; then he=1',
+    '    { IFS= read -r x || :; } 2>/dev/null <"$j/exit" || he=2',
+    `    case $x in *"$rs"*|*"$us"*) x=$(printf '%s' "$x" | tr -d '\\036\\037') ;; esac`,
+    '   fi',
+    `   printf 'J%s%s%s%s%s%s%s%s%s%s\\n' "$us" "$j" "$us" "$hm" "$us" "$he" "$us" "$x" "$us" "$m"`,
+    '   [ -f "$j/output.log" ] && set -- "$@" "$j/output.log"',
+    '  done',
+    ' else s=1; fi',
+    "elif [ -e \"$jd\" ]; then printf 'the jobs path is not a directory\\n'; s=1",
+    'fi',
+    'e jobs $s',
+    // One stat for every log; busybox builds without `stat -c` fall back to date -r and wc -c.
+    'b logs; s=0',
+    'if [ $# -gt 0 ]; then',
+    " stat -c '%Y %s %n' -- \"$@\" || { s=$?; for f; do [ -f \"$f\" ] && printf '%s %d %s\\n' \"$(date -r \"$f\" +%s)\" \"$(wc -c <\"$f\")\" \"$f\"; done; }",
+    'fi',
+    'e logs $s',
+  ].join('\n');
+}

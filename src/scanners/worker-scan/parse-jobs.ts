@@ -1,0 +1,128 @@
+/**
+ * Reads the job-record part of a scan (`jobs` and `logs` sections). Pure; never throws.
+ *
+ * `jobs` holds one line per job directory: `J US id US metaState US exitState US exit US meta`,
+ * where a state is 0 (no file), 1 (read) or 2 (could not be read), and `S US name` for a
+ * directory whose name cannot be framed. `logs` holds `stat -c '%Y %s %n'` lines.
+ */
+import { FIELD_SEPARATOR } from './command.js';
+import { firstLines } from './parse-tmux.js';
+import type { Section } from './sections.js';
+import type { JobMeta, JobRecord } from './types.js';
+
+/** The jobs part of a scan. */
+export interface JobsPart {
+  readonly jobs: readonly JobRecord[];
+  readonly jobsError: string | undefined;
+  readonly problems: readonly string[];
+}
+
+/** Reads the `jobs` and `logs` sections; either is undefined when the output has none. */
+export function parseJobSections(jobs: Section | undefined, logs: Section | undefined): JobsPart {
+  if (jobs === undefined) return { jobs: [], jobsError: 'the scan output has no job records part', problems: [] };
+  const problems: string[] = [];
+  const stats = parseLogStats(logs, problems);
+  const records = new Map<string, JobRecord>();
+  const body = jobs.status === undefined ? jobs.body.slice(0, jobs.body.lastIndexOf('\n') + 1) : jobs.body;
+  let errorText = '';
+  for (const line of body.split('\n')) {
+    if (line === '') continue;
+    const fields = line.split(FIELD_SEPARATOR);
+    if (fields[0] === 'S' && fields.length === 2) {
+      problems.push(`job directory ${JSON.stringify(fields[1])} skipped: its name holds a newline or a control character`);
+      continue;
+    }
+    if (fields[0] !== 'J' || fields.length !== 6) {
+      errorText += `${line}\n`;
+      continue;
+    }
+    const [, id, metaState, exitState, exitText, metaText] = fields as [string, string, string, string, string, string];
+    if (records.has(id)) {
+      problems.push(`job ${JSON.stringify(id)} listed twice; the first is used`);
+      continue;
+    }
+    const stat = stats.get(id);
+    records.set(id, {
+      id,
+      ...readMeta(metaState, metaText),
+      ...readExit(exitState, exitText),
+      logModified: stat?.modified,
+      logBytes: stat?.bytes,
+    });
+  }
+  let jobsError: string | undefined;
+  if (jobs.status === undefined) problems.push('the job records were cut short');
+  else if (jobs.status !== 0) {
+    jobsError = errorText.trim() === '' ? `listing job records failed with status ${jobs.status}` : firstLines(errorText.trim());
+  } else if (errorText.trim() !== '') problems.push(`unexpected text among job records: ${JSON.stringify(errorText.trim().slice(0, 200))}`);
+  const sorted = [...records.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { jobs: sorted, jobsError, problems };
+}
+
+function parseLogStats(logs: Section | undefined, problems: string[]): Map<string, { modified: number; bytes: number }> {
+  const stats = new Map<string, { modified: number; bytes: number }>();
+  if (logs === undefined) {
+    problems.push('the scan output has no job log part');
+    return stats;
+  }
+  const unread: string[] = [];
+  for (const line of logs.body.split('\n')) {
+    const match = /^(\d{1,15}) (\d{1,15}) (.+)\/output\.log$/.exec(line);
+    if (match) stats.set(match[3] ?? '', { modified: Number(match[1]), bytes: Number(match[2]) });
+    else if (line.trim() !== '') unread.push(line);
+  }
+  // A failing `stat -c` is followed by a fallback; its complaint matters only when nothing was read.
+  if (stats.size === 0 && unread.length > 0) problems.push(`job logs could not be examined: ${firstLines(unread.join('\n'))}`);
+  if (logs.status === undefined) problems.push('the job log part was cut short');
+  return stats;
+}
+
+function readMeta(state: string, text: string): { meta: JobMeta | undefined; metaError: string | undefined } {
+  if (state === '0') return { meta: undefined, metaError: undefined };
+  if (state !== '1') return { meta: undefined, metaError: 'meta.json could not be read' };
+  if (text.trim() === '') return { meta: undefined, metaError: 'meta.json is empty' };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return { meta: undefined, metaError: `meta.json is not valid JSON: ${(error as Error).message}` };
+  }
+  const meta = toJobMeta(value);
+  return typeof meta === 'string' ? { meta: undefined, metaError: `meta.json ${meta}` } : { meta, metaError: undefined };
+}
+
+/** Checks the shape of a parsed `meta.json`, keeping only the known fields. */
+export function toJobMeta(value: unknown): JobMeta | string {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'is not a JSON object';
+  const v = value as Record<string, unknown>;
+  for (const key of ['id', 'kind', 'session', 'createdAt'] as const) {
+    if (typeof v[key] !== 'string') return `has no string "${key}"`;
+  }
+  if (v.worktree !== undefined && typeof v.worktree !== 'string') return 'has a "worktree" that is not a string';
+  if (!Array.isArray(v.command) || !v.command.every((part): part is string => typeof part === 'string')) {
+    return 'has no "command" list of strings';
+  }
+  const params = v.params;
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) return 'has no "params" object';
+  const entries = Object.entries(params);
+  if (!entries.every(([, p]) => typeof p === 'string')) return 'has a "params" value that is not a string';
+  return {
+    id: v.id as string,
+    kind: v.kind as string,
+    params: Object.fromEntries(entries) as Record<string, string>,
+    command: [...v.command],
+    session: v.session as string,
+    ...(typeof v.worktree === 'string' ? { worktree: v.worktree } : {}),
+    createdAt: v.createdAt as string,
+  };
+}
+
+function readExit(state: string, text: string): { exitCode: number | undefined; exitError: string | undefined } {
+  if (state === '0') return { exitCode: undefined, exitError: undefined };
+  if (state !== '1') return { exitCode: undefined, exitError: 'the exit file could not be read' };
+  const trimmed = text.trim();
+  // Empty: the wrapper has truncated the file and not yet written the code.
+  if (trimmed === '') return { exitCode: undefined, exitError: undefined };
+  if (/^-?\d{1,10}$/.test(trimmed)) return { exitCode: Number(trimmed), exitError: undefined };
+  return { exitCode: undefined, exitError: `the exit file holds ${JSON.stringify(trimmed.slice(0, 40))}, not a number` };
+}
