@@ -7,6 +7,12 @@ import { PollScheduler } from '../state/scheduler.js';
 import { createFleetStore, type FleetStore } from '../state/store.js';
 import { refreshWorker } from './refresh.js';
 
+/**
+ * Reconnect pacing inside the pool stays short: the poll scheduler already backs off per worker, and a long
+ * pool backoff on top would delay noticing a worker that came back.
+ */
+const POOL_BACKOFF = { initialMs: 250, maxMs: 5000 };
+
 /** The running fleet: the store, the providers behind it and the loops that keep it fresh. */
 export interface Fleet<P extends WorkerObserver = WorkerProvider> {
   readonly store: FleetStore;
@@ -42,7 +48,7 @@ export function createFleet(
 ): Fleet<WorkerObserver> | Fleet<WorkerProvider> {
   const readOnly = options.readOnly ?? false;
   const store = createFleetStore({ readOnly, ...(options.idleAfterSeconds ? { idleAfterSeconds: options.idleAfterSeconds } : {}) });
-  let pool = new SshPool({ hostKeyPolicy: initial.hostKeyPolicy });
+  let pool = new SshPool({ hostKeyPolicy: initial.hostKeyPolicy, backoff: POOL_BACKOFF });
   let config = initial;
   const providers = new Map<string, WorkerProvider>();
   const views = new Map<string, WorkerObserver>();
@@ -60,7 +66,7 @@ export function createFleet(
     const retired: WorkerProvider[] = [];
     if (next.hostKeyPolicy !== config.hostKeyPolicy) {
       const old = pool;
-      pool = new SshPool({ hostKeyPolicy: next.hostKeyPolicy });
+      pool = new SshPool({ hostKeyPolicy: next.hostKeyPolicy, backoff: POOL_BACKOFF });
       retired.push(...providers.values());
       providers.clear();
       void old.close();

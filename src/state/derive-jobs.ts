@@ -31,19 +31,21 @@ export function deriveJobs(
   for (const session of scan.sessions) bySessionName.set(session.name, session);
   const claimed = new Set<string>();
   const jobs: Job[] = [];
-  const skew = scan.host.now - Math.floor(options.now / 1000);
+  // A worker whose clock could not be read (0) is taken to agree with ours.
+  const workerNow = scan.host.now || Math.floor(options.now / 1000);
+  const skew = workerNow - Math.floor(options.now / 1000);
 
   for (const record of scan.jobs) {
     const sessionName = record.meta?.session ?? `${options.sessionPrefix}-${record.id}`;
     const session = bySessionName.get(sessionName);
     if (session) claimed.add(session.id);
-    jobs.push(build(worker, record.id, record, session, scan, previous, options, skew));
+    jobs.push(build(worker, record.id, record, session, workerNow, previous, options, skew));
   }
   const prefix = `${options.sessionPrefix}-`;
   for (const session of scan.sessions) {
     if (claimed.has(session.id)) continue;
     const id = session.name.startsWith(prefix) && session.name.length > prefix.length ? session.name.slice(prefix.length) : session.name;
-    jobs.push(build(worker, id, undefined, session, scan, previous, options, skew));
+    jobs.push(build(worker, id, undefined, session, workerNow, previous, options, skew));
   }
   return jobs;
 }
@@ -53,14 +55,14 @@ function build(
   id: string,
   record: JobRecord | undefined,
   session: TmuxSession | undefined,
-  scan: WorkerScan,
+  workerNow: number,
   previous: ReadonlyMap<string, Job>,
   options: DeriveOptions,
   skew: number,
 ): Job {
   const key = `${worker}/${id}`;
   const lastOutputAt = latest(session?.activity, record?.logModified);
-  const derived = deriveState(record, session, scan.host.now, lastOutputAt, options.idleAfterSeconds);
+  const derived = deriveState(record, session, workerNow, lastOutputAt, options.idleAfterSeconds);
   const before = previous.get(key);
   const since =
     before && before.state === derived.state

@@ -1,0 +1,79 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFleet, type Fleet } from '../../src/app/fleet.js';
+import { loadConfig } from '../../src/config/load.js';
+import type { WorkerObserver } from '../../src/providers/types.js';
+import { selectAllJobs } from '../../src/state/selectors.js';
+import { startTestFleet, waitFor, type TestFleet } from '../support/ssh-fleet.js';
+
+describe('a fleet of SSH workers (real sshd, real tmux)', () => {
+  let world: TestFleet;
+  let fleet: Fleet<WorkerObserver> | undefined;
+  const pwned = join('/tmp', `mc-pwned-${process.pid}`);
+
+  beforeAll(async () => {
+    world = await startTestFleet(['alpha', 'beta']);
+  });
+  afterAll(async () => {
+    await fleet?.close();
+    await world.stop();
+  });
+
+  it('scans every worker, keeps hostile session names exact, and executes none of them', async () => {
+    const [alpha, beta] = world.workers;
+    const names = [
+      'mc-plain',
+      `mc-$(touch ${pwned})`,
+      `mc-\`touch ${pwned}\``,
+      "mc-quote's \"double\"",
+      'mc-日本語 with spaces',
+    ];
+    for (const name of names) {
+      const created = await alpha!.tmux(['new-session', '-d', '-s', name, 'sleep 300']);
+      expect(created.code).toBe(0);
+    }
+    // tmux would run #(…) in a name it is given: a literal name is created with the # doubled.
+    await alpha!.tmux(['new-session', '-d', '-s', `mc-##(touch ${pwned})`, 'sleep 300']);
+    await beta!.tmux(['new-session', '-d', '-s', 'mc-on-beta', 'sleep 300']);
+
+    const loaded = await loadConfig(await world.writeConfig());
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+    fleet = createFleet(loaded.config, { readOnly: true });
+    const results = await fleet.refreshAll();
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled']);
+    const state = fleet.store.getState();
+    expect(state.workers.alpha).toMatchObject({ connection: 'up', path: 'direct', lastError: undefined });
+    expect(state.workers.beta).toMatchObject({ connection: 'up' });
+    const alphaSessions = (state.jobsByWorker.alpha ?? []).map((j) => j.session?.name).sort();
+    expect(alphaSessions).toEqual([...names, `mc-#(touch ${pwned})`].sort());
+    expect((state.jobsByWorker.beta ?? []).map((j) => j.id)).toEqual(['on-beta']);
+    expect(existsSync(pwned)).toBe(false);
+    expect(state.workers.alpha!.host?.cpus).toBeGreaterThan(0);
+  });
+
+  it('reports a dead worker within two poll intervals while the other keeps refreshing, and it comes back by itself', async () => {
+    if (!fleet) throw new Error('previous test did not create the fleet');
+    const f = fleet;
+    f.startPolling();
+    const [, beta] = world.workers;
+    await waitFor('both workers up', () => Object.values(f.store.getState().workers).every((w) => w.connection === 'up'));
+
+    const killedAt = Date.now();
+    await beta!.sshd.kill();
+    await waitFor('beta down', () => f.store.getState().workers.beta!.connection === 'down', 10_000);
+    const detectedAfter = Date.now() - killedAt;
+    expect(detectedAfter).toBeLessThan(2 * 1000 + 1500);
+    expect(f.store.getState().workers.beta!.lastError).toMatch(/beta/);
+    expect(selectAllJobs(f.store.getState()).find((j) => j.worker === 'beta')?.state).toBe('unknown');
+
+    const alphaBefore = f.store.getState().workers.alpha!.lastRefresh!;
+    await waitFor('alpha refreshed twice more', () => f.store.getState().workers.alpha!.lastRefresh! >= alphaBefore + 1500);
+    expect(f.store.getState().workers.alpha!.connection).toBe('up');
+
+    await beta!.sshd.restart();
+    await waitFor('beta back', () => f.store.getState().workers.beta!.connection === 'up', 30_000);
+    // The tmux server outlived the connection: the session is found again.
+    expect((f.store.getState().jobsByWorker.beta ?? []).map((j) => [j.id, j.state])).toEqual([['on-beta', 'running']]);
+  });
+});
