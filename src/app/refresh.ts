@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { WorkerObserver } from '../providers/types.js';
-import { buildScanCommand } from '../scanners/worker-scan/command.js';
+import { buildScanCommand, newScanNonce } from '../scanners/worker-scan/command.js';
 import { parseScan } from '../scanners/worker-scan/parse.js';
 import type { FleetStore } from '../state/store.js';
 import { describeError } from './errors.js';
@@ -23,7 +22,7 @@ export async function refreshWorker(
 ): Promise<void> {
   const actions = store.getState();
   actions.refreshStarted(provider.name);
-  const nonce = randomBytes(9).toString('base64url');
+  const nonce = newScanNonce();
   const command = buildScanCommand({
     tmuxSocketArgs: provider.tmux.socketArgs,
     ...(provider.containerName ? { container: provider.containerName } : {}),
