@@ -1,0 +1,172 @@
+/**
+ * One long-lived `sh` on one exec channel (no pty), running scripts one after another. Each script's
+ * output is followed by a line with a random per-call marker and the exit status, so a poll costs one
+ * round trip and no channel open. The marker is new for every call, so no output can fake the end of a frame.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Client, ClientChannel } from 'ssh2';
+import { ChannelOpenRefused } from './errors.js';
+import { shellQuote } from './quote.js';
+
+/** A script's merged stdout and stderr, byte for byte, and its exit status. */
+export interface RunResult {
+  readonly code: number;
+  readonly output: string;
+}
+
+/** What a {@link FramedShell} needs from its connection. */
+export interface FramedShellHooks {
+  /** The error for calls in flight when the shell's channel closes. */
+  lost(): Error;
+}
+
+interface Frame {
+  readonly needle: Buffer;
+  scanFrom: number;
+  resolve(frame: { status: number; output: Buffer }): void;
+  reject(error: unknown): void;
+}
+
+/** A shell channel that runs one framed script at a time; the caller queues. */
+export class FramedShell {
+  readonly #channel: ClientChannel;
+  readonly #hooks: FramedShellHooks;
+  #buffer: Buffer = Buffer.alloc(0);
+  #frame: Frame | undefined;
+  #closed = false;
+  readonly #closeListeners: Array<() => void> = [];
+  /** The shell's pid on the worker, which is also its process group (sshd makes it a session leader). */
+  pid = 0;
+
+  private constructor(channel: ClientChannel, hooks: FramedShellHooks) {
+    this.#channel = channel;
+    this.#hooks = hooks;
+    channel.on('data', (data: Buffer) => this.#onData(data));
+    // The scripts' stderr is merged into stdout; this is only the shell's own, which we do not need.
+    channel.stderr.on('data', () => undefined);
+    channel.on('error', () => undefined);
+    channel.on('close', () => {
+      this.#closed = true;
+      this.#frame?.reject(this.#hooks.lost());
+      this.#frame = undefined;
+      for (const listener of this.#closeListeners.splice(0)) listener();
+    });
+  }
+
+  /**
+   * Opens `sh` on a new channel and learns its pid (discarding anything the login shell's rc files print).
+   * Rejects with {@link ChannelOpenRefused} when the server refuses the channel.
+   */
+  static open(client: Client, signal: AbortSignal, hooks: FramedShellHooks): Promise<FramedShell> {
+    return new Promise((resolve, reject) => {
+      signal.throwIfAborted();
+      let aborted = false;
+      const onAbort = () => {
+        aborted = true;
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        client.exec('exec sh', (error, channel) => {
+          if (error) {
+            signal.removeEventListener('abort', onAbort);
+            return reject(new ChannelOpenRefused(error));
+          }
+          const shell = new FramedShell(channel, hooks);
+          if (aborted) return shell.close();
+          shell
+            .#frameOut((marker) => `printf '\\n%s %d\\n' ${marker} "$$"\n`, signal)
+            .then(({ status }) => {
+              shell.pid = status;
+              resolve(shell);
+            })
+            .catch((reason: unknown) => {
+              shell.close();
+              reject(reason);
+            })
+            .finally(() => signal.removeEventListener('abort', onAbort));
+        });
+      } catch {
+        signal.removeEventListener('abort', onAbort);
+        reject(hooks.lost());
+      }
+    });
+  }
+
+  /** False once the channel has closed; a closed shell is never reused. */
+  get alive(): boolean {
+    return !this.#closed;
+  }
+
+  /** Calls `listener` once when the channel closes (at once if it already has). */
+  onClose(listener: () => void): void {
+    if (this.#closed) listener();
+    else this.#closeListeners.push(listener);
+  }
+
+  /**
+   * Runs one script. It runs in a subshell via `eval`, so a syntax error, `exit`, `cd` or `set -e` in it
+   * ends or changes only that subshell, never the long-lived shell; stdin is /dev/null so it cannot eat
+   * the frames that follow. On abort the promise rejects with the signal's reason and the caller must
+   * close this shell (the script may still be running in it).
+   */
+  async run(script: string, signal: AbortSignal): Promise<RunResult> {
+    const { status, output } = await this.#frameOut(
+      (marker) => `( eval ${shellQuote(script)} ) </dev/null 2>&1; printf '\\n%s %d\\n' ${marker} "$?"\n`,
+      signal,
+    );
+    return { code: status, output: output.toString('utf8') };
+  }
+
+  /** Closes the channel (the worker's `sh` sees end of input and exits once its current script ends). */
+  close(): void {
+    if (!this.#closed) this.#channel.close();
+  }
+
+  /** Writes the text `render` makes for a fresh marker, and waits for that marker's line. */
+  #frameOut(render: (marker: string) => string, signal: AbortSignal): Promise<{ status: number; output: Buffer }> {
+    if (this.#closed) return Promise.reject(this.#hooks.lost());
+    if (this.#frame) return Promise.reject(new Error('FramedShell.run called while another script is running'));
+    signal.throwIfAborted();
+    const marker = `mc-end-${randomBytes(12).toString('hex')}`;
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        this.#frame = undefined;
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      const done = () => signal.removeEventListener('abort', onAbort);
+      // Bytes that arrived between frames belong to no call (e.g. a background job a script left behind).
+      this.#buffer = Buffer.alloc(0);
+      this.#frame = {
+        needle: Buffer.from(`\n${marker} `),
+        scanFrom: 0,
+        resolve: (frame) => (done(), resolve(frame)),
+        reject: (error) => (done(), reject(error)),
+      };
+      this.#channel.write(render(marker));
+    });
+  }
+
+  #onData(data: Buffer): void {
+    this.#buffer = this.#buffer.length ? Buffer.concat([this.#buffer, data]) : data;
+    const frame = this.#frame;
+    if (!frame) return;
+    const at = this.#buffer.indexOf(frame.needle, frame.scanFrom);
+    if (at < 0) {
+      frame.scanFrom = Math.max(0, this.#buffer.length - frame.needle.length + 1);
+      return;
+    }
+    const lineEnd = this.#buffer.indexOf(0x0a, at + frame.needle.length);
+    if (lineEnd < 0) {
+      frame.scanFrom = at;
+      return;
+    }
+    const status = Number(this.#buffer.subarray(at + frame.needle.length, lineEnd).toString('latin1'));
+    // The newline printed before the marker is ours, not the script's: it is dropped exactly once.
+    const output = this.#buffer.subarray(0, at);
+    this.#buffer = this.#buffer.subarray(lineEnd + 1);
+    this.#frame = undefined;
+    frame.resolve({ status, output });
+  }
+}

@@ -1,0 +1,215 @@
+import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { join, resolve } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, run } from '../harness/process.js';
+import { startSshd, type TestSshd } from '../harness/sshd.js';
+import { SshError } from '../../src/ssh/errors.js';
+import { SshPool, type SshPoolOptions } from '../../src/ssh/pool.js';
+import type { SshTarget } from '../../src/ssh/target.js';
+
+let sshd: TestSshd;
+let target: SshTarget;
+const pools: SshPool[] = [];
+
+beforeAll(async () => {
+  sshd = await startSshd();
+  target = {
+    host: sshd.host,
+    port: sshd.port,
+    user: sshd.user,
+    identityFiles: [sshd.clientKeyPath],
+    knownHostsFiles: [sshd.knownHostsFile],
+    label: 'w1',
+    sshArgs: ['-p', String(sshd.port), `${sshd.user}@${sshd.host}`],
+  };
+});
+
+afterEach(async () => {
+  await Promise.all(pools.splice(0).map((pool) => pool.close()));
+  await sshd.restart();
+});
+
+afterAll(async () => {
+  await sshd?.stop();
+});
+
+function pool(options: SshPoolOptions = {}): SshPool {
+  const created = new SshPool({ agent: '', backoff: { initialMs: 300, maxMs: 2000 }, ...options });
+  pools.push(created);
+  return created;
+}
+
+async function failure(promise: Promise<unknown>): Promise<SshError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(SshError);
+  return error as SshError;
+}
+
+async function sessionPids(): Promise<number[]> {
+  const { stdout } = await run('pgrep', ['-P', String(sshd.pid())], { allowFailure: true });
+  return stdout.split('\n').filter(Boolean).map(Number);
+}
+
+describe('a worker that dies', () => {
+  it('rejects calls in flight, backs off, and reconnects after the server is back', async () => {
+    const conn = pool().connection(target);
+    expect((await conn.run('echo up')).output).toBe('up\n');
+    const inFlight = [conn.exec({ argv: ['sleep', '20'] }), conn.run('sleep 20')].map((call) => failure(call));
+    await new Promise((r) => setTimeout(r, 200));
+    await sshd.kill();
+
+    for (const call of inFlight) {
+      const error = await call;
+      expect(['closed', 'unreachable']).toContain(error.kind);
+      expect(error.message).toMatch(/^w1: connection lost/);
+    }
+    expect(conn.lastError?.kind).toBe('closed');
+
+    // The next call tries at once and fails: the server is gone. Then calls fail fast until the backoff ends.
+    const refused = await failure(conn.exec({ argv: ['true'] }));
+    expect(refused.kind).toBe('unreachable');
+    expect(refused.message).toContain(`connection refused at ${sshd.host}:${sshd.port}`);
+    expect(conn.state).toBe('backoff');
+    const started = Date.now();
+    const fast = await failure(conn.run('true'));
+    expect(Date.now() - started).toBeLessThan(50);
+    expect(fast.kind).toBe('unreachable');
+    expect(fast.message).toMatch(/next attempt allowed in \d+\.\d s/);
+
+    await sshd.restart();
+    while (conn.state === 'backoff') await new Promise((r) => setTimeout(r, 25));
+    expect((await conn.exec({ argv: ['echo', 'back'] })).stdout).toBe('back\n');
+    expect(await conn.run('echo framed again')).toEqual({ code: 0, output: 'framed again\n' });
+    expect(conn.state).toBe('ready');
+    expect(conn.lastError).toBeUndefined();
+    expect(conn.connects).toBe(2);
+  });
+
+  it('notices a server that stops answering through keepalives', async () => {
+    const conn = pool({ keepaliveIntervalMs: 200, keepaliveCountMax: 2 }).connection(target);
+    await conn.exec({ argv: ['true'] });
+    const frozen = await sessionPids();
+    for (const pid of frozen) process.kill(pid, 'SIGSTOP');
+    try {
+      const error = await failure(conn.exec({ argv: ['sleep', '10'] }, { timeoutMs: 5000 }));
+      expect(error.kind).toBe('closed');
+      expect(error.message).toContain('no answer to keepalives');
+    } finally {
+      for (const pid of frozen) process.kill(pid, 'SIGCONT');
+    }
+    expect((await conn.exec({ argv: ['echo', 'new connection'] })).stdout).toBe('new connection\n');
+  });
+
+  it('backs off exponentially from a port nobody listens on, and fails fast in between', async () => {
+    const port = await freePort();
+    const conn = pool({ backoff: { initialMs: 100, maxMs: 400 } }).connection({ ...target, port, label: 'nobody' });
+    const first = await failure(conn.exec({ argv: ['true'] }));
+    expect(first.kind).toBe('unreachable');
+    expect(first.message).toMatch(/^nobody: connection refused at 127\.0\.0\.1:\d+/);
+    expect(first.hint).toContain(`sshd listens on port ${port}`);
+    const waits: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const fast = await failure(conn.exec({ argv: ['true'] }));
+      waits.push(Number(/in (\d+\.\d) s/.exec(fast.message)?.[1]) * 1000);
+      while (conn.state === 'backoff') await new Promise((r) => setTimeout(r, 10));
+      await failure(conn.exec({ argv: ['true'] }));
+    }
+    // Ceilings 100, 200, 400, 400 ms; equal jitter keeps each wait between half the ceiling and the ceiling.
+    // (The message rounds to 0.1 s, hence the 50 ms of slack.)
+    expect(waits[0]).toBeLessThanOrEqual(100);
+    expect(waits[2]).toBeGreaterThanOrEqual(200 - 50);
+    expect(waits[3]).toBeGreaterThanOrEqual(200 - 50);
+    expect(Math.max(...waits)).toBeLessThanOrEqual(400);
+  });
+});
+
+describe('a server that accepts TCP but never speaks SSH', () => {
+  let silent: Server;
+  let port: number;
+  const sockets = new Set<Socket>();
+
+  beforeAll(async () => {
+    silent = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((done) => silent.listen(0, '127.0.0.1', done));
+    port = (silent.address() as AddressInfo).port;
+  });
+
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((done) => silent.close(done));
+  });
+
+  it('times out the handshake as unreachable', async () => {
+    const conn = pool({ connectTimeoutMs: 300 }).connection({ ...target, port, label: 'mute' });
+    const error = await failure(conn.exec({ argv: ['true'] }));
+    expect(error.kind).toBe('unreachable');
+    expect(error.message).toContain(`no SSH handshake from 127.0.0.1:${port} within 300 ms`);
+  });
+
+  it('close() abandons a connect in flight instead of waiting for its timeout', async () => {
+    const local = pool({ connectTimeoutMs: 10_000 });
+    const call = failure(local.connection({ ...target, port, label: 'mute' }).exec({ argv: ['true'] }));
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    await local.close();
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect((await call).kind).toBe('closed');
+  });
+});
+
+describe('SshPool.close', () => {
+  it('closes everything and rejects later calls', async () => {
+    const local = pool();
+    const conn = local.connection(target);
+    await conn.run('true');
+    await conn.exec({ argv: ['true'] });
+    await local.close();
+    expect(conn.state).toBe('closed');
+    expect((await failure(conn.exec({ argv: ['true'] }))).kind).toBe('closed');
+    while ((await sessionPids()).length > 0) await new Promise((r) => setTimeout(r, 25));
+  });
+
+  it('leaves no handles: a process that used the pool exits by itself after close()', async () => {
+    const src = resolve('src/ssh');
+    const script = join(sshd.dir, 'uses-pool.mts');
+    await writeFile(
+      script,
+      [
+        `import { SshPool } from ${JSON.stringify(join(src, 'pool.ts'))};`,
+        // stdout and stderr are pipes here: count them before, so only what the pool leaves behind shows.
+        'process.stdout; process.stderr;',
+        'const before = process.getActiveResourcesInfo();',
+        `const target = ${JSON.stringify(target)};`,
+        `const pool = new SshPool({ agent: '' });`,
+        'const conn = pool.connection(target);',
+        `await Promise.all([conn.run('echo framed'), conn.exec({ argv: ['echo', 'exec'] }), conn.exec({ argv: ['sleep', '5'] }, { timeoutMs: 100 }).catch(() => 'timed out')]);`,
+        'await pool.close();',
+        `console.log('closed', JSON.stringify({ before, after: process.getActiveResourcesInfo() }));`,
+      ].join('\n'),
+    );
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = await new Promise<number | null | 'hung'>((done) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        done('hung');
+      }, 15_000);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        done(code);
+      });
+    });
+    const [, json] = /^closed (.*)$/m.exec(output) ?? [];
+    expect(json, output).toBeDefined();
+    const { before, after } = JSON.parse(json!) as { before: string[]; after: string[] };
+    expect(after.sort()).toEqual(before.sort());
+    expect(exited).toBe(0);
+  });
+});
