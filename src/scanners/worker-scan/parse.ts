@@ -103,7 +103,7 @@ function parseHost(sections: ReadonlyMap<string, Section>): { host: HostInfo; pr
     load1: decimal(load?.[0]),
     load5: decimal(load?.[1]),
     load15: decimal(load?.[2]),
-    cpus: integer(cpus),
+    cpus: cpuCount(cpus),
   };
   return { host, problems };
 }
@@ -149,6 +149,19 @@ function emptyScan(problems: string[]): WorkerScan {
 
 function integer(text: string | undefined): number | undefined {
   return text !== undefined && /^\d{1,15}$/.test(text) ? Number(text) : undefined;
+}
+
+/** A CPU count, or a Linux CPU list such as `0-3,8-11` (/sys/devices/system/cpu/online). */
+function cpuCount(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (/^\d{1,6}$/.test(text)) return Number(text);
+  if (!/^\d{1,6}(-\d{1,6})?(,\d{1,6}(-\d{1,6})?)*$/.test(text)) return undefined;
+  let count = 0;
+  for (const range of text.split(',')) {
+    const [low, high = low] = range.split('-').map(Number);
+    count += high! - low! + 1;
+  }
+  return count > 0 ? count : undefined;
 }
 
 function decimal(text: string | undefined): number | undefined {
