@@ -95,12 +95,17 @@ export function createFleetStore(options: { readOnly?: boolean; idleAfterSeconds
       const view = state.workers[worker];
       const seed = seeds.get(worker);
       if (!view || !seed) return;
-      const previous = new Map((state.jobsByWorker[worker] ?? []).map((job) => [job.key, job]));
-      const jobs = deriveJobs(worker, result.scan, previous, {
-        sessionPrefix: seed.sessionPrefix,
-        idleAfterSeconds,
-        now: result.now,
-      });
+      const known = state.jobsByWorker[worker] ?? [];
+      const container = result.scan.container;
+      // With the container down its sessions and records cannot be read: what was known stays, marked unknown.
+      const jobs =
+        container && !container.running
+          ? markUnknown(known, container.exists ? `container ${container.status ?? 'not running'}` : 'container missing', result.now)
+          : deriveJobs(worker, result.scan, new Map(known.map((job) => [job.key, job])), {
+              sessionPrefix: seed.sessionPrefix,
+              idleAfterSeconds,
+              now: result.now,
+            });
       set({
         workers: {
           ...state.workers,
@@ -127,11 +132,7 @@ export function createFleetStore(options: { readOnly?: boolean; idleAfterSeconds
       const state = get();
       const view = state.workers[worker];
       if (!view) return;
-      const jobs = (state.jobsByWorker[worker] ?? []).map((job) =>
-        job.state === 'unknown' && job.reason.startsWith('worker unreachable')
-          ? job
-          : { ...job, state: 'unknown' as const, reason: `worker unreachable (was ${job.state})`, since: now },
-      );
+      const jobs = markUnknown(state.jobsByWorker[worker] ?? [], 'worker unreachable', now);
       set({
         workers: {
           ...state.workers,
@@ -141,6 +142,15 @@ export function createFleetStore(options: { readOnly?: boolean; idleAfterSeconds
       });
     },
   }));
+}
+
+/** Jobs that can't be seen right now: kept, marked unknown with why (and what they were), since the first time. */
+function markUnknown(jobs: readonly Job[], why: string, now: number): Job[] {
+  return jobs.map((job) =>
+    job.state === 'unknown' && job.reason.startsWith(why)
+      ? job
+      : { ...job, state: 'unknown' as const, reason: `${why} (was ${job.state})`, since: now },
+  );
 }
 
 function emptyWorker(seed: WorkerSeed): WorkerView {
