@@ -1,0 +1,53 @@
+/**
+ * The full command layer: observation (given) plus everything that changes the fleet — the job lifecycle
+ * (`src/jobs/`) and the worker lifecycle, which the providers do (local and SSH workers reject it with
+ * `UnsupportedOperationError`).
+ */
+import { createJobActions, type JobActionOptions } from '../jobs/actions.js';
+import { resolveJobSettings, type JobSettings } from '../jobs/kinds.js';
+import type { JobFleet } from '../jobs/placement.js';
+import type { ProgressReporter } from '../providers/types.js';
+import type { FleetCommands, ObserveCommands } from './commands.js';
+
+/**
+ * Creates the command layer of a fleet that may change things. `settings` are the config's `kinds:` and `repo:`
+ * (built-in kinds and default paths when absent).
+ */
+export function createFleetCommands(
+  fleet: JobFleet,
+  observe: ObserveCommands,
+  settings: JobSettings = resolveJobSettings(),
+  options: JobActionOptions = {},
+): FleetCommands {
+  const jobs = createJobActions(fleet, settings, options);
+  const lifecycle =
+    (operation: 'provision' | 'start' | 'stop' | 'rebuild') =>
+    async (worker: string, progress?: ProgressReporter): Promise<void> => {
+      const provider = fleet.provider(worker);
+      if (!provider) throw new Error(`there is no worker named ${JSON.stringify(worker)}`);
+      await provider[operation](progress);
+      fleet.refreshNow?.(worker);
+    };
+
+  return {
+    refresh: (worker) => observe.refresh(worker),
+    attachCommand: (jobKey) => observe.attachCommand(jobKey),
+    capture: (jobKey, lines) => observe.capture(jobKey, lines),
+    readLog: (jobKey, readOptions) => observe.readLog(jobKey, readOptions),
+
+    async launch(request, progress) {
+      const launched = await jobs.launch(request, progress);
+      return { jobKey: launched.key, worker: launched.worker, created: launched.created, placement: launched.placement };
+    },
+    async stopJob(jobKey, progress) {
+      await jobs.stop(jobKey, undefined, progress);
+    },
+    async removeJob(jobKey, removeOptions, progress) {
+      await jobs.remove(jobKey, removeOptions?.purge ? { purge: true } : {}, progress);
+    },
+    provisionWorker: lifecycle('provision'),
+    startWorker: lifecycle('start'),
+    stopWorker: lifecycle('stop'),
+    rebuildWorker: lifecycle('rebuild'),
+  };
+}

@@ -1,0 +1,156 @@
+/**
+ * The job lifecycle over a fleet: placement, launch, stop, remove, bulk removal, setup. The command layer
+ * (`app/fleet-commands.ts`) and the CLI (`jobs/cli.ts`) both drive it.
+ */
+import type { ProgressReporter, WorkerProvider } from '../providers/types.js';
+import type { WorkerConfig } from '../config/schema.js';
+import { selectAllJobs } from '../state/selectors.js';
+import type { Job } from '../state/types.js';
+import type { JobSettings } from './kinds.js';
+import { launchJob, type LaunchedJob, type LaunchOptions } from './launch.js';
+import { findJob } from './lookup.js';
+import { specifyJob } from './params.js';
+import { placeJob, refreshStale, type JobFleet } from './placement.js';
+import { planFinishedRemoval, removeJobOn, type RemovalPlanItem, type RemoveOptions, type RemoveResult } from './remove.js';
+import { setupWorker, type SetupOptions, type SetupReport } from './setup.js';
+import { stopSession, type StopOptions, type StopOutcome } from './stop.js';
+
+/** A launch: a kind, its parameters, and optionally the worker. */
+export interface JobLaunchRequest {
+  readonly kind: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly worker?: string;
+}
+
+/** A launch's result with the placement that chose its worker. */
+export interface LaunchReport extends LaunchedJob {
+  /** `worker/id`. */
+  readonly key: string;
+  readonly placement: string;
+}
+
+/** What to act on: a job from the store, or its `worker/id` key. */
+export type JobRef = Job | string;
+
+/** One item of an executed bulk removal. */
+export interface RemovalOutcome {
+  readonly item: RemovalPlanItem;
+  readonly result?: RemoveResult;
+  readonly error?: string;
+}
+
+/** The lifecycle operations. */
+export interface JobActions {
+  launch(request: JobLaunchRequest, progress?: ProgressReporter): Promise<LaunchReport>;
+  stop(job: JobRef, options?: StopOptions, progress?: ProgressReporter): Promise<StopOutcome>;
+  remove(job: JobRef, options?: RemoveOptions, progress?: ProgressReporter): Promise<RemoveResult>;
+  /** Scans every worker, then lists exactly what `rm --all-finished` would remove. */
+  planFinished(): Promise<RemovalPlanItem[]>;
+  /** Removes the planned jobs (each only if still finished); one failure does not stop the rest. */
+  removePlanned(plan: readonly RemovalPlanItem[], options?: RemoveOptions, progress?: ProgressReporter): Promise<RemovalOutcome[]>;
+  setup(worker: string, progress?: ProgressReporter, options?: SetupOptions): Promise<SetupReport>;
+  /** Finds a job by `worker/id`, id or unique prefix, after scanning workers not scanned in the last `maxAgeMs`. */
+  find(ref: string, maxAgeMs?: number): Promise<Job>;
+}
+
+/** Tunables. */
+export interface JobActionOptions {
+  readonly launch?: LaunchOptions;
+  readonly stop?: StopOptions;
+}
+
+/** Creates the lifecycle operations for a fleet. */
+export function createJobActions(fleet: JobFleet, settings: JobSettings, options: JobActionOptions = {}): JobActions {
+  const pending = new Map<string, number>();
+  // Workers a launch went to since their last scan: their capacity is known only after a new scan.
+  const launchedOn = new Set<string>();
+
+  const workerOf = (name: string): { provider: WorkerProvider; config: WorkerConfig } => {
+    const provider = fleet.provider(name);
+    const config = fleet.worker(name);
+    if (!provider || !config) throw new Error(`there is no worker named ${JSON.stringify(name)}`);
+    if (typeof (provider as Partial<WorkerProvider>).exec !== 'function') throw new Error(`${name}: the fleet is read-only`);
+    return { provider, config };
+  };
+
+  const target = (job: JobRef): { worker: string; id: string; session: string } => {
+    if (typeof job !== 'string') {
+      const prefix = fleet.worker(job.worker)?.sessionPrefix ?? 'mc';
+      return { worker: job.worker, id: job.id, session: job.session?.name ?? `${prefix}-${job.id}` };
+    }
+    const known = selectAllJobs(fleet.store.getState()).find((j) => j.key === job);
+    if (known) return target(known);
+    const slash = job.indexOf('/');
+    if (slash <= 0) throw new Error(`${JSON.stringify(job)} is not a job key (worker/id)`);
+    const worker = job.slice(0, slash);
+    const id = job.slice(slash + 1);
+    return { worker, id, session: `${fleet.worker(worker)?.sessionPrefix ?? 'mc'}-${id}` };
+  };
+
+  return {
+    async launch(request, progress = () => undefined) {
+      const spec = specifyJob(settings, request.kind, request.params);
+      const rescan = new Set(launchedOn);
+      const placement = await placeJob(fleet, spec.id, request.worker, { pending, rescan });
+      if (request.worker === undefined) for (const name of rescan) launchedOn.delete(name);
+      progress(`${placement.worker}: chosen (${placement.reason})`);
+      const { provider, config } = workerOf(placement.worker);
+      pending.set(config.name, (pending.get(config.name) ?? 0) + 1);
+      try {
+        const launched = await launchJob(provider, config, spec, settings.repo, progress, options.launch);
+        return { ...launched, key: `${launched.worker}/${launched.id}`, placement: placement.reason };
+      } finally {
+        pending.set(config.name, (pending.get(config.name) ?? 1) - 1);
+        launchedOn.add(config.name);
+        fleet.refreshNow?.(config.name);
+      }
+    },
+
+    async stop(job, stopOptions, progress) {
+      const t = target(job);
+      const { provider } = workerOf(t.worker);
+      const outcome = await stopSession(provider, t.session, { ...options.stop, ...stopOptions }, progress);
+      fleet.refreshNow?.(t.worker);
+      return outcome;
+    },
+
+    async remove(job, removeOptions, progress) {
+      const t = target(job);
+      const { provider, config } = workerOf(t.worker);
+      const result = await removeJobOn(provider, config, t, removeOptions, progress);
+      fleet.refreshNow?.(t.worker);
+      return result;
+    },
+
+    async planFinished() {
+      await refreshStale(fleet, 0);
+      const jobs = selectAllJobs(fleet.store.getState());
+      return planFinishedRemoval(jobs, (worker) => fleet.worker(worker)?.sessionPrefix ?? 'mc');
+    },
+
+    async removePlanned(plan, removeOptions = {}, progress) {
+      const outcomes: RemovalOutcome[] = [];
+      for (const item of plan) {
+        try {
+          const { provider, config } = workerOf(item.worker);
+          const result = await removeJobOn(provider, config, item, { ...removeOptions, onlyIfFinished: true }, progress);
+          outcomes.push({ item, result });
+        } catch (error) {
+          outcomes.push({ item, error: error instanceof Error ? error.message : String(error) });
+        }
+      }
+      for (const worker of new Set(plan.map((item) => item.worker))) fleet.refreshNow?.(worker);
+      return outcomes;
+    },
+
+    async setup(worker, progress, setupOptions) {
+      const { provider, config } = workerOf(worker);
+      return setupWorker(provider, config, settings.repo, progress, setupOptions);
+    },
+
+    async find(ref, maxAgeMs = 0) {
+      await refreshStale(fleet, maxAgeMs);
+      return findJob(selectAllJobs(fleet.store.getState()), ref);
+    },
+  };
+}

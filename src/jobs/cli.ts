@@ -1,0 +1,300 @@
+/**
+ * The job subcommands of the CLI: `launch`, `stop`, `rm`, `logs`, `jobs`, `setup`. Each handler takes the fleet,
+ * its arguments (after the subcommand name) and the terminal, and resolves to an exit code:
+ * 0 done, 1 failed (what and where is printed), 2 bad usage or request.
+ */
+import { spawn } from 'node:child_process';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { AttachCommand } from '../providers/types.js';
+import { shellJoin } from '../ssh/quote.js';
+import { selectAllJobs, selectWorkers } from '../state/selectors.js';
+import type { Job } from '../state/types.js';
+import { sanitizeBlock, sanitizeLine } from '../text/sanitize.js';
+import { createJobActions, type JobActions } from './actions.js';
+import { resolveJobSettings, type JobSettings } from './kinds.js';
+import { followLog, readLogChunk } from './logs.js';
+import { JobLookupError } from './lookup.js';
+import { JobRequestError, paramsFromWords } from './params.js';
+import { PlacementError, refreshStale, type JobFleet } from './placement.js';
+import type { RemoveResult } from './remove.js';
+import { JobStepError } from './remote.js';
+
+/** The terminal a handler talks to. */
+export interface CliIo {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+  /** Asks a yes/no question; false when there is no one to ask. */
+  confirm(question: string): Promise<boolean>;
+  /** Runs a program on the user's terminal (attach); default: spawned with the terminal inherited. */
+  attach?(command: AttachCommand): Promise<number>;
+  /** Ends `logs -f` (e.g. on Ctrl-C). */
+  readonly signal?: AbortSignal;
+}
+
+/** A job subcommand. `settings` are the config's kinds and repo (built-ins and defaults when absent). */
+export type JobsCliHandler = (fleet: JobFleet, args: readonly string[], io: CliIo, settings?: JobSettings) => Promise<number>;
+
+/** Exit codes of the job subcommands. */
+export const JOB_EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+/** Usage lines for the top-level help. */
+export const JOBS_HELP = `  mission-control launch [--worker W] KIND [PARAMS…] [--attach]
+                                       start a job (or find the one that exists); KIND: review, fix,
+                                       ready, implement, open, or one from the config's kinds:
+  mission-control jobs [--json]        list jobs on every worker
+  mission-control logs JOB [-f]        a job's output (-f: follow until it ends)
+  mission-control stop JOB [--grace S] interrupt a job (C-c), kill it after S seconds (default 10)
+  mission-control rm JOB [--purge]     kill a job, remove its worktree; its record and log are archived
+                                       unless --purge
+  mission-control rm --all-finished [--yes] [--purge]
+                                       remove every finished job (lists them and asks, unless --yes)
+  mission-control setup WORKER         clone the repo, make job directories, copy synced files
+JOB is worker/id, an id, or a unique prefix of either.
+`;
+
+class Usage extends Error {}
+
+function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: readonly string[], options: O) {
+  try {
+    return parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new Usage(error instanceof Error ? error.message.replace(/\. To specify.*$/s, '') : String(error));
+  }
+}
+
+/** Runs a handler body with the common error reporting. */
+async function guarded(io: CliIo, command: string, body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof Usage || error instanceof JobRequestError || error instanceof JobLookupError) {
+      io.stderr.write(`mission-control ${command}: ${sanitizeLine(message)}\n`);
+      return JOB_EXIT.usage;
+    }
+    const prefix = error instanceof JobStepError || error instanceof PlacementError ? '' : 'error: ';
+    io.stderr.write(`mission-control ${command}: ${prefix}${sanitizeLine(message)}\n`);
+    return JOB_EXIT.failed;
+  }
+}
+
+const progressTo = (io: CliIo) => (line: string) => io.stderr.write(`  ${sanitizeLine(line)}\n`);
+
+const actionsFor = (fleet: JobFleet, settings: JobSettings | undefined, graceMs?: number): JobActions =>
+  createJobActions(fleet, settings ?? resolveJobSettings(), graceMs === undefined ? {} : { stop: { graceMs } });
+
+/** `launch [--worker W] KIND [PARAMS…] [--attach]`. */
+export const runLaunch: JobsCliHandler = (fleet, args, io, settings) =>
+  guarded(io, 'launch', async () => {
+    const { values, positionals } = parse(args, { worker: { type: 'string', short: 'w' }, attach: { type: 'boolean' } });
+    const resolved = settings ?? resolveJobSettings();
+    const [kindName, ...words] = positionals;
+    if (!kindName) throw new Usage(`name a job kind: ${[...resolved.kinds.keys()].sort().join(', ')}`);
+    const kind = resolved.kinds.get(kindName);
+    if (!kind) throw new JobRequestError(`unknown job kind ${JSON.stringify(kindName)}; expected one of: ${[...resolved.kinds.keys()].sort().join(', ')}`);
+    const params = paramsFromWords(kind, words);
+    const launched = await actionsFor(fleet, resolved).launch(
+      { kind: kindName, params, ...(values.worker !== undefined ? { worker: values.worker } : {}) },
+      progressTo(io),
+    );
+    const where = `${launched.worker} (${launched.placement})`;
+    if (launched.created) {
+      io.stdout.write(`started ${launched.id} on ${where}: session ${launched.session}${launched.worktree ? `, worktree ${launched.worktree}` : ''}\n`);
+    } else if (launched.sessionId) {
+      io.stdout.write(`${launched.id} already exists on ${launched.worker}: running in session ${launched.session}; nothing new was started\n`);
+    } else if (launched.exitCode !== undefined) {
+      io.stdout.write(
+        `${launched.id} already exists on ${launched.worker} and has ended (exit ${launched.exitCode}); ` +
+          `remove it (mission-control rm ${launched.key}) to run it again\n`,
+      );
+    } else {
+      io.stdout.write(`${launched.id} already exists on ${launched.worker} but its session is gone; remove it (mission-control rm ${launched.key}) to run it again\n`);
+    }
+    const provider = fleet.provider(launched.worker);
+    if (!launched.sessionId || !provider) return JOB_EXIT.ok;
+    const attach = provider.attachCommand(launched.sessionId);
+    if (!values.attach) {
+      io.stdout.write(`attach: mission-control launch ${shellJoin([kindName, ...words])} --attach  (or: ${shellJoin(attach.argv)})\n`);
+      return JOB_EXIT.ok;
+    }
+    return (io.attach ?? attachInTerminal)(attach);
+  });
+
+/** `stop JOB [--grace SECONDS]`. */
+export const runStop: JobsCliHandler = (fleet, args, io, settings) =>
+  guarded(io, 'stop', async () => {
+    const { values, positionals } = parse(args, { grace: { type: 'string' } });
+    const ref = single(positionals, 'JOB');
+    const grace = values.grace === undefined ? undefined : Number(values.grace);
+    if (grace !== undefined && !(grace >= 0 && grace <= 3600)) throw new Usage(`--grace takes seconds from 0 to 3600, got ${values.grace}`);
+    const actions = actionsFor(fleet, settings, grace === undefined ? undefined : grace * 1000);
+    const job = await actions.find(ref);
+    const outcome = await actions.stop(job, {}, progressTo(io));
+    const text = {
+      'not-running': 'was not running',
+      interrupted: 'stopped (it ended after C-c)',
+      terminated: 'terminated (it did not end within the grace period after C-c)',
+      killed: 'killed (it ignored C-c and TERM)',
+    };
+    io.stdout.write(`${job.key} ${text[outcome]}\n`);
+    return JOB_EXIT.ok;
+  });
+
+/** `rm JOB [--purge]` and `rm --all-finished [--yes] [--purge]`. */
+export const runRm: JobsCliHandler = (fleet, args, io, settings) =>
+  guarded(io, 'rm', async () => {
+    const { values, positionals } = parse(args, { purge: { type: 'boolean' }, 'all-finished': { type: 'boolean' }, yes: { type: 'boolean', short: 'y' } });
+    const actions = actionsFor(fleet, settings);
+    const purge = values.purge ?? false;
+    if (values['all-finished']) {
+      if (positionals.length > 0) throw new Usage('--all-finished takes no job');
+      const plan = await actions.planFinished();
+      if (plan.length === 0) {
+        io.stdout.write('no finished jobs\n');
+        return JOB_EXIT.ok;
+      }
+      io.stdout.write(`${plan.length} finished job${plan.length === 1 ? '' : 's'} will be removed (session killed, worktree removed, ${purge ? 'record and log deleted' : 'record and log archived'}):\n`);
+      for (const item of plan) io.stdout.write(`  ${sanitizeLine(item.key)}  ${item.state === 'failed' ? `failed (exit ${item.exitCode})` : 'exited ok'}\n`);
+      if (!values.yes && !(await io.confirm(`Remove ${plan.length === 1 ? 'it' : `these ${plan.length} jobs`}?`))) {
+        io.stdout.write('nothing removed\n');
+        return JOB_EXIT.ok;
+      }
+      const outcomes = await actions.removePlanned(plan, { purge }, progressTo(io));
+      let failed = 0;
+      for (const outcome of outcomes) {
+        if (outcome.error) failed += 1;
+        io.stdout.write(`  ${sanitizeLine(outcome.item.key)}: ${outcome.error ? `not removed: ${sanitizeLine(outcome.error)}` : describeRemoval(outcome.result!)}\n`);
+      }
+      return failed > 0 ? JOB_EXIT.failed : JOB_EXIT.ok;
+    }
+    if (values.yes) throw new Usage('--yes only applies to --all-finished');
+    const job = await actions.find(single(positionals, 'JOB'));
+    const result = await actions.remove(job, { purge }, progressTo(io));
+    io.stdout.write(`${sanitizeLine(job.key)}: ${describeRemoval(result)}\n`);
+    return result.worktreeProblem ? JOB_EXIT.failed : JOB_EXIT.ok;
+  });
+
+function describeRemoval(result: RemoveResult): string {
+  if (result.skipped) return `left alone: ${result.skipped}`;
+  const parts = [result.sessionKilled ? 'session killed' : 'no live session'];
+  if (result.worktreeRemoved) parts.push(`worktree ${result.worktreeRemoved} removed`);
+  if (result.worktreeProblem) parts.push(`worktree NOT removed: ${sanitizeLine(result.worktreeProblem)}`);
+  if (result.archivedTo) parts.push(`record and log kept in ${sanitizeLine(result.archivedTo)}`);
+  if (result.purged) parts.push('record and log deleted');
+  return parts.join(', ');
+}
+
+/** `logs JOB [-f] [--bytes N]`. */
+export const runLogs: JobsCliHandler = (fleet, args, io, settings) =>
+  guarded(io, 'logs', async () => {
+    const { values, positionals } = parse(args, { follow: { type: 'boolean', short: 'f' }, bytes: { type: 'string' } });
+    const bytes = values.bytes === undefined ? 16_384 : Number(values.bytes);
+    if (!Number.isInteger(bytes) || bytes < 0) throw new Usage(`--bytes takes a number of bytes, got ${values.bytes}`);
+    const job = await actionsFor(fleet, settings).find(single(positionals, 'JOB'));
+    const provider = fleet.provider(job.worker);
+    const config = fleet.worker(job.worker);
+    if (!provider || !config) throw new Error(`there is no worker named ${job.worker}`);
+    const write = (text: string) => io.stdout.write(sanitizeBlock(text, { keepColor: true }));
+    if (!values.follow) {
+      const chunk = await readLogChunk(provider, config.stateDir, job.id, { tailBytes: bytes });
+      write(chunk.text);
+      return JOB_EXIT.ok;
+    }
+    const code = await followLog(provider, config.stateDir, job.id, write, { tailBytes: bytes, ...(io.signal ? { signal: io.signal } : {}) });
+    if (code !== undefined) io.stderr.write(`${job.key} ended: ${code === 0 ? 'exited ok' : `failed (exit ${code})`}\n`);
+    return JOB_EXIT.ok;
+  });
+
+/** `jobs [--json]`. */
+export const runJobs: JobsCliHandler = (fleet, args, io) =>
+  guarded(io, 'jobs', async () => {
+    const { values, positionals } = parse(args, { json: { type: 'boolean' } });
+    if (positionals.length > 0) throw new Usage(`unexpected argument '${positionals[0]}'`);
+    await refreshStale(fleet, 0);
+    const state = fleet.store.getState();
+    const jobs = selectAllJobs(state);
+    const down = selectWorkers(state).filter((w) => w.connection !== 'up');
+    if (values.json) io.stdout.write(`${JSON.stringify(jobs.map(jobJson), null, 2)}\n`);
+    else io.stdout.write(jobsTable(jobs, Date.now()));
+    for (const worker of down) io.stderr.write(`note: ${worker.name} did not answer: ${sanitizeLine(worker.lastError ?? 'unknown error')}\n`);
+    return down.length > 0 ? JOB_EXIT.failed : JOB_EXIT.ok;
+  });
+
+/** `setup WORKER`. */
+export const runSetup: JobsCliHandler = (fleet, args, io, settings) =>
+  guarded(io, 'setup', async () => {
+    const { positionals } = parse(args, {});
+    const report = await actionsFor(fleet, settings).setup(single(positionals, 'WORKER'), progressTo(io));
+    for (const line of report.changed) io.stdout.write(`changed: ${sanitizeLine(line)}\n`);
+    io.stdout.write(`${report.changed.length} changed, ${report.unchanged.length} already as wanted\n`);
+    return JOB_EXIT.ok;
+  });
+
+/** Every job subcommand by name, for the CLI's dispatcher. */
+export const JOB_COMMANDS: Readonly<Record<string, JobsCliHandler>> = Object.freeze({
+  launch: runLaunch,
+  stop: runStop,
+  rm: runRm,
+  logs: runLogs,
+  jobs: runJobs,
+  setup: runSetup,
+});
+
+/** A job as `jobs --json` prints it. */
+export function jobJson(job: Job) {
+  return {
+    key: job.key,
+    worker: job.worker,
+    id: job.id,
+    kind: job.kind,
+    params: job.params,
+    state: job.state,
+    reason: job.reason,
+    exitCode: job.exitCode ?? null,
+    createdAt: job.createdAt ?? null,
+    lastOutputAt: job.lastOutputAt ?? null,
+    session: job.session ?? null,
+    adhoc: job.adhoc,
+  };
+}
+
+/** The `jobs` table: one line per job, remote text made inert. */
+export function jobsTable(jobs: readonly Job[], now: number): string {
+  if (jobs.length === 0) return 'no jobs\n';
+  const rows = [['JOB', 'STATE', 'KIND', 'PARAMS', 'AGE', 'SESSION']];
+  for (const job of jobs) {
+    rows.push([
+      job.key,
+      job.state === 'failed' ? `failed (exit ${job.exitCode})` : job.state === 'exited' ? 'exited ok' : job.state,
+      job.kind,
+      Object.entries(job.params).map(([k, v]) => `${k}=${v}`).join(' '),
+      job.createdAt === undefined ? '-' : age(now / 1000 - job.createdAt),
+      job.session ? `${job.session.name} ${job.session.id}` : '-',
+    ].map((cell) => sanitizeLine(cell).slice(0, 60)));
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+function age(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  return `${Math.floor(s / 86_400)}d`;
+}
+
+function single(positionals: readonly string[], what: string): string {
+  if (positionals.length !== 1 || !positionals[0]) throw new Usage(positionals.length === 0 ? `name a ${what}` : `expected one ${what}, got ${positionals.length}`);
+  return positionals[0];
+}
+
+function attachInTerminal(command: AttachCommand): Promise<number> {
+  const [file, ...args] = command.argv;
+  if (!file) return Promise.resolve(JOB_EXIT.failed);
+  return new Promise((resolve) => {
+    const child = spawn(file, args, { stdio: 'inherit', env: { ...process.env, ...command.env } });
+    child.on('error', () => resolve(JOB_EXIT.failed));
+    child.on('close', (code) => resolve(code ?? JOB_EXIT.failed));
+  });
+}

@@ -1,0 +1,107 @@
+/**
+ * From a launch request to what runs: parameters checked against their kind's patterns, the job id and tmux
+ * session name built from safe characters only, and the command argv filled in. Pure.
+ */
+import { createHash } from 'node:crypto';
+import { fillTemplate, type JobKind, type JobSettings } from './kinds.js';
+
+/** The only characters a job id or session name may hold: tmux expands `#(…)`/`#{…}` and rewrites `.` and `:` in names. */
+export const SAFE_NAME = /^[A-Za-z0-9_-]+$/;
+
+/** A launch request that is wrong before anything runs: unknown kind, missing or malformed parameter. */
+export class JobRequestError extends Error {
+  override readonly name = 'JobRequestError';
+}
+
+/** A request checked against its kind: everything the launch pipeline needs, nothing from it unchecked. */
+export interface JobSpec {
+  readonly kind: JobKind;
+  /** Parameter values, each matching its pattern. */
+  readonly params: Readonly<Record<string, string>>;
+  /** Deterministic: the same kind and parameters give the same id, which makes launches idempotent. */
+  readonly id: string;
+  /** The argv the job runs. */
+  readonly command: readonly string[];
+}
+
+/**
+ * Checks a request: the kind exists, every parameter is given once, matches its pattern and has no NUL;
+ * unknown parameters are refused.
+ */
+export function specifyJob(settings: JobSettings, kindName: string, params: Readonly<Record<string, string>>): JobSpec {
+  const kind = settings.kinds.get(kindName);
+  if (!kind) {
+    const known = [...settings.kinds.keys()].sort().join(', ');
+    throw new JobRequestError(`unknown job kind ${JSON.stringify(kindName)}; expected one of: ${known}`);
+  }
+  const declared = new Set(kind.params.map((p) => p.name));
+  for (const name of Object.keys(params)) {
+    if (!declared.has(name)) {
+      throw new JobRequestError(`${kind.name} has no parameter ${JSON.stringify(name)}; it takes: ${usageOf(kind)}`);
+    }
+  }
+  const values: Record<string, string> = {};
+  for (const spec of kind.params) {
+    const value = params[spec.name];
+    const what = spec.description ? `${spec.name} (${spec.description})` : spec.name;
+    if (value === undefined) throw new JobRequestError(`${kind.name} needs ${what}; usage: ${kind.name} ${usageOf(kind)}`);
+    if (value.includes('\0') || !new RegExp(spec.pattern, 'u').test(value)) {
+      throw new JobRequestError(`${what} must match ${spec.pattern}; got ${JSON.stringify(value)}`);
+    }
+    values[spec.name] = value;
+  }
+  return { kind, params: values, id: jobIdFor(kind, values), command: kind.command.map((part) => fillTemplate(part, values)) };
+}
+
+/** Maps positional values (in the kind's parameter order) and `name=value` words to parameters. */
+export function paramsFromWords(kind: JobKind, words: readonly string[]): Record<string, string> {
+  const params: Record<string, string> = {};
+  const declared = new Set(kind.params.map((p) => p.name));
+  let next = 0;
+  for (const word of words) {
+    const eq = word.indexOf('=');
+    const name = eq > 0 ? word.slice(0, eq) : undefined;
+    if (name !== undefined && declared.has(name)) {
+      if (name in params) throw new JobRequestError(`${name} is given twice`);
+      params[name] = word.slice(eq + 1);
+      continue;
+    }
+    while (next < kind.params.length && kind.params[next]!.name in params) next += 1;
+    const spec = kind.params[next];
+    if (!spec) throw new JobRequestError(`too many values for ${kind.name}; usage: ${kind.name} ${usageOf(kind)}`);
+    params[spec.name] = word;
+    next += 1;
+  }
+  return params;
+}
+
+/** `PR` style usage of a kind's parameters. */
+export function usageOf(kind: JobKind): string {
+  return kind.params.length === 0 ? '(no parameters)' : kind.params.map((p) => p.name.toUpperCase()).join(' ');
+}
+
+/**
+ * The job id: parameter values then the kind (`123-review`, like the prototype's `offload-123-review`). A value
+ * that is not made of safe characters (or is long) becomes a slug plus a hash of the value, so the id stays
+ * deterministic, unique and safe for tmux and file names.
+ */
+export function jobIdFor(kind: JobKind, params: Readonly<Record<string, string>>): string {
+  const parts = kind.params.map((spec) => idPart(params[spec.name] ?? ''));
+  return [...parts, kind.name].join('-');
+}
+
+function idPart(value: string): string {
+  if (SAFE_NAME.test(value) && value.length <= 40) return value;
+  const slug = value.replace(/[^A-Za-z0-9_-]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 24);
+  const hash = createHash('sha256').update(value).digest('hex').slice(0, 8);
+  return slug ? `${slug}-${hash}` : hash;
+}
+
+/** The tmux session name of a job: `<prefix>-<id>`; both parts are checked to hold safe characters only. */
+export function sessionNameFor(prefix: string, id: string): string {
+  const name = `${prefix}-${id}`;
+  if (!SAFE_NAME.test(prefix) || !SAFE_NAME.test(id)) {
+    throw new JobRequestError(`session name ${JSON.stringify(name)} would hold characters tmux interprets; expected letters, digits, _ and -`);
+  }
+  return name;
+}

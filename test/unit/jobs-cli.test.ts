@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { jobJson, jobsTable } from '../../src/jobs/cli.js';
+import { findJob, JobLookupError } from '../../src/jobs/lookup.js';
+import { planFinishedRemoval } from '../../src/jobs/remove.js';
+import { pipeCommand } from '../../src/jobs/wrapper.js';
+import type { Job } from '../../src/state/types.js';
+
+function job(worker: string, id: string, patch: Partial<Job> = {}): Job {
+  return {
+    key: `${worker}/${id}`,
+    id,
+    worker,
+    kind: 'review',
+    params: { pr: '1' },
+    command: ['gemini'],
+    state: 'running',
+    reason: '',
+    since: 0,
+    exitCode: undefined,
+    lastOutputAt: undefined,
+    createdAt: 1_000,
+    session: { id: '$1', name: `mc-${id}`, attached: 0 },
+    paneId: '%1',
+    adhoc: false,
+    clockSkew: 0,
+    ...patch,
+  };
+}
+
+const jobs = [
+  job('local', '12-review'),
+  job('local', '12-fix', { state: 'failed', exitCode: 3, session: undefined }),
+  job('build1', '12-review', { state: 'exited', exitCode: 0, session: undefined }),
+  job('build1', '7-open', { state: 'idle' }),
+  job('build1', 'hand\x1b]52;c;cHduZWQ=\x07made', { adhoc: true, kind: 'session', state: 'exited', exitCode: 0 }),
+];
+
+describe('findJob', () => {
+  it('takes an exact key or id, else a unique prefix of either', () => {
+    expect(findJob(jobs, 'build1/12-review').key).toBe('build1/12-review');
+    expect(findJob(jobs, '12-f').key).toBe('local/12-fix');
+    expect(findJob(jobs, '7').key).toBe('build1/7-open');
+    expect(findJob(jobs, 'local/12-r').key).toBe('local/12-review');
+  });
+  it('says when a reference is ambiguous or matches nothing', () => {
+    expect(() => findJob(jobs, '12-review')).toThrow(/"12-review" matches 2 jobs: local\/12-review, build1\/12-review; type more of it, or worker\/id/);
+    expect(() => findJob(jobs, 'zz')).toThrow(JobLookupError);
+  });
+});
+
+describe('jobs table and JSON', () => {
+  it('shows states with exit codes and makes remote text inert', () => {
+    const table = jobsTable(jobs, (1_000 + 16 * 60) * 1000);
+    expect(table.split('\n')[0]).toMatch(/^JOB\s+STATE\s+KIND\s+PARAMS\s+AGE\s+SESSION$/);
+    expect(table).toMatch(/local\/12-fix\s+failed \(exit 3\)\s+review\s+pr=1\s+16m\s+-/);
+    expect(table).toMatch(/build1\/12-review\s+exited ok/);
+    expect(table).not.toContain('\x1b');
+    expect(table).not.toContain('\x07');
+    expect(jobsTable([], 0)).toBe('no jobs\n');
+  });
+  it('prints every field with null for the missing ones', () => {
+    expect(jobJson(jobs[1]!)).toEqual({
+      key: 'local/12-fix', worker: 'local', id: '12-fix', kind: 'review', params: { pr: '1' }, state: 'failed', reason: '',
+      exitCode: 3, createdAt: 1000, lastOutputAt: null, session: null, adhoc: false,
+    });
+  });
+});
+
+describe('planFinishedRemoval', () => {
+  it('lists exactly the jobs whose exit code is known, with the session name to end', () => {
+    const plan = planFinishedRemoval(jobs, () => 'mc');
+    expect(plan.map((item) => [item.key, item.state, item.exitCode, item.session])).toEqual([
+      ['local/12-fix', 'failed', 3, 'mc-12-fix'],
+      ['build1/12-review', 'exited', 0, 'mc-12-review'],
+      ['build1/hand\x1b]52;c;cHduZWQ=\x07made', 'exited', 0, 'mc-hand\x1b]52;c;cHduZWQ=\x07made'],
+    ]);
+  });
+});
+
+describe('the pane copy command', () => {
+  it('doubles # in literal text for tmux, and leaves only the formats it means', () => {
+    const command = pipeCommand('/home/u/#{evil}/jobs/1-review');
+    expect(command).toContain("cat >> '/home/u/##{evil}/jobs/1-review/output.log'");
+    expect(command.replace(/##/g, '')).not.toMatch(/#\{evil/);
+    expect(command.match(/(?<!#)#\{[a-z:_]+\}/g)).toEqual(['#{q:socket_path}', '#{pane_id}', '#{pane_pid}']);
+  });
+});
