@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { JOB_COMMANDS } from '../jobs/cli.js';
 import { loadFleetConfig } from './load-config.js';
+import { terminalIo } from './terminal-io.js';
 import { runStatus } from './status.js';
 import { EXIT, HELP, UsageError } from './usage.js';
 
@@ -33,6 +35,11 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 async function dispatch(argv: readonly string[]): Promise<number> {
+  const split = splitConfigOption(argv);
+  const [first] = split.rest;
+  if (first !== undefined && Object.hasOwn(JOB_COMMANDS, first)) {
+    return runJobCommand(first, split.rest.slice(1), split.config);
+  }
   let parsed;
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
@@ -71,6 +78,52 @@ async function dispatch(argv: readonly string[]): Promise<number> {
     }
     default:
       throw new UsageError(`unknown command '${command}'`);
+  }
+}
+
+/**
+ * Takes `--config PATH` (or `--config=PATH`) from anywhere before a job command's own arguments, so each job
+ * command can parse the rest with its own options.
+ */
+function splitConfigOption(argv: readonly string[]): { config: string | undefined; rest: string[] } {
+  const rest: string[] = [];
+  let config: string | undefined;
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    if (arg === '--config') {
+      const value = argv[i + 1];
+      if (value === undefined) throw new UsageError("option '--config <value>' argument missing");
+      config = value;
+      i += 1;
+    } else if (arg.startsWith('--config=')) {
+      config = arg.slice('--config='.length);
+    } else {
+      rest.push(arg);
+    }
+  }
+  return { config, rest };
+}
+
+async function runJobCommand(command: string, args: string[], configPath: string | undefined): Promise<number> {
+  const loaded = await loadFleetConfig(configPath);
+  if (!loaded.ok) {
+    process.stderr.write(`${loaded.message}\n`);
+    return EXIT.usage;
+  }
+  const { createFleet } = await import('../app/fleet.js');
+  const fleet = createFleet(loaded.config);
+  const controller = new AbortController();
+  const interrupt = () => controller.abort();
+  process.once('SIGINT', interrupt);
+  try {
+    return await JOB_COMMANDS[command]!(fleet, args, terminalIo(controller.signal), loaded.config.jobs);
+  } finally {
+    process.off('SIGINT', interrupt);
+    await fleet.close();
   }
 }
 

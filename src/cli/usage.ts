@@ -12,6 +12,8 @@ export const EXIT = {
   usage: 2,
 } as const;
 
+import { JOBS_HELP } from '../jobs/cli.js';
+
 /** The top-level help text. */
 export const HELP = `mission-control: watch and drive a fleet of coding-agent jobs in tmux sessions on local, SSH and cloud workers.
 
@@ -20,7 +22,8 @@ Usage:
   mission-control watch                a read-only wallboard: nothing can change the fleet from it
   mission-control status [--json] [--watch]
                                        print the fleet: workers, then jobs
-  mission-control help | --help        this text
+  mission-control attach JOB           attach this terminal to a job's tmux session (detach: C-q, or C-b d)
+${JOBS_HELP}  mission-control help | --help        this text
   mission-control --version            the version
 
 Options:

@@ -3,8 +3,20 @@
  * is expected; `issues.ts` turns the issues into located errors and `resolveFleet` applies the defaults.
  */
 import { z } from 'zod';
+import { kindsSchema, repoSchema, resolveJobSettings, type JobSettings } from '../jobs/kinds.js';
 import type { ProviderKind } from '../providers/types.js';
 import { DURATION_RULE, formatDuration, parseDuration } from './duration.js';
+import {
+  checkInstanceName,
+  gceFieldsShape,
+  gceShapes,
+  resolveGceFields,
+  type GceContainerConfig,
+  type GceEntry,
+  type GceProviderKind,
+  type GceWorkerFields,
+} from './gce-schema.js';
+import { closed, expected, expecting, matching, oneOf } from './rules.js';
 import { closestMatch } from './suggest.js';
 
 /** How SSH host keys are checked: `strict` refuses unknown keys; `accept-new` records a first-seen key, refuses a changed one. */
@@ -67,8 +79,16 @@ export interface SshWorkerConfig extends WorkerSettings {
   readonly container?: ContainerConfig;
 }
 
+/** A GCE VM (Container-Optimized OS or Linux), managed by mission-control through the Compute API. */
+export interface GceWorkerConfig extends WorkerSettings, GceWorkerFields {
+  readonly name: string;
+  readonly provider: GceProviderKind;
+  /** COS workers always have one; Linux workers when configured. */
+  readonly container?: GceContainerConfig;
+}
+
 /** One worker, fully resolved (defaults applied). Narrow on `provider`. */
-export type WorkerConfig = LocalWorkerConfig | SshWorkerConfig;
+export type WorkerConfig = LocalWorkerConfig | SshWorkerConfig | GceWorkerConfig;
 
 /** The fleet a config file describes. */
 export interface FleetConfig {
@@ -78,6 +98,8 @@ export interface FleetConfig {
   readonly hostKeyPolicy: HostKeyPolicy;
   /** The file it came from; undefined for the embedded default fleet. */
   readonly source: string | undefined;
+  /** Job kinds (built-ins plus the file's `kinds:`) and the repository jobs work on (`repo:`). */
+  readonly jobs: JobSettings;
 }
 
 /** The shortest poll interval allowed: scanning faster than this loads workers for no visible gain. */
@@ -93,37 +115,10 @@ export const DEFAULT_SETTINGS: WorkerSettings = Object.freeze({
   hostKeyPolicy: 'strict',
 });
 
-/** The providers this version can run; the other {@link ProviderKind}s are rejected with "not supported yet". */
-export const SUPPORTED_PROVIDERS = ['local', 'ssh'] as const satisfies readonly ProviderKind[];
+/** The providers this version can run. */
+export const SUPPORTED_PROVIDERS = ['local', 'ssh', 'gce-cos', 'gce-linux'] as const satisfies readonly ProviderKind[];
 
-/** A value as an error message shows it. */
-function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value === null) return 'an empty value';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  return String(value);
-}
-
-/** "expected X, got Y" (just "expected X" when there is no value: the caller says the field is missing). */
-function expected(what: string, value: unknown): string {
-  return value === undefined ? `expected ${what}` : `expected ${what}, got ${describeValue(value)}`;
-}
-
-const expecting =
-  (what: string) =>
-  (issue: { readonly input?: unknown }): string =>
-    expected(what, issue.input);
-
-const matching = (pattern: RegExp, what: string) =>
-  z.string({ error: expecting(what) }).regex(pattern, { error: expecting(what) });
-
-const closed = <S extends z.ZodRawShape>(shape: S, what: string) =>
-  z.strictObject(shape, {
-    error: (issue) => (issue.code === 'invalid_type' ? expected(what, issue.input) : undefined),
-  });
-
-const PROVIDER_RULE = SUPPORTED_PROVIDERS.map((p) => `\`${p}\``).join(' or ');
+const PROVIDER_RULE = oneOf(SUPPORTED_PROVIDERS);
 
 const positiveInt = z
   .int({ error: expecting('a positive integer') })
@@ -210,24 +205,20 @@ const sshWorker = closed(
   WORKER_RULE,
 );
 
-/** A provider this version knows by name but cannot run: accepted by shape so the one error is "not supported yet". */
-const notSupportedYet = <K extends ProviderKind>(kind: K) =>
-  z.looseObject({ provider: z.literal(kind) }).transform((_worker, ctx) => {
-    ctx.issues.push({
-      code: 'custom',
-      path: ['provider'],
-      input: kind,
-      message: `provider \`${kind}\` is not supported yet by this version of mission-control; expected ${PROVIDER_RULE}`,
-    });
-    return z.NEVER;
-  });
+const { container: _sshContainer, ...gceBase } = workerBase;
 
-/** One schema per provider kind; adding a provider is replacing its entry here and a case in `resolveWorker`. */
+/** The fields a GCE worker may have (its container mapping is its own: image, mounts, command). */
+const gceWorkerShape = { ...gceBase, ...gceFieldsShape };
+
+const gceWorker = <K extends GceProviderKind>(kind: K) =>
+  closed({ ...gceWorkerShape, provider: z.literal(kind) }, WORKER_RULE).superRefine(checkInstanceName);
+
+/** One schema per provider kind; adding a provider is adding its entry here and a case in `resolveWorker`. */
 const workerSchemas = {
   local: localWorker,
   ssh: sshWorker,
-  'gce-cos': notSupportedYet('gce-cos'),
-  'gce-linux': notSupportedYet('gce-linux'),
+  'gce-cos': gceWorker('gce-cos'),
+  'gce-linux': gceWorker('gce-linux'),
 } satisfies Record<ProviderKind, z.ZodType>;
 
 const worker = z.discriminatedUnion(
@@ -249,8 +240,10 @@ export const configFileSchema = closed(
   {
     defaults: closed(settingsShape, 'a mapping of worker defaults').nullish(),
     workers: z.array(worker, { error: expecting('a list of workers') }).nullish(),
+    kinds: kindsSchema.nullish(),
+    repo: repoSchema.nullish(),
   },
-  'a mapping with `defaults` and/or `workers`',
+  'a mapping with `defaults`, `workers`, `kinds` and/or `repo`',
 );
 
 /** The config file after validation, before defaults are applied. */
@@ -263,11 +256,17 @@ export function knownFields(path: readonly PropertyKey[], root: unknown): readon
   const last = path.at(-1);
   if (path.length === 0) return Object.keys(configFileSchema.shape);
   if (path.length === 1 && last === 'defaults') return Object.keys(settingsShape);
+  const provider = providerAt(path, root);
+  const gce = provider === 'gce-cos' || provider === 'gce-linux';
+  if (path[0] === 'workers' && path.length === 2) {
+    if (gce) return [...Object.keys(gceWorkerShape), 'provider'];
+    return Object.keys(provider === 'ssh' ? sshWorker.shape : localWorker.shape);
+  }
+  if (gce && path.length === 3 && typeof last === 'string' && last in gceShapes) {
+    return Object.keys(gceShapes[last as keyof typeof gceShapes]);
+  }
   if (last === 'container') return Object.keys(container.shape);
   if (last === 'ssh') return Object.keys(sshAddress.shape);
-  if (path[0] === 'workers' && path.length === 2) {
-    return Object.keys(providerAt(path, root) === 'ssh' ? sshWorker.shape : localWorker.shape);
-  }
   return [];
 }
 
@@ -284,11 +283,12 @@ export function providerAt(path: readonly PropertyKey[], root: unknown): unknown
 }
 
 /** The embedded default fleet: one local worker with the default settings. */
-export function defaultFleet(source?: string, settings: WorkerSettings = DEFAULT_SETTINGS): FleetConfig {
+export function defaultFleet(source?: string, settings: WorkerSettings = DEFAULT_SETTINGS, jobs: JobSettings = resolveJobSettings()): FleetConfig {
   return {
     workers: [{ name: 'local', provider: 'local', ...settings }],
     hostKeyPolicy: settings.hostKeyPolicy,
     source,
+    jobs,
   };
 }
 
@@ -296,15 +296,16 @@ export function defaultFleet(source?: string, settings: WorkerSettings = DEFAULT
 export function resolveFleet(file: ConfigFile, source: string | undefined): FleetConfig {
   const defaults = overlay(DEFAULT_SETTINGS, file.defaults ?? {});
   const entries = file.workers ?? [];
-  if (entries.length === 0) return defaultFleet(source, defaults);
-  return { workers: entries.map((entry) => resolveWorker(entry, defaults)), hostKeyPolicy: defaults.hostKeyPolicy, source };
+  const jobs = resolveJobSettings({ kinds: file.kinds ?? null, repo: file.repo ?? null });
+  if (entries.length === 0) return defaultFleet(source, defaults, jobs);
+  return { workers: entries.map((entry) => resolveWorker(entry, defaults)), hostKeyPolicy: defaults.hostKeyPolicy, source, jobs };
 }
 
 type WorkerEntry = NonNullable<ConfigFile['workers']>[number];
 
 function resolveWorker(entry: WorkerEntry, defaults: WorkerSettings): WorkerConfig {
   const settings = overlay(defaults, entry);
-  const container = entry.container && { name: entry.container.name, runtime: entry.container.runtime ?? 'docker' };
+  const container = entry.provider !== 'gce-cos' && entry.provider !== 'gce-linux' && entry.container && { name: entry.container.name, runtime: entry.container.runtime ?? 'docker' };
   const common = { ...settings, ...(container && { container }) };
   switch (entry.provider) {
     case 'local':
@@ -317,6 +318,9 @@ function resolveWorker(entry: WorkerEntry, defaults: WorkerSettings): WorkerConf
         ssh: entry.ssh,
         ...(entry.sshConfigFile !== undefined && { sshConfigFile: entry.sshConfigFile }),
       };
+    case 'gce-cos':
+    case 'gce-linux':
+      return { name: entry.name, provider: entry.provider, ...settings, ...resolveGceFields(entry as GceEntry) };
   }
 }
 

@@ -1,13 +1,17 @@
 import type { WorkerConfig } from '../config/schema.js';
 import type { SshPool } from '../ssh/pool.js';
 import { resolveSshTarget, type SshTargetSpec } from '../ssh/target.js';
+import { sharedComputeApi } from './gce/compute-api.js';
+import { createGceProvider, type GceProviderDeps } from './gce/provider.js';
 import { LocalProvider } from './local.js';
 import { SshProvider } from './ssh.js';
 import type { WorkerProvider } from './types.js';
 
-/** What providers share: the SSH pool (one connection per host). */
+/** What providers share: the SSH pool (one connection per host), and for GCE workers the Compute API and local state. */
 export interface ProviderDeps {
   readonly pool: SshPool;
+  /** GCE settings; by default the shared Compute API (Application Default Credentials) and files under $XDG_STATE_HOME. */
+  readonly gce?: Partial<Omit<GceProviderDeps, 'pool'>>;
 }
 
 /** Creates the provider for one configured worker. */
@@ -29,6 +33,10 @@ export function createProvider(worker: WorkerConfig, deps: ProviderDeps): Worker
         connect: async () => deps.pool.connection(await resolveSshTarget(spec)),
       });
     }
+    case 'gce-cos':
+    case 'gce-linux':
+      // The Compute client library is loaded on the provider's first API call, not here.
+      return createGceProvider(worker, { compute: sharedComputeApi(), ...deps.gce, pool: deps.pool });
   }
 }
 

@@ -45,7 +45,7 @@ function worker(name: string, overrides: Partial<WorkerConfig> = {}): WorkerConf
 }
 
 function fleetOf(...workers: WorkerConfig[]): Fleet<WorkerProvider> {
-  const fleet = createFleet({ workers, hostKeyPolicy: 'strict', source: undefined });
+  const fleet = createFleet({ workers, hostKeyPolicy: 'strict', source: undefined, jobs: resolveJobSettings() });
   fleets.push(fleet);
   return fleet;
 }

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveJobSettings } from '../../src/jobs/kinds.js';
 import { formatConfigError } from '../../src/config/config-error.js';
 import { defaultConfigPath, loadConfig } from '../../src/config/load.js';
 import { DEFAULT_SETTINGS, defaultFleet } from '../../src/config/schema.js';
@@ -36,7 +37,7 @@ describe('loadConfig', () => {
     expect(result).toEqual({ ok: true, config: defaultFleet() });
     expect(result).toEqual({
       ok: true,
-      config: { source: undefined, hostKeyPolicy: 'strict', workers: [{ ...DEFAULT_SETTINGS, name: 'local', provider: 'local' }] },
+      config: { source: undefined, hostKeyPolicy: 'strict', jobs: resolveJobSettings(), workers: [{ ...DEFAULT_SETTINGS, name: 'local', provider: 'local' }] },
     });
   });
 

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveJobSettings } from '../../src/jobs/kinds.js';
 import { formatConfigError, type ConfigResult } from '../../src/config/config-error.js';
 import { loadConfig } from '../../src/config/load.js';
 import { DEFAULT_SETTINGS, type FleetConfig } from '../../src/config/schema.js';
@@ -102,6 +103,7 @@ describe('valid configs', () => {
       ok: true,
       config: {
         source: file,
+        jobs: resolveJobSettings(),
         hostKeyPolicy: 'accept-new',
         workers: [
           { ...defaults, hostKeyPolicy: 'accept-new', name: 'local', provider: 'local' },
@@ -143,7 +145,7 @@ describe('valid configs', () => {
     const { result, file } = await load(text);
     expect(result).toEqual({
       ok: true,
-      config: { source: file, hostKeyPolicy: 'strict', workers: [{ ...defaults, name: 'local', provider: 'local' }] },
+      config: { source: file, hostKeyPolicy: 'strict', jobs: resolveJobSettings(), workers: [{ ...defaults, name: 'local', provider: 'local' }] },
     });
   });
 
@@ -215,7 +217,7 @@ describe('errors', () => {
     const text = 'workers:\n  - name: box\n    provider: ssh\n  - name: other\n';
     expect(await errors(text)).toEqual([
       'config.yaml:2:5: workers[0].ssh: missing required field `ssh`; expected an alias from ~/.ssh/config (a string) or a mapping {host, user?, port?, identityFile?}',
-      'config.yaml:4:5: workers[1].provider: missing required field `provider`; expected `local` or `ssh`',
+      'config.yaml:4:5: workers[1].provider: missing required field `provider`; expected `local`, `ssh`, `gce-cos` or `gce-linux`',
     ]);
   });
 
@@ -239,7 +241,7 @@ describe('errors', () => {
       'config.yaml:7:10: workers[1].ssh: expected an alias from ~/.ssh/config (a string) or a mapping {host, user?, port?, identityFile?}, got 42',
       'config.yaml:8:37: workers[1].container.runtime: expected `docker` (the only container runtime this version supports), got "podman"',
       'config.yaml:9:5: workers[2]: expected a worker mapping with at least `name` and `provider`, got "just-a-name"',
-      'config.yaml:11:15: workers[3].provider: expected `local` or `ssh`, got "sssh"; did you mean `ssh`?',
+      'config.yaml:11:15: workers[3].provider: expected `local`, `ssh`, `gce-cos` or `gce-linux`, got "sssh"; did you mean `ssh`?',
     ]);
   });
 
@@ -260,10 +262,10 @@ describe('errors', () => {
     });
   });
 
-  it.each(['gce-cos', 'gce-linux'])('says provider %s is not supported yet, whatever its fields', async (kind) => {
+  it.each(['gce-cos', 'gce-linux'])('accepts provider %s and checks its fields (see gce-config.test.ts)', async (kind) => {
     const text = `workers:\n  - name: vm\n    provider: ${kind}\n    project: p\n    zone: europe-west1-b\n`;
     expect(await errors(text)).toEqual([
-      `config.yaml:3:15: workers[0].provider: provider \`${kind}\` is not supported yet by this version of mission-control; expected \`local\` or \`ssh\``,
+      "config.yaml:4:14: workers[0].project: expected a GCP project id: 6-30 lowercase letters, digits or '-', starting with a letter, got \"p\"",
     ]);
   });
 
@@ -289,6 +291,6 @@ describe('errors', () => {
   });
 
   it('says what the top level should be', async () => {
-    expect(await errors('- name: a\n')).toEqual(['config.yaml:1:1: expected a mapping with `defaults` and/or `workers`, got a list']);
+    expect(await errors('- name: a\n')).toEqual(['config.yaml:1:1: expected a mapping with `defaults`, `workers`, `kinds` and/or `repo`, got a list']);
   });
 });

@@ -1,0 +1,87 @@
+/**
+ * The `instances.insert` body for a worker: machine, boot disk, image, network (no external IP unless asked),
+ * labels, service account with least-privilege scopes, and the metadata that bootstraps it. Pure.
+ */
+import type { GceProviderKind, GceWorkerFields } from '../../config/gce-schema.js';
+import { bootMetadata } from './bootstrap.js';
+import type { ComputeInstance } from './compute-api.js';
+
+/** The network tag worker VMs carry, for a firewall rule that lets IAP (35.235.240.0/20) reach port 22. */
+export const WORKER_NETWORK_TAG = 'mission-control-worker';
+
+/** What {@link buildInstanceBody} needs besides the worker's config. */
+export interface InstanceBodyInput {
+  readonly kind: GceProviderKind;
+  readonly worker: Pick<
+    GceWorkerFields,
+    'zone' | 'instance' | 'machineType' | 'bootDisk' | 'image' | 'network' | 'subnet' | 'labels' | 'serviceAccount' | 'externalIp' | 'container'
+  >;
+  /** The SSH user jobs run as on the VM. */
+  readonly user: string;
+  /** `ssh-ed25519 AAAA… comment`: published as the user's key in instance metadata, when given. */
+  readonly sshPublicKey?: string;
+  /** Where the boot script writes its markers; default /run/mission-control. */
+  readonly bootStateDir?: string;
+}
+
+/** The region of a zone (`us-central1-a` → `us-central1`). */
+export function regionOf(zone: string): string {
+  return zone.replace(/-[a-z]$/, '');
+}
+
+/** `projects/cos-cloud/global/images/family/cos-stable`, or `…/images/NAME` for one image. */
+export function sourceImage(image: GceWorkerFields['image']): string {
+  return image.family !== undefined
+    ? `projects/${image.project}/global/images/family/${image.family}`
+    : `projects/${image.project}/global/images/${image.name ?? ''}`;
+}
+
+/** The insert body for one worker VM. */
+export function buildInstanceBody(input: InstanceBodyInput): ComputeInstance {
+  const { worker } = input;
+  const zone = worker.zone;
+  const metadata = [
+    ...bootMetadata({
+      kind: input.kind,
+      user: input.user,
+      ...(worker.container ? { container: worker.container } : {}),
+      ...(input.bootStateDir ? { bootStateDir: input.bootStateDir } : {}),
+    }),
+    // The guest agent publishes the SSH host keys here, so mission-control can check them before the first connection.
+    { key: 'enable-guest-attributes', value: 'TRUE' },
+    ...(input.sshPublicKey ? [{ key: 'ssh-keys', value: `${input.user}:${input.sshPublicKey.trim()}` }] : []),
+  ];
+  const networkInterface = {
+    network: worker.network.startsWith('projects/') ? worker.network : `global/networks/${worker.network}`,
+    ...(worker.subnet !== undefined
+      ? { subnetwork: worker.subnet.startsWith('projects/') ? worker.subnet : `regions/${regionOf(zone)}/subnetworks/${worker.subnet}` }
+      : {}),
+    accessConfigs: worker.externalIp ? [{ name: 'External NAT', type: 'ONE_TO_ONE_NAT', networkTier: 'PREMIUM' }] : [],
+  };
+  return {
+    name: worker.instance,
+    machineType: `zones/${zone}/machineTypes/${worker.machineType}`,
+    labels: { ...worker.labels },
+    tags: { items: [WORKER_NETWORK_TAG] },
+    disks: [
+      {
+        boot: true,
+        autoDelete: true,
+        type: 'PERSISTENT',
+        deviceName: worker.instance,
+        initializeParams: {
+          diskName: worker.instance,
+          diskSizeGb: worker.bootDisk.sizeGb,
+          diskType: `zones/${zone}/diskTypes/${worker.bootDisk.type}`,
+          sourceImage: sourceImage(worker.image),
+          labels: { ...worker.labels },
+        },
+      },
+    ],
+    networkInterfaces: [networkInterface],
+    serviceAccounts: [{ email: worker.serviceAccount.email, scopes: [...worker.serviceAccount.scopes] }],
+    metadata: { items: metadata },
+    scheduling: { automaticRestart: true, onHostMaintenance: 'MIGRATE' },
+    shieldedInstanceConfig: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true },
+  };
+}

@@ -1,0 +1,26 @@
+/**
+ * GCE's instance states as the machine states the dashboard shows. Pure.
+ */
+import type { MachineState, MachineStatus } from '../types.js';
+
+/** Every `Instance.status` the Compute API documents, and the machine state it means. */
+export const GCE_STATE_MAP: Readonly<Record<string, MachineState>> = {
+  PENDING: 'provisioning',
+  PROVISIONING: 'provisioning',
+  STAGING: 'starting',
+  RUNNING: 'running',
+  REPAIRING: 'starting',
+  STOPPING: 'stopping',
+  SUSPENDING: 'stopping',
+  DEPROVISIONING: 'stopping',
+  SUSPENDED: 'suspended',
+  STOPPED: 'stopped',
+  TERMINATED: 'stopped',
+};
+
+/** The machine status of an instance with this `status`; `undefined` means the instance does not exist. */
+export function machineStatusOf(status: string | null | undefined): MachineStatus {
+  if (status === undefined) return { state: 'missing', detail: 'not found' };
+  if (status === null || status === '') return { state: 'unknown', detail: 'no status' };
+  return { state: GCE_STATE_MAP[status] ?? 'unknown', detail: status };
+}

@@ -1,0 +1,379 @@
+/**
+ * GCE workers: a VM managed through the Compute API and reached over the pooled SSH connection, by the fast path
+ * or, when the network is in the way, through an IAP tunnel. `GceCosProvider` runs jobs in the persistent
+ * `maintainer-worker` container; `GceLinuxProvider` on the host unless a container is configured.
+ */
+import { userInfo } from 'node:os';
+import type { GceProviderKind } from '../../config/gce-schema.js';
+import type { GceWorkerConfig } from '../../config/schema.js';
+import { isSshError } from '../../ssh/errors.js';
+import type { SshConnection, SshPool } from '../../ssh/pool.js';
+import { shellJoin } from '../../ssh/quote.js';
+import { inContainer } from '../container.js';
+import { SshProvider } from '../ssh.js';
+import { tmuxArgv } from '../tmux.js';
+import {
+  WorkerUnreachableError,
+  type AttachCommand,
+  type ConnectionPath,
+  type MachineStatus,
+  type ProgressReporter,
+} from '../types.js';
+import { DEFAULT_BOOT_STATE_DIR, readinessScript } from './bootstrap.js';
+import type { ComputeApi, InstanceRef } from './compute-api.js';
+import { GceConnections } from './connections.js';
+import { allowsFallback, publicKeyFor } from './connectivity.js';
+import { GceError } from './errors.js';
+import { buildInstanceBody, sourceImage } from './instance-body.js';
+import { defaultKnownHostsFile, RouteMemory } from './local-state.js';
+import { costPerHourIn, estimateHourlyCost, type CostEstimate } from './pricing.js';
+import { DEFAULT_STAGE_TIMEOUTS, pollUntil, runStage, type StageContext, type StageTimeouts } from './stages.js';
+import { DEFAULT_STATUS_INTERVAL_MS, VmStatus } from './vm-status.js';
+
+export { DEFAULT_STATUS_INTERVAL_MS };
+
+/** What GCE providers share besides the SSH pool. */
+export interface GceProviderDeps {
+  readonly pool: SshPool;
+  readonly compute: ComputeApi;
+  /** Where published host keys are recorded; default `$XDG_STATE_HOME/mission-control/known_hosts`. */
+  readonly knownHostsFile?: string;
+  /** Which path worked last, per VM; default a JSON file beside the known_hosts file. */
+  readonly routes?: RouteMemory;
+  /** The VM-side directory of the boot script's markers; default /run/mission-control. */
+  readonly bootStateDir?: string;
+  /** How long a Compute API status stays fresh for the poll loop; default 15 s. */
+  readonly statusIntervalMs?: number;
+  /** Per-stage deadlines of provision / start / stop / destroy. */
+  readonly timeouts?: Partial<StageTimeouts>;
+  /** How long the fast path may take to answer before IAP is tried; default 4 s. */
+  readonly fastPathTimeoutMs?: number;
+  /** The SSH user when the config names none; default the local user name (as gcloud does). */
+  readonly username?: string;
+}
+
+const noProgress: ProgressReporter = () => undefined;
+
+/** A GCE VM as a worker. Use {@link GceCosProvider} or {@link GceLinuxProvider}. */
+export class GceProvider extends SshProvider {
+  override readonly kind: GceProviderKind;
+  /** The worker's resolved config. */
+  readonly worker: GceWorkerConfig;
+  readonly #deps: GceProviderDeps;
+  readonly #ref: InstanceRef;
+  readonly #timeouts: StageTimeouts;
+  readonly #knownHostsFile: string;
+  readonly #connections: GceConnections;
+  readonly #status: VmStatus;
+
+  constructor(worker: GceWorkerConfig, deps: GceProviderDeps) {
+    super({
+      name: worker.name,
+      tmuxSocket: worker.tmuxSocket,
+      stateDir: worker.stateDir,
+      ...(worker.container ? { container: worker.container.name } : {}),
+      attachArgs: [],
+      // Connections are made by the route logic below (pooled() is overridden).
+      connect: () => Promise.reject(new Error('GceProvider connects through its own routes')),
+    });
+    this.kind = worker.provider;
+    this.worker = worker;
+    this.#deps = deps;
+    this.#ref = { project: worker.project, zone: worker.zone, instance: worker.instance };
+    this.#timeouts = { ...DEFAULT_STAGE_TIMEOUTS, ...deps.timeouts };
+    this.#knownHostsFile = deps.knownHostsFile ?? defaultKnownHostsFile();
+    this.#status = new VmStatus(deps.compute, this.#ref, deps.statusIntervalMs ?? DEFAULT_STATUS_INTERVAL_MS);
+    this.#connections = new GceConnections({
+      name: worker.name,
+      worker,
+      ref: this.#ref,
+      pool: deps.pool,
+      compute: deps.compute,
+      knownHostsFile: this.#knownHostsFile,
+      routes: deps.routes ?? RouteMemory.default(),
+      fastPathTimeoutMs: deps.fastPathTimeoutMs ?? 4000,
+      username: this.#username(),
+      runningInstance: () => this.#status.running(this.name),
+      // The VM may have stopped: the next call should know without trying both paths again (unless the status was
+      // just read, which is how a VM that is not running was found out).
+      onFailure: () => {
+        if (this.#status.ageMs > 1000) void this.refreshStatus();
+      },
+      // Capped at the status interval, so a VM started elsewhere is found soon.
+      maxBackoffMs: this.#status.intervalMs,
+    });
+  }
+
+  /** `project/zone/instance`. */
+  get vmKey(): string {
+    return this.#connections.vmKey;
+  }
+
+  // ---------------------------------------------------------------------------------------------------- status
+
+  /** The VM's state, cached for `statusIntervalMs` (default 15 s); lifecycle operations refresh it as they go. */
+  override getStatus(): Promise<MachineStatus> {
+    return this.#status.get();
+  }
+
+  /** Asks the Compute API now. */
+  refreshStatus(): Promise<MachineStatus> {
+    return this.#status.refresh();
+  }
+
+  /** The estimated cost of this worker (machine, disk, IP). */
+  costEstimate(): CostEstimate {
+    return estimateHourlyCost(this.worker);
+  }
+
+  /** What this worker costs per hour in its last known state; undefined before the first status or when unknown. */
+  costPerHour(): number | undefined {
+    const state = this.#status.last?.state;
+    return state === undefined ? undefined : costPerHourIn(this.costEstimate(), state);
+  }
+
+  // ---------------------------------------------------------------------------------------------------- connections
+
+  override connectionPath(): ConnectionPath | undefined {
+    return this.#connections.path;
+  }
+
+  override roundTripMs(): number | undefined {
+    return this.#connections.rttMs;
+  }
+
+  /** The pooled connection on the path that works (see {@link GceConnections}). */
+  protected override pooled(): Promise<SshConnection> {
+    return this.#connections.connection();
+  }
+
+  override attachCommand(sessionId: string, options: { readonly readOnly?: boolean } = {}): AttachCommand {
+    const tmux = tmuxArgv(this.tmux, ['attach-session', ...(options.readOnly ? ['-r'] : []), '-t', sessionId]);
+    const remote = this.containerName ? inContainer(this.containerName, { argv: tmux }, true).argv : tmux;
+    const args = this.#connections.sshArgs();
+    if (args) return { argv: ['ssh', '-t', ...args, '--', shellJoin(remote)] };
+    // Not connected yet: gcloud finds the VM and its keys by itself (through IAP when the VM has no external IP).
+    return {
+      argv: [this.worker.iap.command, 'compute', 'ssh', this.worker.instance, `--zone=${this.worker.zone}`, `--project=${this.worker.project}`, '--', '-t', shellJoin(remote)],
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------------------- lifecycle
+
+  /** Creates the VM, then waits until it runs, answers SSH and its boot script reports the worker ready. */
+  override async provision(progress: ProgressReporter = noProgress): Promise<void> {
+    const started = Date.now();
+    const { worker } = this;
+    const user = this.#sshUser();
+    const body = buildInstanceBody({
+      kind: this.kind,
+      worker,
+      user,
+      ...(await publicKeyFor(worker, user, this.#knownHostsFile)),
+      ...(this.#deps.bootStateDir ? { bootStateDir: this.#deps.bootStateDir } : {}),
+    });
+    progress(
+      `creating VM ${worker.instance} in ${worker.zone}: ${worker.machineType}, ${worker.bootDisk.sizeGb} GB ${worker.bootDisk.type}, ${sourceImage(worker.image).replace(/^projects\//, '')}`,
+    );
+    const context = { action: 'creating the VM', ...this.#ref, machineType: worker.machineType };
+    try {
+      await this.#stage('provisioning', 'operation', async ({ signal, note }) => {
+        const operation = await this.#deps.compute.insertInstance(worker.project, worker.zone, body, context);
+        note(`operation ${operation}`);
+        await this.#deps.compute.waitOperation(worker.project, worker.zone, operation, context, signal);
+      });
+    } catch (error) {
+      throw this.#named(error);
+    } finally {
+      this.#connections.forget();
+    }
+    await this.#untilState('provisioning', 'running', progress);
+    await this.#untilReady('provisioning', progress);
+    progress(`${worker.instance} is ready (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  }
+
+  /** Starts (or resumes) the VM if it is not running, and waits until the worker is ready. */
+  override async start(progress: ProgressReporter = noProgress): Promise<void> {
+    const status = await this.refreshStatus();
+    switch (status.state) {
+      case 'missing':
+        throw this.#missing('Provision the worker to create it');
+      case 'stopping':
+        progress(`waiting for ${this.worker.instance} to finish ${status.detail === 'SUSPENDING' ? 'suspending' : 'stopping'}`);
+        await this.#untilState('starting', ['stopped', 'suspended'], progress);
+        return this.start(progress);
+      case 'stopped':
+        await this.#lifecycle('start', 'starting', progress);
+        break;
+      case 'suspended':
+        await this.#lifecycle('resume', 'resuming', progress);
+        break;
+      case 'running':
+        break;
+      default:
+        // provisioning, starting, unknown: wait for RUNNING.
+        break;
+    }
+    await this.#untilState('starting', 'running', progress);
+    await this.#untilReady('starting', progress);
+  }
+
+  /** Wakes a stopped or suspended VM and waits for the worker to be ready (what a launch needs first). */
+  override ensureReady(progress: ProgressReporter = noProgress): Promise<void> {
+    return this.start(progress);
+  }
+
+  /** Stops the VM (its disk stays, and is still billed) and waits until it is TERMINATED. */
+  override async stop(progress: ProgressReporter = noProgress): Promise<void> {
+    const status = await this.refreshStatus();
+    if (status.state === 'missing') {
+      throw this.#missing('Nothing to stop');
+    }
+    if (status.state === 'stopped') {
+      progress(`${this.worker.instance} is already stopped`);
+      return;
+    }
+    await this.#lifecycle('stop', 'stopping', progress);
+    this.#connections.forget();
+    await this.#untilState('stopping', 'stopped', progress);
+  }
+
+  /** Deletes the VM and its boot disk, and waits until it is gone. */
+  override async destroy(progress: ProgressReporter = noProgress): Promise<void> {
+    const status = await this.refreshStatus();
+    if (status.state === 'missing') {
+      progress(`${this.worker.instance} does not exist`);
+      return;
+    }
+    await this.#lifecycle('delete', 'deleting', progress);
+    this.#connections.forget();
+    await this.#untilState('deleting', 'missing', progress);
+    this.#connections.forget({ hostKeys: true });
+  }
+
+  /** Deletes the VM (if it exists) and provisions it again from the config. The caller confirms first. */
+  override async rebuild(progress: ProgressReporter = noProgress): Promise<void> {
+    await this.destroy(progress);
+    await this.provision(progress);
+  }
+
+  /** One lifecycle call and its zone operation. */
+  async #lifecycle(call: 'start' | 'stop' | 'delete' | 'resume', verb: string, progress: ProgressReporter): Promise<void> {
+    progress(`${verb} VM ${this.worker.instance}`);
+    const context = { action: `${verb} the VM`, ...this.#ref };
+    try {
+      await this.#stage(verb, 'operation', async ({ signal, note }) => {
+        const operation = await this.#deps.compute.lifecycle(this.#ref, call);
+        note(`operation ${operation}`);
+        await this.#deps.compute.waitOperation(this.#ref.project, this.#ref.zone, operation, context, signal);
+      });
+    } catch (error) {
+      throw this.#named(error);
+    } finally {
+      await this.refreshStatus();
+    }
+  }
+
+  /** Polls the VM until it is in one of `wanted` (the status cache follows along). */
+  async #untilState(action: string, wanted: MachineStatus['state'] | readonly MachineStatus['state'][], progress: ProgressReporter): Promise<void> {
+    const states: readonly string[] = typeof wanted === 'string' ? [wanted] : wanted;
+    let shown = '';
+    await this.#stage(action, 'state', ({ signal, note }) =>
+      pollUntil(signal, async () => {
+        await this.#status.fetch().catch((error: unknown) => {
+          if (error instanceof GceError && error.kind !== 'unreachable' && error.kind !== 'rate-limit') throw error;
+          note(error instanceof Error ? error.message : String(error));
+        });
+        const status = this.#status.last ?? { state: 'unknown' as const, detail: 'not read yet' };
+        const detail = status.detail ?? status.state;
+        if (detail !== shown) {
+          shown = detail;
+          progress(`${this.worker.instance}: ${detail}`);
+        }
+        note(`VM is ${detail}`);
+        return states.includes(status.state) ? true : undefined;
+      }),
+    );
+  }
+
+  /** Waits for SSH (either path) and then for the boot script's readiness marker (and the container, if any). */
+  async #untilReady(action: string, progress: ProgressReporter): Promise<void> {
+    progress(`waiting for SSH on ${this.worker.instance}`);
+    await this.#stage(action, 'ssh', ({ signal, note }) =>
+      pollUntil(
+        signal,
+        async () => {
+          try {
+            this.#connections.tryNow();
+            await this.pooled();
+            return true;
+          } catch (error) {
+            // While the VM boots: sshd not up yet, keys not installed by the guest agent yet, host keys not published yet.
+            const transient = allowsFallback(error) || isSshError(error, 'auth', 'host-key-unknown') || error instanceof WorkerUnreachableError;
+            if (!transient) throw error;
+            note(error instanceof Error ? error.message : String(error));
+            return undefined;
+          }
+        },
+        { initialMs: 200, maxMs: 3000 },
+      ),
+    );
+    progress(`connected ${this.connectionPath() === 'iap' ? 'through IAP' : 'directly'}; waiting for the worker to be ready`);
+    await this.#stage(action, 'ready', ({ signal, note }) =>
+      pollUntil(
+        signal,
+        async () => {
+          const script = readinessScript(this.#deps.bootStateDir ?? DEFAULT_BOOT_STATE_DIR, this.containerName);
+          const result = await this.exec({ script }, { target: 'host', timeoutMs: 15_000 });
+          const line = result.stdout.trim().split('\n').at(-1) ?? '';
+          if (line === 'ready') return true;
+          if (line.startsWith('failed:')) {
+            throw new GceError(
+              'stalled',
+              `${this.name}: ${action} failed: the VM's boot script reported ${line.slice('failed:'.length).trim()}`,
+              this.kind === 'gce-cos'
+                ? 'See `sudo journalctl -u mission-control-worker` on the VM; rebuild the worker after fixing the config'
+                : 'See `sudo journalctl -u google-startup-scripts` on the VM; rebuild the worker after fixing the config',
+            );
+          }
+          note(line.replace(/^waiting:\s*/, '') || `readiness check exited ${result.code}`);
+          return undefined;
+        },
+        { initialMs: 200, maxMs: 3000 },
+      ),
+    );
+  }
+
+  #stage<T>(action: string, stage: keyof StageTimeouts, work: (context: StageContext) => Promise<T>): Promise<T> {
+    return runStage(this.name, action, stage, this.#timeouts[stage], work);
+  }
+
+  #missing(hint: string): GceError {
+    return new GceError('not-found', `${this.name}: VM ${this.worker.instance} does not exist in ${this.#ref.project}/${this.#ref.zone}`, hint);
+  }
+
+  #named(error: unknown): unknown {
+    return error instanceof GceError ? error.on(this.name) : error;
+  }
+
+  #username(): string {
+    return this.#deps.username ?? userInfo().username;
+  }
+
+  /** The user jobs run as on the VM: the configured one, else the local user name. */
+  #sshUser(): string {
+    const ssh = this.worker.ssh;
+    return ('alias' in ssh ? undefined : ssh.user) ?? this.#username();
+  }
+}
+
+/** A Container-Optimized OS worker: jobs run in the persistent container. */
+export class GceCosProvider extends GceProvider {}
+
+/** A Linux worker: jobs run on the host, or in a container when one is configured. */
+export class GceLinuxProvider extends GceProvider {}
+
+/** Creates the provider for a GCE worker's kind. */
+export function createGceProvider(worker: GceWorkerConfig, deps: GceProviderDeps): GceProvider {
+  return worker.provider === 'gce-cos' ? new GceCosProvider(worker, deps) : new GceLinuxProvider(worker, deps);
+}

@@ -1,0 +1,339 @@
+/**
+ * The fake Compute API's world: instances and zone operations with asynchronous state transitions on timers
+ * (PROVISIONING → STAGING → RUNNING, STOPPING → TERMINATED, SUSPENDING → SUSPENDED, deletion), operations that go
+ * RUNNING → DONE when their transition completes, and hooks that let a test "boot" a VM.
+ */
+import { randomBytes } from 'node:crypto';
+import { alreadyExists, notFound, type ApiError, type OperationError } from './errors.js';
+
+/** Milliseconds each transition step takes (a test may change them on `world.delays`). */
+export interface TransitionDelays {
+  provisioning: number;
+  staging: number;
+  stopping: number;
+  suspending: number;
+  deleting: number;
+}
+
+/** A guest attribute (`hostkeys/ssh-ed25519`). */
+export interface FakeGuestAttribute {
+  readonly namespace: string;
+  readonly key: string;
+  readonly value: string;
+}
+
+/** An instance of the fake. Tests may change `networkIP` and `guestAttributes` (e.g. in an `onRunning` hook). */
+export interface FakeInstance {
+  readonly project: string;
+  readonly zone: string;
+  readonly name: string;
+  readonly id: string;
+  status: string;
+  /** The insert body as received. */
+  readonly body: Record<string, unknown>;
+  networkIP: string;
+  natIP: string | undefined;
+  guestAttributes: FakeGuestAttribute[];
+  readonly createdAt: string;
+}
+
+/** A zone operation of the fake. */
+export interface FakeOperation {
+  readonly project: string;
+  readonly zone: string;
+  readonly name: string;
+  readonly id: string;
+  readonly operationType: string;
+  readonly targetName: string;
+  readonly targetId: string;
+  status: 'RUNNING' | 'DONE';
+  error: OperationError | undefined;
+  readonly insertTime: string;
+  endTime: string | undefined;
+  /** Resolves when DONE. */
+  readonly done: Promise<void>;
+  finish(error?: OperationError): void;
+}
+
+/** Called when an instance reaches RUNNING (boot) or TERMINATED (shutdown). */
+export type InstanceHook = (instance: FakeInstance) => void | Promise<void>;
+
+const BASE = 'https://www.googleapis.com/compute/v1';
+
+/** The instances and operations of all projects and zones. */
+export class FakeWorld {
+  readonly instances = new Map<string, FakeInstance>();
+  readonly operations = new Map<string, FakeOperation>();
+  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #createdHooks: ((instance: FakeInstance) => void)[] = [];
+  readonly #runningHooks: InstanceHook[] = [];
+  readonly #stoppedHooks: InstanceHook[] = [];
+  readonly #operationFailures: { operationType: string; error: OperationError }[] = [];
+  /** Errors from hooks (a test can assert there were none). */
+  readonly hookErrors: unknown[] = [];
+  #nextIp = 2;
+
+  constructor(readonly delays: TransitionDelays) {}
+
+  static key(project: string, zone: string, name: string): string {
+    return `${project}/${zone}/${name}`;
+  }
+
+  /** Called (synchronously) when an instance is created: e.g. to give it the address of what backs it. */
+  onCreated(hook: (instance: FakeInstance) => void): void {
+    this.#createdHooks.push(hook);
+  }
+
+  onRunning(hook: InstanceHook): void {
+    this.#runningHooks.push(hook);
+  }
+
+  onStopped(hook: InstanceHook): void {
+    this.#stoppedHooks.push(hook);
+  }
+
+  /** The next operation of this type (`insert`, `start` …) finishes with `error` (insert then leaves no instance). */
+  failNextOperation(operationType: string, error: OperationError): void {
+    this.#operationFailures.push({ operationType, error });
+  }
+
+  /** Adds an instance directly, in any state (a VM made outside mission-control). */
+  addInstance(project: string, zone: string, body: Record<string, unknown>, status = 'RUNNING'): FakeInstance {
+    const instance = this.#create(project, zone, body);
+    instance.status = status;
+    return instance;
+  }
+
+  insert(project: string, zone: string, body: Record<string, unknown>): FakeOperation | ApiError {
+    const name = String(body.name ?? '');
+    if (this.instances.has(FakeWorld.key(project, zone, name))) return alreadyExists(`projects/${project}/zones/${zone}/instances/${name}`);
+    const failure = this.#takeFailure('insert');
+    const instance = this.#create(project, zone, body);
+    instance.status = 'PROVISIONING';
+    const operation = this.#operation(project, zone, 'insert', instance);
+    this.#after(this.delays.provisioning, () => {
+      if (failure) {
+        this.instances.delete(FakeWorld.key(project, zone, name));
+        operation.finish(failure);
+        return;
+      }
+      instance.status = 'STAGING';
+      this.#after(this.delays.staging, () => this.#running(instance, operation));
+    });
+    return operation;
+  }
+
+  lifecycle(project: string, zone: string, name: string, call: string): FakeOperation | ApiError {
+    const instance = this.instances.get(FakeWorld.key(project, zone, name));
+    if (!instance) return notFound(`projects/${project}/zones/${zone}/instances/${name}`);
+    const operation = this.#operation(project, zone, call, instance);
+    const failure = this.#takeFailure(call);
+    if (failure) {
+      this.#after(this.delays.stopping, () => operation.finish(failure));
+      return operation;
+    }
+    switch (call) {
+      case 'start':
+      case 'resume':
+        if (instance.status === 'RUNNING') {
+          operation.finish();
+          break;
+        }
+        instance.status = 'STAGING';
+        this.#after(this.delays.staging, () => this.#running(instance, operation));
+        break;
+      case 'stop':
+        if (instance.status === 'TERMINATED') {
+          operation.finish();
+          break;
+        }
+        instance.status = 'STOPPING';
+        this.#after(this.delays.stopping, () => void this.#settle(instance, 'TERMINATED', operation));
+        break;
+      case 'suspend':
+        instance.status = 'SUSPENDING';
+        this.#after(this.delays.suspending, () => void this.#settle(instance, 'SUSPENDED', operation));
+        break;
+      case 'delete':
+        instance.status = 'STOPPING';
+        this.#after(this.delays.deleting, () => {
+          void this.#hooks(this.#stoppedHooks, instance).then(() => {
+            this.instances.delete(FakeWorld.key(project, zone, name));
+            operation.finish();
+          });
+        });
+        break;
+    }
+    return operation;
+  }
+
+  /** The instance as the API returns it. */
+  render(instance: FakeInstance): Record<string, unknown> {
+    const { project, zone, name } = instance;
+    const body = instance.body;
+    const zoneUrl = `${BASE}/projects/${project}/zones/${zone}`;
+    const nics = (body.networkInterfaces as Record<string, unknown>[] | undefined) ?? [{}];
+    return {
+      kind: 'compute#instance',
+      id: instance.id,
+      creationTimestamp: instance.createdAt,
+      name,
+      tags: body.tags ?? {},
+      machineType: `${zoneUrl}/machineTypes/${String(body.machineType ?? '').split('/').at(-1)}`,
+      status: instance.status,
+      zone: zoneUrl,
+      canIpForward: false,
+      networkInterfaces: nics.map((nic, index) => ({
+        kind: 'compute#networkInterface',
+        network: `${BASE}/projects/${project}/${String(nic.network ?? 'global/networks/default')}`,
+        networkIP: index === 0 ? instance.networkIP : `10.128.1.${index}`,
+        name: `nic${index}`,
+        ...(Array.isArray(nic.accessConfigs) && nic.accessConfigs.length > 0
+          ? { accessConfigs: (nic.accessConfigs as Record<string, unknown>[]).map((c) => ({ ...c, natIP: instance.natIP })) }
+          : {}),
+      })),
+      disks: ((body.disks as Record<string, unknown>[] | undefined) ?? []).map((disk, index) => ({
+        kind: 'compute#attachedDisk',
+        type: 'PERSISTENT',
+        mode: 'READ_WRITE',
+        source: `${zoneUrl}/disks/${name}`,
+        deviceName: disk.deviceName ?? name,
+        index,
+        boot: disk.boot ?? false,
+        autoDelete: disk.autoDelete ?? false,
+        diskSizeGb: String((disk.initializeParams as Record<string, unknown> | undefined)?.diskSizeGb ?? '10'),
+      })),
+      metadata: { kind: 'compute#metadata', fingerprint: 'abc=', items: (body.metadata as { items?: unknown[] } | undefined)?.items ?? [] },
+      serviceAccounts: body.serviceAccounts ?? [],
+      selfLink: `${zoneUrl}/instances/${name}`,
+      scheduling: body.scheduling ?? {},
+      labels: body.labels ?? {},
+      labelFingerprint: 'xyz=',
+      startRestricted: false,
+      deletionProtection: false,
+      fingerprint: 'fp=',
+    };
+  }
+
+  /** The operation as the API returns it. */
+  renderOperation(operation: FakeOperation): Record<string, unknown> {
+    const zoneUrl = `${BASE}/projects/${operation.project}/zones/${operation.zone}`;
+    return {
+      kind: 'compute#operation',
+      id: operation.id,
+      name: operation.name,
+      zone: zoneUrl,
+      operationType: operation.operationType,
+      targetLink: `${zoneUrl}/instances/${operation.targetName}`,
+      targetId: operation.targetId,
+      status: operation.status,
+      user: 'tester@example.com',
+      progress: operation.status === 'DONE' ? 100 : 0,
+      insertTime: operation.insertTime,
+      startTime: operation.insertTime,
+      ...(operation.endTime ? { endTime: operation.endTime } : {}),
+      selfLink: `${zoneUrl}/operations/${operation.name}`,
+      ...(operation.error
+        ? {
+            error: { errors: operation.error.errors },
+            httpErrorStatusCode: operation.error.httpStatus,
+            httpErrorMessage: operation.error.httpMessage,
+          }
+        : {}),
+    };
+  }
+
+  /** Stops every pending transition. */
+  dispose(): void {
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+  }
+
+  #create(project: string, zone: string, body: Record<string, unknown>): FakeInstance {
+    const name = String(body.name ?? '');
+    const nic = ((body.networkInterfaces as Record<string, unknown>[] | undefined) ?? [])[0];
+    const external = Array.isArray(nic?.accessConfigs) && nic.accessConfigs.length > 0;
+    const instance: FakeInstance = {
+      project,
+      zone,
+      name,
+      id: BigInt(`0x${randomBytes(7).toString('hex')}`).toString(),
+      status: 'PROVISIONING',
+      body,
+      networkIP: `10.128.0.${this.#nextIp++}`,
+      natIP: external ? `34.1.2.${this.#nextIp}` : undefined,
+      guestAttributes: [],
+      createdAt: new Date().toISOString(),
+    };
+    this.instances.set(FakeWorld.key(project, zone, name), instance);
+    for (const hook of this.#createdHooks) hook(instance);
+    return instance;
+  }
+
+  #operation(project: string, zone: string, operationType: string, instance: FakeInstance): FakeOperation {
+    const name = `operation-${Date.now()}-${randomBytes(8).toString('hex')}-${randomBytes(4).toString('hex')}`;
+    let resolveDone!: () => void;
+    const done = new Promise<void>((resolve) => (resolveDone = resolve));
+    const operation: FakeOperation = {
+      project,
+      zone,
+      name,
+      id: BigInt(`0x${randomBytes(7).toString('hex')}`).toString(),
+      operationType,
+      targetName: instance.name,
+      targetId: instance.id,
+      status: 'RUNNING',
+      error: undefined,
+      insertTime: new Date().toISOString(),
+      endTime: undefined,
+      done,
+      finish(error) {
+        if (operation.status === 'DONE') return;
+        operation.status = 'DONE';
+        operation.error = error;
+        operation.endTime = new Date().toISOString();
+        resolveDone();
+      },
+    };
+    this.operations.set(FakeWorld.key(project, zone, name), operation);
+    return operation;
+  }
+
+  #running(instance: FakeInstance, operation: FakeOperation): void {
+    if (!this.instances.has(FakeWorld.key(instance.project, instance.zone, instance.name))) return;
+    instance.status = 'RUNNING';
+    operation.finish();
+    void this.#hooks(this.#runningHooks, instance);
+  }
+
+  /** A shutdown completes (hooks: the guest stops) before the API reports the final state. */
+  async #settle(instance: FakeInstance, status: string, operation: FakeOperation): Promise<void> {
+    if (status === 'TERMINATED') await this.#hooks(this.#stoppedHooks, instance);
+    instance.status = status;
+    operation.finish();
+  }
+
+  async #hooks(hooks: readonly InstanceHook[], instance: FakeInstance): Promise<void> {
+    for (const hook of hooks) {
+      try {
+        await hook(instance);
+      } catch (error) {
+        this.hookErrors.push(error);
+      }
+    }
+  }
+
+  #takeFailure(operationType: string): OperationError | undefined {
+    const index = this.#operationFailures.findIndex((f) => f.operationType === operationType);
+    if (index < 0) return undefined;
+    return this.#operationFailures.splice(index, 1)[0]!.error;
+  }
+
+  #after(ms: number, work: () => void): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      work();
+    }, ms);
+    this.#timers.add(timer);
+  }
+}

@@ -1,0 +1,99 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { refreshWorker } from '../../src/app/refresh.js';
+import { createGceProvider, type GceProvider } from '../../src/providers/gce/provider.js';
+import { SshPool } from '../../src/ssh/pool.js';
+import { createFleetStore } from '../../src/state/store.js';
+import { startComputeApi, type ComputeApiFake } from '../harness/compute-api.js';
+import { emptySshConfig, gceWorker, PROJECT, testDeps, ZONE } from '../harness/compute/gce-worker.js';
+import { backWithSshd, type Backing } from '../harness/compute/vm-backing.js';
+import { sharedDocker, startSshdWithDocker, type TestDocker } from '../harness/docker.js';
+import type { TestSshd } from '../harness/sshd.js';
+
+/**
+ * A COS worker end to end: the cloud-init user-data mission-control generated is what "boots" the VM (its boot script
+ * runs against a private dockerd and starts the persistent container), the readiness marker is found over SSH, and
+ * jobs run in the container, scanned like any other worker's.
+ */
+describe('GCE COS worker with its container (real Compute client, fake API, real sshd + dockerd)', () => {
+  let docker: TestDocker;
+  let sshd: TestSshd;
+  let fake: ComputeApiFake;
+  let dir: string;
+  let pool: SshPool;
+  let provider: GceProvider;
+  let backing: Backing;
+
+  beforeAll(async () => {
+    docker = await sharedDocker();
+    const image = await docker.buildWorkerImage();
+    sshd = await startSshdWithDocker(docker);
+    dir = await mkdtemp(join(tmpdir(), 'mc-gce-cos-'));
+    fake = await startComputeApi();
+    pool = new SshPool({ hostKeyPolicy: 'strict', agent: '' });
+    const worker = gceWorker({
+      name: 'cos-1',
+      provider: 'gce-cos',
+      ssh: { user: sshd.user, port: sshd.port, identityFile: sshd.clientKeyPath },
+      iap: { enabled: false },
+      sshConfigFile: await emptySshConfig(dir),
+      container: { image, command: ['sleep', 'infinity'], mounts: [join(dir, 'dev'), join(dir, '.gemini'), join(dir, '.offload')] },
+      stateDir: join(dir, 'dev', 'state'),
+    });
+    const deps = testDeps(fake, pool, dir);
+    backing = backWithSshd(fake.world, { sshd, bootStateDir: deps.bootStateDir!, env: docker.env });
+    provider = createGceProvider(worker, deps);
+  });
+  afterAll(async () => {
+    await pool?.close();
+    await fake?.close();
+    await docker?.docker(['rm', '-f', 'maintainer-worker']);
+    await sshd?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('provisions: the user-data starts maintainer-worker (--restart always, same paths), readiness, then jobs run inside', async () => {
+    const steps: string[] = [];
+    const started = performance.now();
+    await provider.provision((s) => steps.push(s));
+    const provisionMs = performance.now() - started;
+    expect(backing.boots).toMatchObject([{ instance: 'cos-1', code: 0 }]);
+    expect(steps.at(-1)).toMatch(/^cos-1 is ready/);
+
+    const inspect = await docker.docker(['inspect', '--format', '{{json .HostConfig.RestartPolicy.Name}} {{json .Mounts}}', 'maintainer-worker']);
+    const [policy, mountsJson] = inspect.stdout.trim().split(' ');
+    expect(JSON.parse(policy!)).toBe('always');
+    const mounts = (JSON.parse(mountsJson!) as { Source: string; Destination: string }[]).map((m) => [m.Source, m.Destination]).sort();
+    expect(mounts).toEqual([join(dir, '.gemini'), join(dir, '.offload'), join(dir, 'dev')].map((p) => [p, p]));
+
+    // The session target is the container; a file written there is on the host at the same path.
+    const written = await provider.exec({ argv: ['sh', '-c', `echo from-container > ${join(dir, 'dev', 'probe')} && cat /proc/1/cmdline | tr '\\0' ' '`] });
+    expect(written).toMatchObject({ code: 0 });
+    expect(written.stdout).toContain('sleep infinity');
+    expect(await readFile(join(dir, 'dev', 'probe'), 'utf8')).toBe('from-container\n');
+
+    // A job in the container's tmux is seen by the regular scan, through this provider.
+    const session = await provider.exec({ argv: ['tmux', '-u', '-L', 'mission-control', 'new-session', '-d', '-s', 'mc-gce-job', 'sleep 300'] });
+    expect(session.code).toBe(0);
+    const store = createFleetStore();
+    store.getState().setWorkers([{ name: 'cos-1', provider: 'gce-cos', maxJobs: 4, pollIntervalMs: 2000, sessionPrefix: 'mc' }], undefined);
+    await refreshWorker(store, provider, 2000);
+    const state = store.getState();
+    expect(state.workers['cos-1']).toMatchObject({ connection: 'up', path: 'direct', machine: { state: 'running', detail: 'RUNNING' } });
+    expect(state.workers['cos-1']!.container).toMatchObject({ name: 'maintainer-worker', running: true });
+    expect((state.jobsByWorker['cos-1'] ?? []).map((j) => [j.id, j.state])).toEqual([['gce-job', 'running']]);
+    console.log(`COS provision against the fake Compute API + sshd + dockerd: ${provisionMs.toFixed(0)} ms`);
+  });
+
+  it('after stop and start the same container comes back and the worker is ready again', async () => {
+    await provider.stop();
+    expect((await docker.docker(['inspect', '--format', '{{.State.Running}}', 'maintainer-worker'])).stdout.trim()).toBe('false');
+    await provider.start();
+    expect((await docker.docker(['inspect', '--format', '{{.State.Running}}', 'maintainer-worker'])).stdout.trim()).toBe('true');
+    expect((await provider.exec({ argv: ['cat', join(dir, 'dev', 'probe')] })).stdout).toBe('from-container\n');
+    expect(backing.boots.map((b) => b.code)).toEqual([0, 0]);
+    expect(fake.instance(PROJECT, ZONE, 'cos-1')!.status).toBe('RUNNING');
+  });
+});
