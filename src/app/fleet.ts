@@ -1,5 +1,6 @@
 import type { FleetConfig, WorkerConfig } from '../config/schema.js';
 import { createProvider } from '../providers/factory.js';
+import { estimateHourlyCost } from '../providers/gce/pricing.js';
 import { readOnlyView } from '../providers/read-only.js';
 import type { WorkerObserver, WorkerProvider } from '../providers/types.js';
 import { SshPool } from '../ssh/pool.js';
@@ -99,6 +100,7 @@ export function createFleet(
         maxJobs: w.maxJobs,
         pollIntervalMs: w.pollIntervalMs,
         sessionPrefix: w.sessionPrefix,
+        ...(w.provider === 'gce-cos' || w.provider === 'gce-linux' ? { cost: estimateHourlyCost(w) } : {}),
       })),
       next.source,
     );

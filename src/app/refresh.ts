@@ -50,7 +50,9 @@ export async function refreshWorker(
     });
   } catch (error) {
     if (signal?.aborted) return;
-    store.getState().refreshFailed(provider.name, describeError(error), Date.now());
+    // A cloud worker's machine state is cached by its provider: a stopped VM shows as stopped, not just unreachable.
+    const machine = await provider.getStatus().catch(() => undefined);
+    store.getState().refreshFailed(provider.name, describeError(error), Date.now(), machine);
     throw error;
   }
 }

@@ -1,6 +1,7 @@
-import { selectAllJobs, selectWorkers, summarizeFleet, type FleetSummary } from '../state/selectors.js';
+import { selectAllJobs, selectWorkers, summarizeFleet, workerCostPerHour, type FleetSummary } from '../state/selectors.js';
 import type { FleetState } from '../state/store.js';
 import type { Job, WorkerView } from '../state/types.js';
+import { formatHourly } from '../providers/gce/pricing.js';
 import { formatAge, formatMs, pad } from '../text/format.js';
 import { sanitizeLine } from '../text/sanitize.js';
 
@@ -12,7 +13,11 @@ export interface StatusJson {
   readonly schemaVersion: number;
   readonly generatedAt: string;
   readonly config: string | null;
-  readonly summary: FleetSummary['workers'] & { readonly jobs: FleetSummary['jobs'] };
+  readonly summary: FleetSummary['workers'] & {
+    readonly jobs: FleetSummary['jobs'];
+    readonly costPerHour: number;
+    readonly unpricedWorkers: number;
+  };
   readonly workers: readonly StatusWorker[];
   readonly jobs: readonly StatusJob[];
 }
@@ -33,6 +38,14 @@ interface StatusWorker {
   readonly container: { name: string; exists: boolean; status: string | null; running: boolean; error: string | null } | null;
   readonly jobs: number;
   readonly maxJobs: number;
+  readonly costPerHour: number | null;
+  readonly costEstimate: {
+    currency: string;
+    runningPerHour: number | null;
+    stoppedPerHour: number;
+    source: string;
+    note: string | null;
+  } | null;
 }
 
 interface StatusJob {
@@ -62,7 +75,7 @@ export function statusJson(state: FleetState, now = Date.now()): StatusJson {
     schemaVersion: STATUS_SCHEMA_VERSION,
     generatedAt: new Date(now).toISOString(),
     config: state.configSource ?? null,
-    summary: { ...summary.workers, jobs: summary.jobs },
+    summary: { ...summary.workers, jobs: summary.jobs, costPerHour: summary.costPerHour, unpricedWorkers: summary.unpriced },
     workers: selectWorkers(state).map((w) => ({
       name: w.name,
       provider: w.provider,
@@ -87,6 +100,16 @@ export function statusJson(state: FleetState, now = Date.now()): StatusJson {
         : null,
       jobs: (state.jobsByWorker[w.name] ?? []).length,
       maxJobs: w.maxJobs,
+      costPerHour: workerCostPerHour(w) ?? null,
+      costEstimate: w.cost
+        ? {
+            currency: w.cost.currency,
+            runningPerHour: w.cost.runningPerHour ?? null,
+            stoppedPerHour: w.cost.stoppedPerHour,
+            source: w.cost.source,
+            note: w.cost.note ?? null,
+          }
+        : null,
     })),
     jobs: selectAllJobs(state).map((j) => ({
       worker: j.worker,
@@ -129,6 +152,8 @@ export function statusTable(state: FleetState, now = Date.now(), width = 120): s
   lines.push(
     [pad('WORKER', 14), pad('PROVIDER', 9), pad('STATE', 18), pad('PATH', 13), pad('RTT', 6, 'right'), pad('LOAD', 5, 'right'), pad('JOBS', 7, 'right'), '  LAST ERROR'].join(' '),
   );
+  const priced = workers.some((w) => w.cost);
+  if (priced) lines[0] = lines[0]!.replace('  LAST ERROR', `${pad('COST', 9, 'right')}  LAST ERROR`);
   for (const w of workers) {
     const jobs = (state.jobsByWorker[w.name] ?? []).filter((j) => j.state === 'running' || j.state === 'idle').length;
     const row = [
@@ -139,10 +164,12 @@ export function statusTable(state: FleetState, now = Date.now(), width = 120): s
       pad(formatMs(w.rttMs), 6, 'right'),
       pad(w.host?.load1 === undefined ? '-' : w.host.load1.toFixed(2), 5, 'right'),
       pad(`${jobs}/${w.maxJobs}`, 7, 'right'),
+      ...(priced ? [pad(w.cost ? formatHourly(workerCostPerHour(w)) : '-', 9, 'right')] : []),
       `  ${w.lastError ? sanitizeLine(w.lastError) : ''}`,
     ].join(' ');
     lines.push(row.trimEnd());
   }
+  if (priced) lines.push(`Fleet cost now: ${formatHourly(summarizeFleet(state).costPerHour)} (estimate)`);
   const jobs = selectAllJobs(state);
   lines.push('');
   if (jobs.length === 0) {

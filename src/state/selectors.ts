@@ -1,3 +1,4 @@
+import { costPerHourIn } from '../providers/gce/pricing.js';
 import type { FleetState } from './store.js';
 import type { Job, JobState, WorkerView } from './types.js';
 
@@ -28,6 +29,10 @@ export interface FleetSummary {
   readonly jobs: Readonly<Record<JobState, number>> & { readonly total: number };
   /** The oldest of the workers' last successful refreshes (ms since epoch), or undefined before any. */
   readonly oldestRefresh: number | undefined;
+  /** What the priced workers cost per hour in their current state (0 for a fleet with none). */
+  readonly costPerHour: number;
+  /** Priced workers whose current cost is unknown (state unknown, or no price for the machine type). */
+  readonly unpriced: number;
 }
 
 /** Summarises the fleet. */
@@ -46,7 +51,26 @@ export function summarizeFleet(state: FleetState): FleetSummary {
     },
     jobs: { ...counts, total: jobs.length },
     oldestRefresh: refreshed.length > 0 ? Math.min(...refreshed) : undefined,
+    ...fleetCost(workers),
   };
+}
+
+/** What a worker costs per hour now, or undefined when it is not priced or its state is unknown. */
+export function workerCostPerHour(worker: WorkerView): number | undefined {
+  if (!worker.cost) return undefined;
+  return costPerHourIn(worker.cost, worker.machine?.state ?? 'unknown');
+}
+
+function fleetCost(workers: readonly WorkerView[]): { costPerHour: number; unpriced: number } {
+  let costPerHour = 0;
+  let unpriced = 0;
+  for (const worker of workers) {
+    if (!worker.cost) continue;
+    const cost = workerCostPerHour(worker);
+    if (cost === undefined) unpriced += 1;
+    else costPerHour += cost;
+  }
+  return { costPerHour: Math.round(costPerHour * 1000) / 1000, unpriced };
 }
 
 /** Jobs of one worker that count against its `maxJobs` (live ones). */

@@ -1,5 +1,6 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { ConnectionPath, MachineStatus, ProviderKind } from '../providers/types.js';
+import type { CostEstimate } from '../providers/gce/pricing.js';
 import type { WorkerScan } from '../scanners/worker-scan/types.js';
 import { deriveJobs } from './derive-jobs.js';
 import type { Job, WorkerView } from './types.js';
@@ -11,6 +12,8 @@ export interface WorkerSeed {
   readonly maxJobs: number;
   readonly pollIntervalMs: number;
   readonly sessionPrefix: string;
+  /** Estimated cost of a cloud worker. */
+  readonly cost?: CostEstimate;
 }
 
 /** A successful refresh of one worker. */
@@ -73,7 +76,7 @@ export function createFleetStore(options: { readOnly?: boolean; idleAfterSeconds
         seeds.set(seed.name, seed);
         const known = state.workers[seed.name];
         workers[seed.name] = known && known.provider === seed.provider
-          ? { ...known, maxJobs: seed.maxJobs, pollIntervalMs: seed.pollIntervalMs }
+          ? { ...known, maxJobs: seed.maxJobs, pollIntervalMs: seed.pollIntervalMs, cost: seed.cost }
           : emptyWorker(seed);
         jobsByWorker[seed.name] = known ? (state.jobsByWorker[seed.name] ?? []) : [];
       }
@@ -170,6 +173,7 @@ function emptyWorker(seed: WorkerSeed): WorkerView {
     host: undefined,
     container: undefined,
     tmuxError: undefined,
+    cost: seed.cost,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { ConnectionPath, MachineStatus, ProviderKind } from '../providers/types.js';
+import type { CostEstimate } from '../providers/gce/pricing.js';
 import type { ContainerInfo, HostInfo } from '../scanners/worker-scan/types.js';
 
 /** Whether mission-control can talk to a worker right now. */
@@ -27,6 +28,8 @@ export interface WorkerView {
   readonly container: ContainerInfo | undefined;
   /** What tmux said when it failed for another reason than "no server". */
   readonly tmuxError: string | undefined;
+  /** Estimated cost of a cloud worker (undefined for workers that cost nothing extra). */
+  readonly cost?: CostEstimate;
 }
 
 /** What a job is doing, derived from its tmux session and the records its wrapper writes. */

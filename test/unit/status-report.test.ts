@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { statusJson, statusTable } from '../../src/cli/status-report.js';
+import { estimateHourlyCost } from '../../src/providers/gce/pricing.js';
+import { createFleetStore } from '../../src/state/store.js';
+
+const NOW = 1_800_000_000_000;
+const scan = {
+  host: { now: NOW / 1000, uptimeSeconds: 1, load1: 0.25, load5: 0, load15: 0, cpus: 4 },
+  container: undefined,
+  tmuxRunning: true,
+  tmuxError: undefined,
+  sessions: [
+    {
+      id: '$1',
+      name: 'mc-1-review\x1b]52;c;cm0gLXJmIH4=\x07\x1b[2J',
+      created: NOW / 1000 - 60,
+      activity: NOW / 1000 - 1,
+      attached: 0,
+      panes: [{ id: '%1', dead: false, deadStatus: undefined, currentCommand: 'node', pid: 1 }],
+    },
+  ],
+  jobs: [],
+};
+
+function fleet() {
+  const store = createFleetStore();
+  const cost = estimateHourlyCost({ machineType: 'e2-standard-4', bootDisk: { sizeGb: 200, type: 'pd-balanced' }, externalIp: false });
+  store.getState().setWorkers(
+    [
+      { name: 'vm-a', provider: 'gce-cos', maxJobs: 4, pollIntervalMs: 2000, sessionPrefix: 'mc', cost },
+      { name: 'vm-b', provider: 'gce-linux', maxJobs: 4, pollIntervalMs: 2000, sessionPrefix: 'mc', cost },
+      { name: 'box', provider: 'ssh', maxJobs: 4, pollIntervalMs: 2000, sessionPrefix: 'mc' },
+    ],
+    '/cfg.yaml',
+  );
+  store.getState().refreshSucceeded('vm-a', { scan, machine: { state: 'running' }, path: 'iap', rttMs: 40, scanMs: 45, now: NOW });
+  store.getState().refreshFailed('vm-b', 'vm-b: VM is TERMINATED (start the worker)', NOW, { state: 'stopped', detail: 'TERMINATED' });
+  store.getState().refreshSucceeded('box', { scan: { ...scan, sessions: [] }, machine: { state: 'running' }, path: 'direct', rttMs: 3, scanMs: 5, now: NOW });
+  return { store, cost };
+}
+
+describe('status report', () => {
+  it('prices GCE workers by their state and sums the fleet', () => {
+    const { store, cost } = fleet();
+    const doc = statusJson(store.getState(), NOW);
+    const [a, b, box] = doc.workers;
+    expect(a).toMatchObject({ name: 'vm-a', machine: 'running', path: 'iap', costPerHour: cost.runningPerHour });
+    expect(b).toMatchObject({ name: 'vm-b', connection: 'down', machine: 'stopped', machineDetail: 'TERMINATED', costPerHour: cost.stoppedPerHour });
+    expect(box).toMatchObject({ costPerHour: null, costEstimate: null });
+    expect(a!.costEstimate).toEqual({ currency: 'USD', runningPerHour: cost.runningPerHour, stoppedPerHour: cost.stoppedPerHour, source: 'table', note: null });
+    expect(doc.summary.costPerHour).toBeCloseTo(cost.runningPerHour! + cost.stoppedPerHour, 3);
+    expect(doc.summary.unpricedWorkers).toBe(0);
+  });
+
+  it('prints a table whose remote text cannot drive the terminal', () => {
+    const { store } = fleet();
+    const text = statusTable(store.getState(), NOW, 160);
+    expect(text).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+    expect(text).toContain('1-review');
+    expect(text).toMatch(/^vm-b\s+gce-linux\s+unreachable/m);
+    expect(text).toMatch(/COST\s+LAST ERROR/);
+    expect(text).toContain('Fleet cost now: $');
+  });
+});
