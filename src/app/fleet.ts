@@ -6,6 +6,7 @@ import type { WorkerObserver, WorkerProvider } from '../providers/types.js';
 import { SshPool } from '../ssh/pool.js';
 import { PollScheduler } from '../state/scheduler.js';
 import { createFleetStore, type FleetStore } from '../state/store.js';
+import { discoverUnmanagedVms, DISCOVERY_INTERVAL_MS } from './discovery.js';
 import { refreshWorker } from './refresh.js';
 
 /**
@@ -23,7 +24,7 @@ export interface Fleet<P extends WorkerObserver = WorkerProvider> {
   worker(name: string): WorkerConfig | undefined;
   /** Starts the polling loops. */
   startPolling(): void;
-  /** Refreshes every worker once, in parallel; resolves when all have answered or failed. */
+  /** Refreshes every worker once, in parallel (and lists cloud projects for unconfigured worker VMs). */
   refreshAll(): Promise<PromiseSettledResult<void>[]>;
   /** Refreshes a worker (or all) as soon as possible. */
   refreshNow(worker?: string): void;
@@ -55,6 +56,8 @@ export function createFleet(
   const views = new Map<string, WorkerObserver>();
   const workers = new Map<string, WorkerConfig>();
   let polling = false;
+  let discoveryTimer: NodeJS.Timeout | undefined;
+  const discover = () => discoverUnmanagedVms(store, config.workers);
 
   const scheduler = new PollScheduler((name, signal) => {
     const view = views.get(name);
@@ -119,15 +122,21 @@ export function createFleet(
     startPolling() {
       polling = true;
       scheduler.setWorkers(timings());
+      void discover();
+      discoveryTimer = setInterval(() => void discover(), DISCOVERY_INTERVAL_MS);
+      discoveryTimer.unref();
     },
-    refreshAll() {
-      return Promise.allSettled(
-        [...views.values()].map((view) => refreshWorker(store, view, workers.get(view.name)?.pollIntervalMs ?? 2000)),
-      );
+    async refreshAll() {
+      const [results] = await Promise.all([
+        Promise.allSettled([...views.values()].map((view) => refreshWorker(store, view, workers.get(view.name)?.pollIntervalMs ?? 2000))),
+        discover(),
+      ]);
+      return results;
     },
     refreshNow: (worker?: string) => scheduler.refreshNow(worker),
     applyConfig: install,
     async close() {
+      if (discoveryTimer) clearInterval(discoveryTimer);
       await scheduler.stop();
       await Promise.all([...providers.values()].map((p) => p.close()));
       await pool.close();

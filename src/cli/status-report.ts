@@ -20,6 +20,8 @@ export interface StatusJson {
   };
   readonly workers: readonly StatusWorker[];
   readonly jobs: readonly StatusJob[];
+  /** Worker VMs found in the configured cloud projects that the config does not name. */
+  readonly unmanagedVms: readonly { project: string; zone: string; instance: string; machine: string; machineType: string }[];
 }
 
 interface StatusWorker {
@@ -111,6 +113,13 @@ export function statusJson(state: FleetState, now = Date.now()): StatusJson {
           }
         : null,
     })),
+    unmanagedVms: state.unmanagedVms.map((vm) => ({
+      project: vm.project,
+      zone: vm.zone,
+      instance: vm.instance,
+      machine: vm.machine.state,
+      machineType: vm.machineType,
+    })),
     jobs: selectAllJobs(state).map((j) => ({
       worker: j.worker,
       id: j.id,
@@ -168,6 +177,11 @@ export function statusTable(state: FleetState, now = Date.now(), width = 120): s
       `  ${w.lastError ? sanitizeLine(w.lastError) : ''}`,
     ].join(' ');
     lines.push(row.trimEnd());
+  }
+  for (const vm of state.unmanagedVms) {
+    lines.push(
+      `${pad(sanitizeLine(vm.instance), 14)} ${pad('gce', 9)} ${pad(`${vm.machine.state} (not in config)`, 18)} ${sanitizeLine(`${vm.project}/${vm.zone}`)}`,
+    );
   }
   if (priced) lines.push(`Fleet cost now: ${formatHourly(summarizeFleet(state).costPerHour)} (estimate)`);
   const jobs = selectAllJobs(state);

@@ -27,6 +27,16 @@ export interface ScanSuccess {
   readonly now: number;
 }
 
+/** A cloud VM labelled as a mission-control worker that the config does not name. */
+export interface UnmanagedVm {
+  readonly provider: 'gce';
+  readonly project: string;
+  readonly zone: string;
+  readonly instance: string;
+  readonly machine: MachineStatus;
+  readonly machineType: string;
+}
+
 /** The fleet's state: workers in config order, and each worker's jobs. */
 export interface FleetState {
   readonly workerOrder: readonly string[];
@@ -37,6 +47,8 @@ export interface FleetState {
   /** The config file in use, or undefined for the embedded default. */
   readonly configSource: string | undefined;
   readonly readOnly: boolean;
+  /** Worker VMs found in the configured cloud projects that are not in the config. */
+  readonly unmanagedVms: readonly UnmanagedVm[];
 }
 
 /** The actions that change the fleet's state. */
@@ -44,6 +56,7 @@ export interface FleetActions {
   /** Replaces the set of workers (config load or reload): keeps what is known about workers that stay. */
   setWorkers(seeds: readonly WorkerSeed[], source: string | undefined): void;
   setConfigErrors(errors: readonly string[]): void;
+  setUnmanagedVms(vms: readonly UnmanagedVm[]): void;
   refreshStarted(worker: string): void;
   refreshSucceeded(worker: string, result: ScanSuccess): void;
   refreshFailed(worker: string, error: string, now: number, machine?: MachineStatus): void;
@@ -66,6 +79,7 @@ export function createFleetStore(options: { readOnly?: boolean; idleAfterSeconds
     configErrors: [],
     configSource: undefined,
     readOnly: options.readOnly ?? false,
+    unmanagedVms: [],
 
     setWorkers(next, source) {
       const state = get();
@@ -85,6 +99,10 @@ export function createFleetStore(options: { readOnly?: boolean; idleAfterSeconds
 
     setConfigErrors(errors) {
       set({ configErrors: [...errors] });
+    },
+
+    setUnmanagedVms(vms) {
+      set({ unmanagedVms: [...vms] });
     },
 
     refreshStarted(worker) {

@@ -1,0 +1,70 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startComputeApi, type ComputeApiFake } from '../harness/compute-api.js';
+import { PROJECT, ZONE } from '../harness/compute/gce-worker.js';
+
+const BIN = join(import.meta.dirname, '../../bin/mission-control.js');
+
+describe('mission-control status with GCE workers (real binary, real Compute client, local Compute API)', () => {
+  let fake: ComputeApiFake;
+  let dir: string;
+  let config: string;
+
+  beforeAll(async () => {
+    fake = await startComputeApi();
+    dir = await mkdtemp(join(tmpdir(), 'mc-status-gce-'));
+    const labels = { 'mission-control': 'worker' };
+    // The configured VM is stopped; a second labelled VM is not in the config; an unlabelled one is someone else's.
+    fake.world.addInstance(PROJECT, ZONE, { name: 'vm-1', machineType: `zones/${ZONE}/machineTypes/e2-standard-4`, labels }, 'TERMINATED');
+    fake.world.addInstance(PROJECT, ZONE, { name: 'stray-vm', machineType: `zones/${ZONE}/machineTypes/e2-standard-8`, labels }, 'RUNNING');
+    fake.world.addInstance(PROJECT, ZONE, { name: 'database', machineType: `zones/${ZONE}/machineTypes/e2-small` }, 'RUNNING');
+    await writeFile(join(dir, 'ssh_config'), '');
+    config = join(dir, 'config.yaml');
+    await writeFile(
+      config,
+      [
+        'workers:',
+        '  - name: vm-1',
+        '    provider: gce-linux',
+        `    project: ${PROJECT}`,
+        `    zone: ${ZONE}`,
+        `    sshConfigFile: ${join(dir, 'ssh_config')}`,
+        '    iap: { enabled: false }',
+      ].join('\n'),
+    );
+  });
+  afterAll(async () => {
+    await fake.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('shows the stopped VM with its disk cost, the fleet cost, and the labelled VM that is not in the config', async () => {
+    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, [BIN, 'status', '--json', '--config', config], {
+        env: { ...process.env, MISSION_CONTROL_COMPUTE_EMULATOR: fake.url, HOME: dir },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    expect(result.code, result.stderr).toBe(1);
+    const doc = JSON.parse(result.stdout);
+    const [vm] = doc.workers;
+    expect(vm).toMatchObject({ name: 'vm-1', provider: 'gce-linux', connection: 'down', machine: 'stopped', machineDetail: 'TERMINATED' });
+    expect(vm.lastError).toMatch(/vm-1/);
+    expect(vm.costPerHour).toBe(vm.costEstimate.stoppedPerHour);
+    expect(vm.costEstimate.stoppedPerHour).toBeGreaterThan(0);
+    expect(doc.summary.costPerHour).toBeCloseTo(vm.costPerHour, 3);
+    expect(doc.unmanagedVms).toEqual([
+      { project: PROJECT, zone: ZONE, instance: 'stray-vm', machine: 'running', machineType: 'e2-standard-8' },
+    ]);
+    expect(fake.requestsTo('POST', /\/instances\/vm-1\/start$/)).toEqual([]);
+  });
+});
