@@ -19,7 +19,11 @@ const ALLOWED: Record<string, ReadonlySet<string>> = {
   dashboard: new Set(['config', 'readonly']),
   watch: new Set(['config']),
   status: new Set(['config', 'json', 'watch']),
+  attach: new Set(['config', 'readonly']),
 };
+
+/** Commands that take positional arguments, and how many. */
+const POSITIONALS: Record<string, number> = { attach: 1 };
 
 /** Runs the command line; resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -58,7 +62,9 @@ async function dispatch(argv: readonly string[]): Promise<number> {
   }
   const allowed = ALLOWED[command];
   if (!allowed) throw new UsageError(`unknown command '${command}'`);
-  if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}' for '${command}'`);
+  const wanted = POSITIONALS[command] ?? 0;
+  if (rest.length > wanted) throw new UsageError(`unexpected argument '${rest[wanted]}' for '${command}'`);
+  if (rest.length < wanted) throw new UsageError(`'${command}' needs a job: mission-control ${command} JOB`);
   for (const [name, value] of Object.entries(values)) {
     if (value !== undefined && !allowed.has(name)) throw new UsageError(`--${name} does not apply to '${command}'`);
   }
@@ -71,6 +77,10 @@ async function dispatch(argv: readonly string[]): Promise<number> {
   switch (command) {
     case 'status':
       return runStatus(loaded, { json: values.json ?? false, watch: values.watch ?? false });
+    case 'attach': {
+      const { attachToJob } = await import('../ui/attach.js');
+      return attachToJob(loaded, rest[0]!, { readOnly: values.readonly ?? false });
+    }
     case 'watch':
     case 'dashboard': {
       const { runDashboard } = await import('../ui/run.js');

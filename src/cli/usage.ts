@@ -22,7 +22,9 @@ Usage:
   mission-control watch                a read-only wallboard: nothing can change the fleet from it
   mission-control status [--json] [--watch]
                                        print the fleet: workers, then jobs
-  mission-control attach JOB           attach this terminal to a job's tmux session (detach: C-q, or C-b d)
+  mission-control attach [--readonly] JOB
+                                       attach this terminal to a job's tmux session (detach: C-q, or
+                                       the tmux prefix then d; --readonly: watch without typing into it)
 ${JOBS_HELP}  mission-control help | --help        this text
   mission-control --version            the version
 

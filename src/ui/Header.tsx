@@ -1,0 +1,96 @@
+import { Text } from 'ink';
+import React, { useMemo } from 'react';
+import { formatHourly } from '../providers/gce/pricing.js';
+import { JOB_STATES, selectWorkers, summarizeFleet } from '../state/selectors.js';
+import type { FleetState } from '../state/store.js';
+import { cellWidth, formatAge, truncate } from '../text/format.js';
+import { useDashboard, useFleet, useNow, useUi } from './hooks.js';
+
+/** A piece of the header line. */
+interface Segment {
+  readonly text: string;
+  readonly tone?: 'alert';
+}
+
+/** What the header says: the fleet on the left, freshness and config trouble on the right (pure: tested directly). */
+export function headerSegments(state: FleetState, now: number, marks: number): { readonly left: Segment[]; readonly right: Segment[] } {
+  const summary = summarizeFleet(state);
+  const workers = selectWorkers(state);
+  const busy = workers.filter((w) => w.machine?.state === 'provisioning' || w.machine?.state === 'starting').length;
+  const w = summary.workers;
+  const workerParts = [`${w.up} up`];
+  if (w.down > 0) workerParts.push(`${w.down} down`);
+  if (w.connecting > 0) workerParts.push(`${w.connecting} connecting`);
+  if (busy > 0) workerParts.push(`${busy} provisioning`);
+  const jobParts = JOB_STATES.filter((s) => summary.jobs[s] > 0).map((s) => `${summary.jobs[s]} ${s}`);
+  const left: Segment[] = [
+    { text: `workers ${workerParts.join(' · ')}`, ...(w.down > 0 ? { tone: 'alert' as const } : {}) },
+    { text: `jobs ${summary.jobs.total}${jobParts.length > 0 ? `: ${jobParts.join(' · ')}` : ''}` },
+  ];
+  if (summary.costPerHour > 0 || summary.unpriced > 0) {
+    left.push({ text: `${formatHourly(summary.costPerHour)}${summary.unpriced > 0 ? ` (+${summary.unpriced} unpriced)` : ''}` });
+  }
+  if (state.unmanagedVms.length > 0) left.push({ text: `${state.unmanagedVms.length} VM${state.unmanagedVms.length === 1 ? '' : 's'} not in config`, tone: 'alert' });
+  if (marks > 0) left.push({ text: `${marks} marked` });
+  const right: Segment[] = [];
+  if (state.configErrors.length > 0) {
+    const n = state.configErrors.length;
+    right.push({ text: `config: ${n} error${n === 1 ? '' : 's'}, last good one runs`, tone: 'alert' });
+  }
+  right.push({ text: summary.oldestRefresh === undefined ? 'not refreshed yet' : `refreshed ${formatAge((now - summary.oldestRefresh) / 1000)} ago` });
+  return { left, right };
+}
+
+function fit(segments: readonly Segment[], room: number): Segment[] {
+  const shown: Segment[] = [];
+  let used = 0;
+  for (const segment of segments) {
+    const text = `  ${segment.text}`;
+    if (used + cellWidth(text) > room) {
+      if (room - used > 3) shown.push({ ...segment, text: truncate(text, room - used) });
+      break;
+    }
+    shown.push({ ...segment, text });
+    used += cellWidth(text);
+  }
+  return shown;
+}
+
+const width = (segments: readonly Segment[]) => segments.reduce((sum, segment) => sum + cellWidth(segment.text), 0);
+
+/** The top line: fleet summary on the left; time since the last refresh and the read-only badge on the right. */
+export function Header({ width: columns }: { readonly width: number }): React.JSX.Element {
+  const dashboard = useDashboard();
+  const state = useFleet((s) => s);
+  const now = useNow();
+  const marks = useUi((s) => s.marks.size);
+  const { left, right } = useMemo(() => headerSegments(state, now, marks), [state, now, marks]);
+  const badge = dashboard.readOnly ? ' READ-ONLY ' : '';
+  const title = 'mission-control';
+  const rightShown = fit(right, Math.max(0, columns - title.length - badge.length - 1));
+  const leftShown = fit(left, Math.max(0, columns - title.length - badge.length - width(rightShown) - 1));
+  const fill = ' '.repeat(Math.max(0, columns - title.length - badge.length - width(leftShown) - width(rightShown) - 1));
+  const red = dashboard.color ? { color: 'red' as const } : {};
+  return (
+    <Text wrap="truncate">
+      <Text bold>{title}</Text>
+      {leftShown.map((segment, index) => (
+        <Text key={`l${index}`} {...(segment.tone === 'alert' ? red : {})}>
+          {segment.text}
+        </Text>
+      ))}
+      <Text>{fill}</Text>
+      {rightShown.map((segment, index) => (
+        <Text key={`r${index}`} {...(segment.tone === 'alert' ? red : {})}>
+          {segment.text}
+        </Text>
+      ))}
+      <Text> </Text>
+      {badge ? (
+        <Text inverse bold {...(dashboard.color ? { color: 'yellow' } : {})}>
+          {badge}
+        </Text>
+      ) : null}
+    </Text>
+  );
+}

@@ -1,0 +1,61 @@
+import { Box, Text } from 'ink';
+import React from 'react';
+import { sanitizeLine } from '../text/sanitize.js';
+import { useDashboard, useFeeds, useFleet, useNow, useUi } from './hooks.js';
+import { PaneTitle } from './PaneTitle.js';
+import { resolveCursor } from './state/selection.js';
+
+/**
+ * The selected job's screen: the last lines of its pane capture (fetched by the preview feed for this job only),
+ * sanitized with colours kept (or stripped under NO_COLOR). Drawn bottom-aligned, like the terminal it mirrors.
+ */
+export function PreviewPane({ width, lines }: { readonly width: number; readonly lines: number }): React.JSX.Element {
+  const dashboard = useDashboard();
+  const fleet = useFleet((s) => s);
+  const now = useNow();
+  const query = useUi((s) => s);
+  const preview = useFeeds((s) => s.preview);
+  const { jobs, keys } = dashboard.rowsOf(fleet, query, now);
+  const job = jobs[resolveCursor(keys, query.selectedJobKey, query.jobCursor)];
+  const feed = job && preview?.jobKey === job.key ? preview : undefined;
+  let title = 'Preview';
+  let body: readonly string[] = [];
+  let note: string | undefined;
+  if (!job) {
+    note = 'no job selected';
+  } else {
+    title = `Preview ─ ${sanitizeLine(job.key)}`;
+    if (!job.paneId) note = 'the job has no tmux pane (its session has ended): press l for its log';
+    else if (!feed) note = 'capturing…';
+    else {
+      body = trimBlankEnd(feed.lines).slice(-lines);
+      if (feed.error) note = `capture failed: ${feed.error}`;
+    }
+  }
+  const rows: React.JSX.Element[] = body.map((line, index) => (
+    <Text key={index} wrap="truncate">
+      {line === '' ? ' ' : line}
+    </Text>
+  ));
+  if (note !== undefined) {
+    if (rows.length >= lines) rows.shift();
+    rows.push(
+      <Text key="note" dimColor wrap="truncate">
+        {note}
+      </Text>,
+    );
+  }
+  while (rows.length < lines) rows.unshift(<Text key={`pad-${rows.length}`}> </Text>);
+  return (
+    <Box flexDirection="column" width={width} height={lines + 1} overflow="hidden">
+      <PaneTitle text={title} focused={false} width={width} />
+      {rows}
+    </Box>
+  );
+}
+
+function trimBlankEnd(lines: readonly string[]): readonly string[] {
+  let end = lines.length;
+  while (end > 0 && (lines[end - 1] ?? '').replace(/\x1b\[[0-9;:]*m/g, '').trim() === '') end -= 1;
+  return lines.slice(0, end);
+}

@@ -1,0 +1,125 @@
+import { Box, Text } from 'ink';
+import React from 'react';
+import { workerStateLabel } from '../cli/status-report.js';
+import { formatHourly } from '../providers/gce/pricing.js';
+import { workerCostPerHour } from '../state/selectors.js';
+import type { UnmanagedVm } from '../state/store.js';
+import type { Job, WorkerView } from '../state/types.js';
+import { formatMs, pad } from '../text/format.js';
+import { sanitizeLine } from '../text/sanitize.js';
+import { useDashboard, useFleet, useUi } from './hooks.js';
+import { resolveCursor, scrollTop } from './state/selection.js';
+import { PaneTitle } from './PaneTitle.js';
+
+/** The columns of the workers pane for a width; a COST column when some worker is priced. */
+function columns(width: number, priced: boolean) {
+  const name = width >= 120 ? 16 : 12;
+  const state = width >= 120 ? 20 : 14;
+  const path = width >= 120 ? 13 : 8;
+  const cost = priced ? 9 : 0;
+  const fixed = name + 9 + state + path + 7 + 6 + 7 + 8 + (priced ? cost + 1 : 0);
+  return { name, state, path, cost, error: Math.max(0, width - fixed) };
+}
+
+/** One worker as a line of text (pure). */
+export function workerLine(worker: WorkerView, jobs: readonly Job[], width: number, priced = false): string {
+  const c = columns(width, priced);
+  const live = jobs.filter((job) => job.state === 'running' || job.state === 'idle').length;
+  const machine = worker.machine?.detail ? `${workerStateLabel(worker)} (${worker.machine.detail})` : workerStateLabel(worker);
+  const load = worker.host?.load1 === undefined ? '-' : worker.host.load1.toFixed(2);
+  const error = worker.lastError ?? worker.tmuxError ?? worker.container?.error ?? '';
+  return [
+    pad(sanitizeLine(worker.name), c.name),
+    pad(worker.provider, 8),
+    pad(sanitizeLine(machine), c.state),
+    pad(worker.path ?? '-', c.path),
+    pad(formatMs(worker.rttMs), 6, 'right'),
+    pad(load, 5, 'right'),
+    pad(`${live}/${worker.maxJobs}`, 6, 'right'),
+    ...(priced ? [pad(worker.cost ? formatHourly(workerCostPerHour(worker)) : '-', c.cost, 'right')] : []),
+    ' ',
+    pad(sanitizeLine(error), c.error),
+  ].join(' ');
+}
+
+/** A cloud VM labelled as a worker that the config does not name, as a line of text (pure). */
+export function unmanagedLine(vm: UnmanagedVm, width: number, priced = false): string {
+  const c = columns(width, priced);
+  return [
+    pad(sanitizeLine(vm.instance), c.name),
+    pad('gce', 8),
+    pad(sanitizeLine(vm.machine.state), c.state),
+    pad(sanitizeLine(`not in config: ${vm.project}/${vm.zone}`), Math.max(0, width - c.name - c.state - 11)),
+  ].join(' ');
+}
+
+/** The header line of the workers pane. */
+export function workerHeader(width: number, priced = false): string {
+  const c = columns(width, priced);
+  return [
+    pad('WORKER', c.name),
+    pad('PROVIDER', 8),
+    pad('STATE', c.state),
+    pad('PATH', c.path),
+    pad('RTT', 6, 'right'),
+    pad('LOAD', 5, 'right'),
+    pad('JOBS', 6, 'right'),
+    ...(priced ? [pad('COST', c.cost, 'right')] : []),
+    ' ',
+    pad('LAST ERROR', c.error),
+  ].join(' ');
+}
+
+/** The workers pane: name, provider, machine state, connection path, round trip, load, jobs/maxJobs, last error. */
+export function WorkersPane({ width, rows }: { readonly width: number; readonly rows: number }): React.JSX.Element {
+  const dashboard = useDashboard();
+  const order = useFleet((s) => s.workerOrder);
+  const workers = useFleet((s) => s.workers);
+  const jobsByWorker = useFleet((s) => s.jobsByWorker);
+  const unmanaged = useFleet((s) => s.unmanagedVms);
+  const priced = order.some((name) => workers[name]?.cost !== undefined);
+  const focused = useUi((s) => s.focus === 'workers' && s.overlay.kind === 'none');
+  const selected = useUi((s) => s.selectedWorker);
+  const hint = useUi((s) => s.workerCursor);
+  const cursor = resolveCursor(order, selected, hint);
+  const top = scrollTop(0, cursor, rows, order.length);
+  const visible = order.slice(top, top + rows);
+  const lines: React.JSX.Element[] = visible.map((name, index) => {
+    const worker = workers[name];
+    if (!worker) return <Text key={name}> </Text>;
+    const isSelected = top + index === cursor;
+    const down = worker.connection === 'down';
+    return (
+      <Text
+        key={name}
+        wrap="truncate"
+        inverse={isSelected && focused}
+        bold={isSelected && !focused}
+        {...(down && dashboard.color ? { color: 'red' } : {})}
+      >
+        {workerLine(worker, jobsByWorker[name] ?? [], width, priced)}
+      </Text>
+    );
+  });
+  // VMs the config does not name come after the workers, dim, while there is room (they take no action).
+  for (const vm of unmanaged) {
+    if (lines.length >= rows) break;
+    lines.push(
+      <Text key={`vm-${vm.project}-${vm.zone}-${vm.instance}`} dimColor wrap="truncate">
+        {unmanagedLine(vm, width, priced)}
+      </Text>,
+    );
+  }
+  while (lines.length < rows) lines.push(<Text key={`empty-${lines.length}`}>{lines.length === 0 && order.length === 0 ? 'no workers configured' : ' '}</Text>);
+  const extra = unmanaged.length > 0 ? ` + ${unmanaged.length} not in config` : '';
+  const more = (order.length > rows ? ` ${top + 1}-${top + visible.length} of ${order.length}` : ` ${order.length}`) + extra;
+  return (
+    <Box flexDirection="column" width={width} height={rows + 2}>
+      <PaneTitle text={`Workers${more}`} focused={focused} width={width} />
+      <Text dimColor wrap="truncate">
+        {workerHeader(width, priced)}
+      </Text>
+      {lines}
+    </Box>
+  );
+}

@@ -1,0 +1,94 @@
+/**
+ * The confirmation dialogs of dangerous actions, as data: exactly which jobs or worker, and what will happen to
+ * them. Pure, so tests assert the exact text.
+ */
+import type { Job, WorkerView } from '../../state/types.js';
+import { sanitizeLine } from '../../text/sanitize.js';
+import type { ConfirmRequest } from '../state/ui-types.js';
+
+/** At most this many jobs are listed one per line; the rest are counted. */
+export const LISTED_JOBS = 8;
+
+const live = (job: Job) => job.state === 'running' || job.state === 'idle' || job.state === 'unknown';
+
+function describeJob(job: Job): string {
+  const params = Object.entries(job.params)
+    .map(([name, value]) => `${name}=${value}`)
+    .join(' ');
+  const what = [job.kind, params].filter((part) => part !== '').join(' ');
+  return sanitizeLine(`${job.key}  ${job.state}  ${what}`.trimEnd());
+}
+
+function listJobs(jobs: readonly Job[]): string[] {
+  const lines = jobs.slice(0, LISTED_JOBS).map((job) => `  ${describeJob(job)}`);
+  if (jobs.length > LISTED_JOBS) lines.push(`  … and ${jobs.length - LISTED_JOBS} more`);
+  return lines;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** The stop dialog, or a reason there is nothing to stop. Jobs that already ended are left out and said so. */
+export function stopRequest(targets: readonly Job[]): ConfirmRequest | string {
+  const stoppable = targets.filter(live);
+  const ended = targets.filter((job) => !live(job));
+  if (stoppable.length === 0) {
+    return targets.length === 1 ? `nothing to stop: ${sanitizeLine(targets[0]?.key ?? '')} has already ended` : 'nothing to stop: every marked job has already ended';
+  }
+  const lines = [...listJobs(stoppable), 'Each job is interrupted (ctrl-c), then killed if it has not ended after a grace period.'];
+  if (ended.length > 0) lines.push(`Left alone (already ended): ${ended.map((job) => sanitizeLine(job.key)).join(', ')}`);
+  return {
+    title: stoppable.length === 1 ? `Stop job ${sanitizeLine(stoppable[0]?.key ?? '')}?` : `Stop ${plural(stoppable.length, 'job')}?`,
+    lines,
+    confirmLabel: `stop ${plural(stoppable.length, 'job')}`,
+    action: { type: 'stop-jobs', jobKeys: stoppable.map((job) => job.key) },
+  };
+}
+
+/** The remove dialog. */
+export function removeRequest(targets: readonly Job[]): ConfirmRequest | string {
+  if (targets.length === 0) return 'nothing to remove: no job selected';
+  const running = targets.filter(live);
+  const lines = [...listJobs(targets), "Kills each job's tmux session and removes its worktree; its logs are kept."];
+  if (running.length > 0) lines.push(`Still running, ended without a grace period: ${running.map((job) => sanitizeLine(job.key)).join(', ')}`);
+  return {
+    title: targets.length === 1 ? `Remove job ${sanitizeLine(targets[0]?.key ?? '')}?` : `Remove ${plural(targets.length, 'job')}?`,
+    lines,
+    confirmLabel: `remove ${plural(targets.length, 'job')}`,
+    action: { type: 'remove-jobs', jobKeys: targets.map((job) => job.key) },
+  };
+}
+
+/** The provision dialog. */
+export function provisionRequest(worker: WorkerView): ConfirmRequest {
+  const name = sanitizeLine(worker.name);
+  return {
+    title: `Provision worker ${name}?`,
+    lines: [`Creates the ${worker.provider} machine of worker ${name} and waits until it is ready for jobs.`],
+    confirmLabel: `provision ${name}`,
+    action: { type: 'provision-worker', worker: worker.name },
+  };
+}
+
+/** The start or stop dialog: stop when the machine runs (listing the live jobs that stop with it), else start. */
+export function startStopRequest(worker: WorkerView, jobs: readonly Job[]): ConfirmRequest {
+  const name = sanitizeLine(worker.name);
+  const running = worker.machine?.state === 'running' || worker.machine?.state === 'starting';
+  if (!running) {
+    return {
+      title: `Start worker ${name}?`,
+      lines: [`Starts the ${worker.provider} machine of worker ${name} (now ${worker.machine?.state ?? 'unknown'}).`],
+      confirmLabel: `start ${name}`,
+      action: { type: 'start-worker', worker: worker.name },
+    };
+  }
+  const alive = jobs.filter(live);
+  const lines = [`Stops the ${worker.provider} machine of worker ${name}.`];
+  if (alive.length > 0) lines.push(`${plural(alive.length, 'live job')} ${alive.length === 1 ? 'stops' : 'stop'} with it:`, ...listJobs(alive));
+  else lines.push('No live job runs on it.');
+  return {
+    title: `Stop worker ${name}?`,
+    lines,
+    confirmLabel: `stop ${name}`,
+    action: { type: 'stop-worker', worker: worker.name },
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * Actions that change the fleet. They only run through `dashboard.mutate`, which a read-only dashboard does not
+ * have; each runs as a tracked operation so input never waits for it.
+ */
+import type { LaunchRequest } from '../../app/commands.js';
+import { sanitizeLine } from '../../text/sanitize.js';
+import type { Dashboard } from '../dashboard.js';
+import { launchProblem } from '../launch-kinds.js';
+import type { PendingAction } from '../state/ui-types.js';
+import { track } from './operations.js';
+
+/** Runs a confirmed action. */
+export function runPending(dashboard: Dashboard, action: PendingAction): void {
+  const commands = dashboard.mutate;
+  if (!commands) {
+    dashboard.ui.getState().notify(dashboard.mutationsUnavailable ?? 'read-only: nothing can be changed from here', 'error');
+    return;
+  }
+  const refresh = (worker?: string) => dashboard.observe.refresh(worker);
+  switch (action.type) {
+    case 'stop-jobs':
+      dashboard.ui.getState().clearMarks();
+      for (const key of action.jobKeys) {
+        void track(dashboard, `stop ${sanitizeLine(key)}`, (progress) => commands.stopJob(key, progress), () => `stopped ${sanitizeLine(key)}`).then(() =>
+          refresh(workerOf(key)),
+        );
+      }
+      return;
+    case 'remove-jobs':
+      dashboard.ui.getState().clearMarks();
+      for (const key of action.jobKeys) {
+        void track(dashboard, `remove ${sanitizeLine(key)}`, (progress) => commands.removeJob(key, {}, progress), () => `removed ${sanitizeLine(key)}`).then(
+          () => refresh(workerOf(key)),
+        );
+      }
+      return;
+    case 'provision-worker':
+      void track(dashboard, `provision ${action.worker}`, (p) => commands.provisionWorker(action.worker, p)).then(() => refresh(action.worker));
+      return;
+    case 'start-worker':
+      void track(dashboard, `start ${action.worker}`, (p) => commands.startWorker(action.worker, p)).then(() => refresh(action.worker));
+      return;
+    case 'stop-worker':
+      void track(dashboard, `stop ${action.worker}`, (p) => commands.stopWorker(action.worker, p)).then(() => refresh(action.worker));
+      return;
+  }
+}
+
+function workerOf(jobKey: string): string | undefined {
+  const slash = jobKey.indexOf('/');
+  return slash > 0 ? jobKey.slice(0, slash) : undefined;
+}
+
+/** Launches a job after checking its parameters; reports where it went and selects it. Returns a problem, if any. */
+export function launchJob(dashboard: Dashboard, request: LaunchRequest): string | undefined {
+  const commands = dashboard.mutate;
+  if (!commands) return dashboard.mutationsUnavailable ?? 'read-only: nothing can be launched from here';
+  const kind = dashboard.kinds.find((k) => k.name === request.kind);
+  if (!kind) return `no job kind '${request.kind}'`;
+  const problem = launchProblem(kind, request.params);
+  if (problem) return problem;
+  const label = `launch ${request.kind} ${Object.entries(request.params)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ')}`.trim();
+  void track(
+    dashboard,
+    sanitizeLine(label),
+    (progress) => commands.launch(request, progress),
+    (outcome) =>
+      sanitizeLine(
+        outcome.created
+          ? `launched ${outcome.jobKey} on ${outcome.worker} (${outcome.placement})`
+          : `${outcome.jobKey} already exists on ${outcome.worker}: nothing new started`,
+      ),
+  ).then((outcome) => {
+    if (!outcome) return;
+    dashboard.ui.getState().selectJob(dashboard.rows().keys, outcome.jobKey);
+    dashboard.observe.refresh(outcome.worker);
+  });
+  return undefined;
+}

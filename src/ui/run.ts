@@ -1,0 +1,230 @@
+/**
+ * The dashboard's composition root: config → fleet → command layer → stores → Ink, and the loop that leaves the
+ * screen for an attach and comes back to it exactly as it was (the UI store outlives each mounting of the tree).
+ */
+import { appendFileSync } from 'node:fs';
+import type { FleetCommands } from '../app/commands.js';
+import { createFleet, type Fleet } from '../app/fleet.js';
+import { createFleetCommands } from '../app/fleet-commands.js';
+import { bindDetachKey, createObserveCommands, readTmuxPrefix } from '../app/observe-commands.js';
+import { watchFleetConfig, type LoadedConfig } from '../cli/load-config.js';
+import { EXIT } from '../cli/usage.js';
+import type { JobSettings } from '../jobs/kinds.js';
+import type { WorkerObserver, WorkerProvider } from '../providers/types.js';
+import { selectAllJobs } from '../state/selectors.js';
+import { errorText } from './actions/operations.js';
+import { attachBanner, runAttach } from './attach.js';
+import { createDashboard, type Dashboard, type DashboardAccess } from './dashboard.js';
+import { startLogFeed, startPreviewFeed } from './feeds.js';
+import type { LaunchKind } from './launch-kinds.js';
+import { createFrameTicker } from './state/throttled-store.js';
+import { createUiStore } from './state/ui-store.js';
+import { ENTER_ALT_SCREEN, LEAVE_ALT_SCREEN, reclaimKeyboard } from './terminal.js';
+import { colourEnabled } from './theme.js';
+
+/** Options of the dashboard. */
+export interface DashboardRunOptions {
+  /** Nothing that changes the fleet is reachable (`--readonly`, `watch`). */
+  readonly readOnly: boolean;
+  /** The compact, self-refreshing wallboard (`watch`). */
+  readonly wallboard: boolean;
+}
+
+/** At most this many frames per second (keys; the fleet and the clock move once a second). */
+export const MAX_FPS = 10;
+
+/** The line on screen while the dashboard loads (shorter than the header that replaces it). */
+export const SPLASH = 'mission-control: starting…';
+
+interface Access {
+  readonly access: DashboardAccess;
+  readonly kinds: readonly LaunchKind[] | undefined;
+}
+
+/** The command layer of a fleet that may change things, with the config's job kinds for the launch form. */
+function fullAccess(fleet: Fleet<WorkerProvider>, settings: JobSettings): Access {
+  const commands: FleetCommands = createFleetCommands(fleet, createObserveCommands(fleet), settings);
+  const kinds = [...settings.kinds.values()].map((kind) => ({
+    name: kind.name,
+    description: kind.description ?? '',
+    params: kind.params.map((p) => ({ name: p.name, pattern: p.pattern, required: true, description: p.description ?? p.name })),
+  }));
+  return { access: { readOnly: false, commands }, kinds };
+}
+
+/** The alternate screen, left again however the process ends. */
+interface Screen {
+  enter(): void;
+  leave(): void;
+  dispose(): void;
+}
+
+function takeScreen(stdout: NodeJS.WriteStream): Screen {
+  let on = false;
+  const restore = () => {
+    if (on) stdout.write(LEAVE_ALT_SCREEN);
+    on = false;
+  };
+  process.on('exit', restore);
+  return {
+    enter() {
+      if (!on) stdout.write(ENTER_ALT_SCREEN);
+      on = true;
+    },
+    leave: restore,
+    dispose() {
+      restore();
+      process.off('exit', restore);
+    },
+  };
+}
+
+/** What the user asked the running dashboard for. */
+type Request = { readonly type: 'attach'; readonly jobKey: string } | { readonly type: 'quit' };
+
+/**
+ * Runs the dashboard until the user quits (or SIGTERM/SIGHUP/SIGINT). Resolves to the exit code. Needs a
+ * terminal on stdin and stdout.
+ */
+export async function runDashboard(loaded: LoadedConfig, options: DashboardRunOptions): Promise<number> {
+  const { stdin, stdout } = process;
+  if (!stdin.isTTY || !stdout.isTTY) {
+    process.stderr.write("mission-control: the dashboard needs a terminal; for a report, use 'mission-control status'\n");
+    return EXIT.usage;
+  }
+  // React's development build is several times slower and larger; it is chosen when React loads, so before Ink.
+  process.env['NODE_ENV'] ??= 'production';
+  // Node prints process warnings (google-auth's metadata lookup, for one) to stderr, over the screen: not here.
+  process.removeAllListeners('warning');
+  const screen = takeScreen(stdout);
+  // Ink is the largest thing on the way to the first frame (about 300 ms to load on a slow machine): a line is on
+  // screen at once, and Ink loads while the fleet is set up. Its first frame overwrites the line.
+  screen.enter();
+  stdout.write(`${SPLASH}\r`);
+  const view = Promise.all([import('ink'), import('react'), import('./App.js')]);
+  const cleanups: (() => unknown)[] = [];
+  try {
+    let fleet: Fleet<WorkerObserver>;
+    let access: Access;
+    let full: Fleet<WorkerProvider> | undefined;
+    if (options.readOnly) {
+      fleet = createFleet(loaded.config, { readOnly: true });
+      access = { access: { readOnly: true, commands: createObserveCommands(fleet) }, kinds: undefined };
+    } else {
+      full = createFleet(loaded.config);
+      fleet = full;
+      access = fullAccess(full, loaded.config.jobs);
+    }
+    cleanups.push(() => fleet.close());
+
+    // One beat a second moves the clock and publishes the fleet's changes together: one frame, however many
+    // workers answered. Keys redraw at once (the UI store is not behind the beat).
+    const ticker = createFrameTicker(fleet.store, 1000);
+    const mirror = ticker.fleet;
+    cleanups.push(() => ticker.stop());
+    let wake: (() => void) | undefined;
+    let request: Request | undefined;
+    const ask = (next: Request) => {
+      request ??= next;
+      wake?.();
+    };
+    const dashboard = createDashboard({
+      fleet: mirror,
+      access: access.access,
+      host: { attach: (jobKey) => ask({ type: 'attach', jobKey }), quit: () => ask({ type: 'quit' }) },
+      wallboard: options.wallboard,
+      color: colourEnabled(),
+      ...(access.kinds ? { kinds: access.kinds } : {}),
+      ui: createUiStore(options.wallboard ? { sort: { key: 'state', descending: false } } : {}),
+      clock: ticker.clock,
+    });
+
+    const quitOnSignal = () => ask({ type: 'quit' });
+    const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
+    const listen = (on: boolean) => {
+      for (const signal of signals) (on ? process.on : process.off).call(process, signal, quitOnSignal);
+    };
+    listen(true);
+    cleanups.push(() => listen(false));
+    // The terminal went away (its window closed): nothing can be drawn any more, so end quietly.
+    stdout.on('error', quitOnSignal);
+    cleanups.push(() => stdout.off('error', quitOnSignal));
+
+    fleet.startPolling();
+    ticker.start();
+    const feeds = [startPreviewFeed(dashboard), startLogFeed(dashboard)];
+    cleanups.push(() => feeds.forEach((feed) => feed.stop()));
+    // Marks of jobs that have gone are dropped, so bulk actions and the header count only what exists.
+    cleanups.push(
+      mirror.subscribe((state) => {
+        if (dashboard.ui.getState().marks.size > 0) dashboard.ui.getState().pruneMarks(new Set(selectAllJobs(state).map((job) => job.key)));
+      }),
+    );
+    // The config watcher (chokidar) starts once the first frame is on its way.
+    const watching = new Promise<void>((resolve) => setImmediate(resolve)).then(() => watchFleetConfig(loaded, fleet).catch(() => async () => undefined));
+    cleanups.push(async () => (await watching)());
+
+    const [{ render }, { createElement }, { App }] = await view;
+    const readyFile = process.env['MC_TEST_READY_FILE'];
+    let frames = 0;
+    for (;;) {
+      screen.enter();
+      mirror.flush();
+      const instance = render(createElement(App, { dashboard }), {
+        stdout,
+        stdin,
+        exitOnCtrlC: false,
+        patchConsole: true,
+        maxFps: MAX_FPS,
+        // A concurrent root batches the updates of one tick (the beat, a key) into one commit, so one frame.
+        concurrent: true,
+        // Ink 6.8's incremental mode lands one line low when a frame ends with a newline (every frame here does,
+        // being one line shorter than the terminal), so frames are written whole, inside synchronized output.
+        incrementalRendering: false,
+        ...(readyFile ? { onRender: () => appendFileSync(readyFile, `frame ${++frames}\n`) } : {}),
+      });
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        if (request) resolve();
+      });
+      wake = undefined;
+      instance.unmount();
+      await instance.waitUntilExit();
+      screen.leave();
+      const current = request;
+      request = undefined;
+      if (!current || current.type === 'quit') break;
+      // While attached, signals belong to the attach (runAttach passes them on); ours come back after.
+      listen(false);
+      for (const feed of feeds) feed.pause();
+      await attachFromDashboard(dashboard, fleet, full, current.jobKey);
+      reclaimKeyboard(stdin);
+      for (const feed of feeds) feed.resume();
+      listen(true);
+    }
+    return EXIT.ok;
+  } finally {
+    screen.dispose();
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  }
+}
+
+/** One attach from the dashboard; the outcome (or why it could not start) becomes a notice when the dashboard is back. */
+async function attachFromDashboard(dashboard: Dashboard, fleet: Fleet<WorkerObserver>, full: Fleet<WorkerProvider> | undefined, jobKey: string): Promise<void> {
+  const notify = dashboard.ui.getState().notify;
+  let command;
+  try {
+    command = dashboard.observe.attachCommand(jobKey);
+  } catch (error) {
+    notify(`cannot attach: ${errorText(error)}`, 'error');
+    return;
+  }
+  const bound = full ? await bindDetachKey(full, jobKey).then(() => true, () => false) : false;
+  const prefix = await readTmuxPrefix(fleet, jobKey);
+  const banner = attachBanner(jobKey, { prefix, detachKeyBound: bound, readOnly: dashboard.readOnly });
+  const outcome = await runAttach(command, banner, { stdin: process.stdin, stdout: process.stdout, env: process.env });
+  if (outcome.error) notify(`attach to ${jobKey} failed: ${outcome.error}`, 'error');
+  else if (outcome.code !== 0) notify(`attach to ${jobKey} ended with ${outcome.code ?? outcome.signal}`, 'error');
+  else notify(`detached from ${jobKey}`);
+  dashboard.observe.refresh(jobKey.slice(0, Math.max(0, jobKey.indexOf('/'))) || undefined);
+}

@@ -1,0 +1,113 @@
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { FleetState } from '../../state/store.js';
+
+/** A read-only view of a store whose state follows its source at a bounded rate. */
+export interface ThrottledStore<T> extends Pick<StoreApi<T>, 'getState' | 'getInitialState' | 'subscribe'> {
+  /** Publishes the source's state now (e.g. before the first frame). */
+  flush(): void;
+  /** Stops following the source. */
+  dispose(): void;
+}
+
+/** A clock for ages on screen ("3m ago"): one tick per interval, shared by every component that shows time. */
+export interface Clock extends Pick<StoreApi<number>, 'getState' | 'getInitialState' | 'subscribe'> {
+  /** Stops ticking (the value stays). */
+  stop(): void;
+  /** Starts ticking again. */
+  start(): void;
+}
+
+/** Creates a {@link Clock} holding `Date.now()`, refreshed every `intervalMs` while started; `fixed` freezes it (tests). */
+export function createClock(intervalMs = 1000, fixed?: number): Clock {
+  const store = createStore<number>()(() => fixed ?? Date.now());
+  let timer: NodeJS.Timeout | undefined;
+  const clock: Clock = {
+    getState: store.getState,
+    getInitialState: store.getInitialState,
+    subscribe: store.subscribe,
+    start() {
+      if (timer || fixed !== undefined) return;
+      store.setState(Date.now(), true);
+      timer = setInterval(() => store.setState(Date.now(), true), intervalMs);
+      timer.unref();
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+    },
+  };
+  return clock;
+}
+
+/** The fleet as the screen shows it, and the screen's clock, moving together. */
+export interface FrameTicker {
+  /** The fleet's state as last published. */
+  readonly fleet: ThrottledStore<FleetState>;
+  /** The time as last published. */
+  readonly clock: Clock;
+  /** Publishes now (the first frame, a key that needs fresh data). */
+  flush(): void;
+  start(): void;
+  stop(): void;
+}
+
+/**
+ * Drives the screen's redraws from one beat: every `intervalMs` the clock moves and, when the fleet changed, the
+ * fleet's state is published with it, in the same tick, so the two make one frame (a concurrent React root
+ * batches them). Twenty workers answering polls at different moments still cost one frame a beat. A change
+ * after more than a beat without any publish (the very first scan) goes out after `quietMs` instead.
+ */
+export function createFrameTicker(
+  source: Pick<StoreApi<FleetState>, 'getState' | 'subscribe'>,
+  intervalMs = 1000,
+  quietMs = 50,
+): FrameTicker {
+  const fleet = createStore<FleetState>()(() => source.getState());
+  const time = createStore<number>()(() => Date.now());
+  let dirty = false;
+  let lastPublish = 0;
+  let beat: NodeJS.Timeout | undefined;
+  let soon: NodeJS.Timeout | undefined;
+  const publish = () => {
+    if (soon) clearTimeout(soon);
+    soon = undefined;
+    lastPublish = Date.now();
+    time.setState(lastPublish, true);
+    if (dirty) {
+      dirty = false;
+      fleet.setState(source.getState(), true);
+    }
+  };
+  const unsubscribe = source.subscribe(() => {
+    dirty = true;
+    if (!soon && beat && Date.now() - lastPublish >= intervalMs) soon = setTimeout(publish, quietMs);
+  });
+  const view = <T>(store: StoreApi<T>) => ({ getState: store.getState, getInitialState: store.getInitialState, subscribe: store.subscribe });
+  return {
+    fleet: {
+      ...view(fleet),
+      flush: () => {
+        dirty = true;
+        publish();
+      },
+      dispose: unsubscribe,
+    },
+    clock: { ...view(time), start: () => undefined, stop: () => undefined },
+    flush() {
+      dirty = true;
+      publish();
+    },
+    start() {
+      if (beat) return;
+      beat = setInterval(publish, intervalMs);
+      beat.unref();
+    },
+    stop() {
+      if (beat) clearInterval(beat);
+      if (soon) clearTimeout(soon);
+      beat = undefined;
+      soon = undefined;
+      unsubscribe();
+    },
+  };
+}

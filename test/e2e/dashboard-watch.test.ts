@@ -1,0 +1,101 @@
+/**
+ * `mission-control watch`, the read-only wallboard, as the real binary in a tmux pane: every mutating key refused
+ * (absent from hints and help, doing nothing), the fleet's sessions untouched, the tmux server's config untouched,
+ * and an attach that is read-only.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, LocalWorld, TuiDriver } from './tui-driver.js';
+
+let world: LocalWorld;
+let tui: TuiDriver;
+let sessionsBefore: string[];
+let keysBefore: string;
+
+beforeAll(async () => {
+  assertBuilt();
+  world = LocalWorld.create();
+  world.startJob('alpha', 'echo ALPHA-SCREEN-MARK; exec sleep 3600');
+  world.startJob('delta', 'PS1="delta$ " exec sh');
+  sessionsBefore = world.sessions();
+  keysBefore = world.rootKeys();
+  tui = await TuiDriver.start({ argv: world.argv('watch') });
+  await tui.waitFor('─ Jobs 2 ─');
+});
+
+afterAll(async () => {
+  await tui?.stop();
+  world?.close();
+});
+
+describe('mission-control watch', () => {
+  it('is a compact, badged wallboard without the preview and without mutating hints', async () => {
+    const screen = await tui.screen();
+    expect(screen.split('\n')[0]).toMatch(/refreshed \d+s ago +READ-ONLY$/);
+    expect(screen).not.toContain('Preview');
+    const footer = screen.replace(/\n+$/, '').split('\n').at(-1) ?? '';
+    expect(footer).toBe('enter attach  l log  space mark  / filter  : cmd  r refresh  a attention  tab pane  ? help  q quit');
+  });
+
+  it('does nothing on every mutating key, and its help does not list them', async () => {
+    await tui.send('Space', 's', 'x', 'n', 'Tab', 'p', 'S', 'Tab', 'Escape');
+    await tui.send(':');
+    await tui.type('stop');
+    await tui.send('Enter');
+    await tui.waitFor("no command 'stop'");
+    await tui.send(':');
+    await tui.type('launch review pr=1');
+    await tui.send('Enter');
+    await tui.waitFor("no command 'launch'");
+    const screen = await tui.screen();
+    for (const dialog of ['Stop job', 'Remove job', 'New job', 'Provision worker', 'Start worker', 'Stop worker']) expect(screen).not.toContain(dialog);
+    await tui.send('?');
+    const help = await tui.waitFor('Keys (read-only: nothing here changes the fleet)');
+    for (const gone of ['Stop the marked', 'Remove the marked', 'Launch a new job', 'Provision', ':launch', ':stop']) expect(help).not.toContain(gone);
+    await tui.send('Escape');
+    await tui.waitFor('─ Workers 1 ─');
+  });
+
+  it('attaches read-only: keys do not reach the job, and the prefix then d detaches', async () => {
+    await tui.send('j');
+    await tui.send('Enter');
+    await tui.waitFor((s) => s.includes('delta$') && !s.includes('─ Workers'), { what: 'the shell of delta' });
+    await tui.type('echo RO-$((1+1))');
+    await tui.send('Enter');
+    await tui.send('C-b', 'd');
+    await tui.waitFor('detached from local/delta');
+    expect(world.capture('delta')).not.toContain('RO-');
+  });
+
+  it('leaves the fleet exactly as it was: same sessions, same processes, no key bound', async () => {
+    expect(world.sessions()).toEqual(sessionsBefore);
+    expect(world.rootKeys()).toBe(keysBefore);
+    expect(world.rootKeys()).not.toMatch(/C-q\s+detach-client/);
+    await tui.send('q');
+    await tui.waitFor('[exited 0]');
+    expect(world.sessions()).toEqual(sessionsBefore);
+  });
+});
+
+describe('NO_COLOR', () => {
+  // CI=false (which Ink needs to draw frames in place) also turns chalk's colours off; FORCE_COLOR turns them back
+  // on, as a user's terminal has them.
+  const colour = /\x1b\[[0-9;]*?(?:\b3[0-7]|\b9[0-7]|\b38;[25]|\b4[0-7]|\b48;[25])[;m]/;
+
+  it('draws no colour at all under NO_COLOR, only attributes (the selection stays visible)', async () => {
+    const coloured = await TuiDriver.start({ argv: world.argv('watch'), env: { FORCE_COLOR: '1' } });
+    const plain = await TuiDriver.start({ argv: world.argv('watch'), env: { FORCE_COLOR: '1', NO_COLOR: '1' } });
+    try {
+      await coloured.waitFor('─ Jobs 2 ─');
+      expect(await coloured.screenWithStyle()).toMatch(colour);
+      await plain.waitFor('─ Jobs 2 ─');
+      const styled = await plain.screenWithStyle();
+      expect(styled).not.toMatch(colour);
+      expect(styled).toMatch(/\x1b\[(?:[0-9]+;)*7m/);
+      await plain.send('q');
+      await plain.waitFor('[exited 0]');
+    } finally {
+      await coloured.stop();
+      await plain.stop();
+    }
+  });
+});

@@ -1,0 +1,138 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { removeRequest, startStopRequest, stopRequest } from '../../src/ui/actions/confirmations.js';
+import { callsOf, fleetState, job, NOW, smallFleet, testDashboard, worker } from './fixtures.js';
+import { KEYS, linesOf, renderDashboard, type Rendered } from './render.js';
+
+let mounted: Rendered | undefined;
+afterEach(() => mounted?.unmount());
+
+const dialog = (screen: string) =>
+  linesOf(screen)
+    .filter((line) => line.startsWith('│'))
+    .map((line) => line.replace(/^│ /, '').replace(/ *│$/, ''))
+    .filter((line) => line !== '');
+
+describe('marks and bulk actions', () => {
+  it('space marks a row and moves on; the header counts marks; esc clears them', async () => {
+    const dashboard = testDashboard();
+    mounted = await renderDashboard(dashboard, 120, 30);
+    await mounted.press(KEYS.space, KEYS.space);
+    expect([...dashboard.ui.getState().marks]).toEqual(['local/12-review', 'local/13-fix']);
+    const screen = linesOf(mounted.screen());
+    expect(screen.filter((line) => line.startsWith('*'))).toHaveLength(2);
+    expect(screen[0]).toContain('2 marked');
+    expect(dashboard.selectedJob()?.id).toBe('14-ready');
+    await mounted.press(KEYS.esc);
+    expect(dashboard.ui.getState().marks.size).toBe(0);
+  });
+
+  it('s on two marked jobs asks, naming exactly those jobs, and y stops exactly those', async () => {
+    const dashboard = testDashboard();
+    mounted = await renderDashboard(dashboard, 120, 30);
+    await mounted.press(KEYS.space, KEYS.space, 's');
+    expect(dialog(mounted.screen())).toEqual([
+      'Stop 2 jobs?',
+      '  local/12-review  running  review pr=12',
+      '  local/13-fix  idle  fix pr=13',
+      'Each job is interrupted (ctrl-c), then killed if it has not ended after a grace period.',
+      'y stop 2 jobs   n / esc cancel',
+    ]);
+    expect(callsOf(dashboard)).toEqual([]);
+    await mounted.press('y');
+    expect(callsOf(dashboard).filter((c) => c.name === 'stopJob')).toEqual([
+      { name: 'stopJob', args: ['local/12-review', '<progress>'] },
+      { name: 'stopJob', args: ['local/13-fix', '<progress>'] },
+    ]);
+    expect(dashboard.ui.getState().marks.size).toBe(0);
+    expect(callsOf(dashboard).filter((c) => c.name === 'refresh')).toEqual([
+      { name: 'refresh', args: ['local'] },
+      { name: 'refresh', args: ['local'] },
+    ]);
+  });
+
+  it('n or esc cancels without calling anything', async () => {
+    const dashboard = testDashboard();
+    mounted = await renderDashboard(dashboard, 120, 30);
+    await mounted.press('s');
+    expect(dialog(mounted.screen())[0]).toBe('Stop job local/12-review?');
+    await mounted.press('n');
+    expect(mounted.screen()).toContain('cancelled');
+    await mounted.press('x', KEYS.esc);
+    expect(callsOf(dashboard)).toEqual([]);
+    expect(dashboard.ui.getState().overlay.kind).toBe('none');
+  });
+
+  it('x removes the selected job after saying what goes and what stays', async () => {
+    const dashboard = testDashboard();
+    mounted = await renderDashboard(dashboard, 120, 30);
+    await mounted.press('j', 'j', 'x');
+    expect(dialog(mounted.screen())).toEqual([
+      'Remove job local/14-ready?',
+      '  local/14-ready  failed  ready pr=14',
+      "Kills each job's tmux session and removes its worktree; its logs are kept.",
+      'y remove 1 job   n / esc cancel',
+    ]);
+    await mounted.press('y');
+    expect(callsOf(dashboard).filter((c) => c.name === 'removeJob')).toEqual([{ name: 'removeJob', args: ['local/14-ready', {}, '<progress>'] }]);
+  });
+
+  it('stopping a job that already ended says so instead of asking', async () => {
+    const dashboard = testDashboard();
+    mounted = await renderDashboard(dashboard, 120, 30);
+    await mounted.press('j', 'j', 's');
+    expect(mounted.screen()).toContain('nothing to stop: local/14-ready has already ended');
+    expect(dashboard.ui.getState().overlay.kind).toBe('none');
+  });
+
+  it('shows progress in place while a stop runs, and input stays live', async () => {
+    let finish: () => void = () => undefined;
+    const { recordingCommands } = await import('./fixtures.js');
+    const commands = recordingCommands({ stopJob: () => new Promise<void>((resolve) => (finish = resolve)) });
+    const dashboard = testDashboard({ access: { readOnly: false, commands } });
+    mounted = await renderDashboard(dashboard, 120, 30);
+    await mounted.press('s', 'y');
+    expect(mounted.screen()).toContain('… stop local/12-review: starting');
+    await mounted.press('j', 'j');
+    expect(dashboard.selectedJob()?.id).toBe('14-ready');
+    finish();
+    await mounted.press('k');
+    expect(mounted.screen()).toContain('stopped local/12-review');
+  });
+
+  it('S on a cloud worker that runs asks to stop it, listing the live jobs that stop with it', async () => {
+    const state = fleetState(
+      [worker('gce-1', { provider: 'gce-cos', path: 'iap' })],
+      [job('1-review', { worker: 'gce-1' }), job('2-fix', { worker: 'gce-1', kind: 'fix', state: 'failed', exitCode: 1 })],
+    );
+    const dashboard = testDashboard({ state });
+    mounted = await renderDashboard(dashboard, 120, 30);
+    await mounted.press(KEYS.tab, 'S');
+    expect(dialog(mounted.screen())).toEqual(['Stop worker gce-1?', 'Stops the gce-cos machine of worker gce-1.', '1 live job stops with it:', '  gce-1/1-review  running  review pr=12', 'y stop gce-1   n / esc cancel']);
+    await mounted.press('y');
+    expect(callsOf(dashboard).filter((c) => c.name === 'stopWorker')).toEqual([{ name: 'stopWorker', args: ['gce-1', '<progress>'] }]);
+  });
+});
+
+describe('confirmation texts', () => {
+  it('list at most eight jobs and count the rest', () => {
+    const jobs = Array.from({ length: 11 }, (_, i) => job(`${i}-review`));
+    const request = removeRequest(jobs);
+    expect(typeof request === 'string' ? request : request.lines.at(8)).toBe('  … and 3 more');
+  });
+
+  it('leave ended jobs out of a stop and say so', () => {
+    const [running, , failed] = smallFleet().jobsByWorker['local'] ?? [];
+    const request = stopRequest([running!, failed!]);
+    expect(typeof request === 'string' ? request : request.lines).toEqual([
+      '  local/12-review  running  review pr=12',
+      'Each job is interrupted (ctrl-c), then killed if it has not ended after a grace period.',
+      'Left alone (already ended): local/14-ready',
+    ]);
+  });
+
+  it('start a stopped worker', () => {
+    const request = startStopRequest(worker('gce-2', { provider: 'gce-linux', machine: { state: 'stopped', detail: 'TERMINATED' }, lastRefresh: NOW }), []);
+    expect(request.title).toBe('Start worker gce-2?');
+    expect(request.action).toEqual({ type: 'start-worker', worker: 'gce-2' });
+  });
+});
