@@ -300,8 +300,10 @@ describe('launch on a local worker (real tmux, real git)', () => {
     await tmux(w.tmuxSocket, ['kill-session', '-t', launched.sessionId!]);
     await waitFor('exit', () => existsSync(join(w.stateDir, 'jobs', '23-stubborn', 'exit')), 5000);
     expect((await fileText(join(w.stateDir, 'jobs', '23-stubborn', 'exit')))?.trim()).toBe('129');
-    const { stdout: ps } = await exec('ps', ['-eo', 'args']);
-    expect(ps).not.toContain('23-stubborn');
+    // The pane's output reader finishes its hang-up round a moment after the exit code lands; then nothing is left.
+    const jobDir = join(w.stateDir, 'jobs', '23-stubborn');
+    await waitFor('no process of the job left', async () => !(await exec('ps', ['-eo', 'args'])).stdout.includes(jobDir), 5000);
+    expect((await exec('ps', ['-eo', 'args'])).stdout).not.toContain(jobDir);
   });
 
   it('rm kills the session and removes the worktree but keeps the log; --purge removes it too', async () => {
