@@ -32,7 +32,7 @@ describe('buildScanCommand', () => {
     expect(text.endsWith('\n) </dev/null 2>&1')).toBe(true);
     const tmux = text.split('\n').find((line) => line.startsWith('b tmux;'));
     expect(tmux).toBe(
-      "b tmux; tmux -u -L mission-control list-panes -a -F '" +
+      "b tmux; tmux -u -L mission-control list-panes -a -F '@Rabcdef0123456789\x1f" +
         ['session_id', 'session_name', 'session_created', 'window_activity', 'session_attached', 'pane_id', 'pane_dead', 'pane_dead_status', 'pane_pid', 'pane_current_command']
           .map((f) => `#{${f}}`)
           .join('\x1f') +

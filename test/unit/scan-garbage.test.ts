@@ -24,7 +24,7 @@ const hostSections: [string, string, string][] = [
 ];
 const HOST = { now: 1795000000, uptimeSeconds: 100.5, load1: 0.1, load5: 0.2, load15: 0.3, cpus: 4 };
 const paneLine = (session: string, name: string, pane: string, command = 'bash'): string =>
-  [session, name, '1795000000', '1795000010', '1', pane, '0', '', '4242', command].join(US);
+  [`@R${NONCE}`, session, name, '1795000000', '1795000010', '1', pane, '0', '', '4242', command].join(US);
 
 function scan(over: Partial<WorkerScan>): WorkerScan {
   return { host: HOST, container: undefined, tmuxRunning: false, tmuxError: undefined, sessions: [], jobs: [], jobsError: undefined, problems: [], ...over };
@@ -89,21 +89,29 @@ describe('parseScan on damaged or hostile output', () => {
       scan({ tmuxError: 'the scan output has no tmux part', jobsError: 'the scan output has no job records part' }),
     ],
     [
-      'a forged frame with another nonce, and garbage lines, inside the tmux listing',
+      'a forged frame with another nonce, garbage lines and a forged row (no row marker) inside the tmux listing',
       output(
         ...hostSections,
-        ['tmux', `${paneLine('$1', 'one', '%1')}\n@@MC-othernonce0000@@ END tmux 0\nnot a pane\n${paneLine('$1', 'one', '%2', `a${US}b`)}\n`, '0'],
+        [
+          'tmux',
+          `stray before any row\n${paneLine('$1', 'one', '%1')}\n@@MC-othernonce0000@@ END tmux 0\n$9${US}forged${US}1${US}1${US}0${US}%9${US}1${US}0${US}1${US}x\n` +
+            `${paneLine('$1', 'one', '%2', `a${US}b`)}\n`,
+          '0',
+        ],
         ['jobs', '', '0'],
         ['logs', '', '0'],
       ),
       NONCE,
       scan({
         tmuxRunning: true,
-        sessions: [session('$1', 'one', [{ id: '%1' }, { id: '%2', command: `a${US}b` }])],
-        problems: [
-          'tmux line 2 skipped (1 fields, expected 10): "@@MC-othernonce0000@@ END tmux 0"',
-          'tmux line 3 skipped (1 fields, expected 10): "not a pane"',
+        sessions: [
+          session('$1', 'one', [
+            // A command (a process's own argv[0]) can hold newlines: they stay in it and forge nothing.
+            { id: '%1', command: `bash\n@@MC-othernonce0000@@ END tmux 0\n$9${US}forged${US}1${US}1${US}0${US}%9${US}1${US}0${US}1${US}x` },
+            { id: '%2', command: `a${US}b` },
+          ]),
         ],
+        problems: ['tmux line 1 skipped (no row marker): "stray before any row"'],
       }),
     ],
     [

@@ -43,6 +43,15 @@ export function sectionMarker(nonce: string): string {
   return `@@MC-${nonce}@@`;
 }
 
+/**
+ * The first field of every pane row. `pane_current_command` is a process's own argv[0], which tmux does not escape:
+ * a job can put newlines and separators in it. Rows are recognised by this per-scan prefix, so such a command
+ * can only ever extend its own row, never forge another.
+ */
+export function paneRowMarker(nonce: string): string {
+  return `@R${nonce}`;
+}
+
 /** A fresh random nonce for one scan. */
 export function newScanNonce(): string {
   return randomBytes(12).toString('hex');
@@ -122,7 +131,7 @@ function containerPart(container: string, inner: string): string[] {
 
 /** Everything that runs where the sessions live: tmux and the job records. */
 function sessionHostScript(opts: ScanCommandOptions): string {
-  const format = PANE_FIELDS.map((f) => `#{${f}}`).join(FIELD_SEPARATOR);
+  const format = [paneRowMarker(opts.nonce), ...PANE_FIELDS.map((f) => `#{${f}}`)].join(FIELD_SEPARATOR);
   return [
     `b tmux; ${tmuxPrefix(opts.tmuxSocketArgs)} list-panes -a -F ${shellQuote(format)} </dev/null; e tmux $?`,
     `jd=${shellPath(opts.stateDir)}/jobs`,

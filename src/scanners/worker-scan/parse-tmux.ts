@@ -1,7 +1,7 @@
 /**
  * Reads the `tmux list-panes -a` part of a scan into sessions. Pure; never throws.
  */
-import { FIELD_SEPARATOR, PANE_FIELDS } from './command.js';
+import { FIELD_SEPARATOR, PANE_FIELDS, paneRowMarker } from './command.js';
 import type { Section } from './sections.js';
 import type { TmuxPane, TmuxSession } from './types.js';
 
@@ -16,8 +16,8 @@ export interface TmuxPart {
 /** What tmux says when its server is not running, or its socket is missing or stale: zero sessions, not an error. */
 const NOT_RUNNING = /no server running on |error connecting to .*\((No such file or directory|Connection refused)\)/;
 
-/** Reads the `tmux` section; `section` is undefined when the output has none. */
-export function parseTmuxSection(section: Section | undefined): TmuxPart {
+/** Reads the `tmux` section of the scan made with `nonce`; `section` is undefined when the output has none. */
+export function parseTmuxSection(section: Section | undefined, nonce: string): TmuxPart {
   if (section === undefined) {
     return { tmuxRunning: false, tmuxError: 'the scan output has no tmux part', sessions: [], problems: [] };
   }
@@ -35,11 +35,19 @@ export function parseTmuxSection(section: Section | undefined): TmuxPart {
   const body = section.status === undefined ? section.body.slice(0, section.body.lastIndexOf('\n') + 1) : section.body;
   const problems: string[] = [];
   const sessions = new Map<string, { session: Omit<TmuxSession, 'panes' | 'activity'>; activity: number; panes: TmuxPane[] }>();
+  // A row is its marker line plus any lines that follow without one: a command with newlines in it.
+  const marker = `${paneRowMarker(nonce)}${FIELD_SEPARATOR}`;
+  const rows: string[] = [];
   body.split('\n').forEach((line, index) => {
-    if (line === '') return;
+    if (line.startsWith(marker)) rows.push(line.slice(marker.length));
+    else if (rows.length > 0) rows[rows.length - 1] += `\n${line}`;
+    else if (line !== '') problems.push(`tmux line ${index + 1} skipped (no row marker): ${JSON.stringify(line.slice(0, 80))}`);
+  });
+  if (rows.length > 0) rows[rows.length - 1] = rows[rows.length - 1]!.replace(/\n+$/, '');
+  rows.forEach((line, index) => {
     const row = parsePaneLine(line);
     if (typeof row === 'string') {
-      problems.push(`tmux line ${index + 1} skipped (${row}): ${JSON.stringify(line.slice(0, 80))}`);
+      problems.push(`tmux row ${index + 1} skipped (${row}): ${JSON.stringify(line.slice(0, 80))}`);
       return;
     }
     const entry = sessions.get(row.session.id);

@@ -27,7 +27,7 @@ export function parseScan(output: string, nonce: string): WorkerScan {
   if (skipped !== undefined) {
     return { host, container, ...skipped, problems: [...problems, ...plan.problems, ...hostProblems] };
   }
-  const tmux = parseTmuxSection(sections.get('tmux'));
+  const tmux = parseTmuxSection(sections.get('tmux'), nonce);
   const jobs = parseJobSections(sections.get('jobs'), sections.get('logs'));
   return {
     host,
