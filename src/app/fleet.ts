@@ -1,4 +1,4 @@
-import type { FleetConfig, WorkerConfig } from '../config/schema.js';
+import type { FleetConfig, HostKeyPolicy, WorkerConfig } from '../config/schema.js';
 import { createProvider } from '../providers/factory.js';
 import { estimateHourlyCost } from '../providers/gce/pricing.js';
 import { readOnlyView } from '../providers/read-only.js';
@@ -50,7 +50,13 @@ export function createFleet(
 ): Fleet<WorkerObserver> | Fleet<WorkerProvider> {
   const readOnly = options.readOnly ?? false;
   const store = createFleetStore({ readOnly, ...(options.idleAfterSeconds ? { idleAfterSeconds: options.idleAfterSeconds } : {}) });
-  let pool = new SshPool({ hostKeyPolicy: initial.hostKeyPolicy, backoff: POOL_BACKOFF });
+  // One pool per host-key policy: each worker's own `hostKeyPolicy` decides how its host keys are checked.
+  const pools = new Map<HostKeyPolicy, SshPool>();
+  const poolFor = (policy: HostKeyPolicy) => {
+    let pool = pools.get(policy);
+    if (!pool) pools.set(policy, (pool = new SshPool({ hostKeyPolicy: policy, backoff: POOL_BACKOFF })));
+    return pool;
+  };
   let config = initial;
   const providers = new Map<string, WorkerProvider>();
   const views = new Map<string, WorkerObserver>();
@@ -68,13 +74,6 @@ export function createFleet(
 
   const install = (next: FleetConfig) => {
     const retired: WorkerProvider[] = [];
-    if (next.hostKeyPolicy !== config.hostKeyPolicy) {
-      const old = pool;
-      pool = new SshPool({ hostKeyPolicy: next.hostKeyPolicy, backoff: POOL_BACKOFF });
-      retired.push(...providers.values());
-      providers.clear();
-      void old.close();
-    }
     const wanted = new Map(next.workers.map((w) => [w.name, w]));
     for (const [name, provider] of providers) {
       const before = workers.get(name);
@@ -90,7 +89,7 @@ export function createFleet(
       workers.set(worker.name, worker);
       let provider = providers.get(worker.name);
       if (!provider) {
-        provider = createProvider(worker, { pool });
+        provider = createProvider(worker, { pool: poolFor(worker.hostKeyPolicy) });
         providers.set(worker.name, provider);
       }
       views.set(worker.name, readOnly ? readOnlyView(provider) : provider);
@@ -139,7 +138,7 @@ export function createFleet(
       if (discoveryTimer) clearInterval(discoveryTimer);
       await scheduler.stop();
       await Promise.all([...providers.values()].map((p) => p.close()));
-      await pool.close();
+      await Promise.all([...pools.values()].map((pool) => pool.close()));
     },
   } as Fleet<WorkerProvider>;
 }

@@ -31,6 +31,7 @@ export function createProvider(worker: WorkerConfig, deps: ProviderDeps): Worker
         ...common,
         attachArgs: sshAttachArgs(worker),
         connect: async () => deps.pool.connection(await resolveSshTarget(spec)),
+        release: (connection) => deps.pool.release(connection),
       });
     }
     case 'gce-cos':

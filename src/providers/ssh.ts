@@ -28,6 +28,8 @@ export interface SshProviderOptions {
   readonly attachArgs: readonly string[];
   /** Resolves the target (~/.ssh/config) and returns the pooled connection to the host; called once. */
   readonly connect: () => Promise<SshConnection>;
+  /** Gives the connection back to the pool when the provider is closed (a worker removed or changed). */
+  readonly release?: (connection: SshConnection) => Promise<void>;
 }
 
 /**
@@ -124,7 +126,10 @@ export class SshProvider implements WorkerProvider {
   }
 
   async close(): Promise<void> {
-    // The pool owns the connection and closes it.
+    const connection = this.connection ?? (await this.connecting?.catch(() => undefined));
+    this.connection = undefined;
+    this.connecting = undefined;
+    if (connection) await this.options.release?.(connection);
   }
 
   /** The shell string for a command: argv quoted, container wrapping applied for the session target. */

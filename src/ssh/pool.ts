@@ -30,6 +30,8 @@ export interface SshPoolOptions {
 /** The pool of SSH connections; `close()` it when done so the process can exit. */
 export class SshPool {
   readonly #connections = new Map<string, SshConnection>();
+  /** How many callers of {@link connection} hold each connection, for {@link release}. */
+  readonly #users = new Map<string, number>();
   readonly #settings: ConstructorParameters<typeof SshConnection>[1];
   #closed = false;
 
@@ -56,7 +58,24 @@ export class SshPool {
       connection = new SshConnection(target, this.#settings, (jumpTarget) => this.connection(jumpTarget));
       this.#connections.set(key, connection);
     }
+    this.#users.set(key, (this.#users.get(key) ?? 0) + 1);
     return connection;
+  }
+
+  /**
+   * Says a user of `connection` (a worker's provider) is done with it: once no user holds it, it is closed.
+   * Connections used only as ProxyJump hops are closed with the pool.
+   */
+  async release(connection: SshConnection): Promise<void> {
+    const key = poolKey(connection.target);
+    const users = (this.#users.get(key) ?? 1) - 1;
+    if (users > 0) {
+      this.#users.set(key, users);
+      return;
+    }
+    this.#users.delete(key);
+    if (this.#connections.get(key) === connection) this.#connections.delete(key);
+    await connection.close();
   }
 
   /** Every connection made so far (including ProxyJump hosts). */
@@ -69,15 +88,28 @@ export class SshPool {
     this.#closed = true;
     const all = [...this.#connections.values()];
     this.#connections.clear();
+    this.#users.clear();
     // Connections through a jump host first, so their tunnels end before the jump connection does.
     await Promise.all(all.filter((c) => c.path !== 'direct').map((c) => c.close()));
     await Promise.all(all.map((c) => c.close()));
   }
 }
 
-/** Connections are shared per destination and route; identity files and known_hosts come from the first target. */
+/**
+ * Connections are shared per destination, route and credentials: a worker whose identity or known_hosts files
+ * changed (a config edit) gets a connection made with the new ones, not the one made with the old.
+ */
 function poolKey(target: SshTarget): string {
-  return JSON.stringify([target.user, target.host, target.port, target.proxyJump ?? '', target.proxyCommand ?? '', target.hostKeyAlias ?? '']);
+  return JSON.stringify([
+    target.user,
+    target.host,
+    target.port,
+    target.proxyJump ?? '',
+    target.proxyCommand ?? '',
+    target.hostKeyAlias ?? '',
+    target.identityFiles,
+    target.knownHostsFiles,
+  ]);
 }
 
 export { SshConnection } from './connection.js';

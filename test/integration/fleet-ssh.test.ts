@@ -5,6 +5,7 @@ import { createFleet, type Fleet } from '../../src/app/fleet.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { WorkerObserver } from '../../src/providers/types.js';
 import { selectAllJobs } from '../../src/state/selectors.js';
+import { run } from '../harness/process.js';
 import { startTestFleet, waitFor, type TestFleet } from '../support/ssh-fleet.js';
 
 describe('a fleet of SSH workers (real sshd, real tmux)', () => {
@@ -75,5 +76,20 @@ describe('a fleet of SSH workers (real sshd, real tmux)', () => {
     await waitFor('beta back', () => f.store.getState().workers.beta!.connection === 'up', 30_000);
     // The tmux server outlived the connection: the session is found again.
     expect((f.store.getState().jobsByWorker.beta ?? []).map((j) => [j.id, j.state])).toEqual([['on-beta', 'running']]);
+  });
+
+  it('a config edit that removes a worker closes its connection; the remaining worker keeps its own', async () => {
+    if (!fleet) throw new Error('previous test did not create the fleet');
+    const f = fleet;
+    const [alpha, beta] = world.workers;
+    const sessionsOf = async (pid: number | undefined) => (await run('pgrep', ['-P', String(pid)], { allowFailure: true })).stdout.split('\n').filter(Boolean);
+    await waitFor('beta connected', async () => (await sessionsOf(beta!.sshd.pid())).length > 0);
+    const alphaSessions = await sessionsOf(alpha!.sshd.pid());
+    const loaded = await loadConfig(await world.writeConfig());
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+    f.applyConfig({ ...loaded.config, workers: loaded.config.workers.filter((w) => w.name === 'alpha') });
+    await waitFor('beta connection closed', async () => (await sessionsOf(beta!.sshd.pid())).length === 0);
+    expect(f.store.getState().workerOrder).toEqual(['alpha']);
+    expect(await sessionsOf(alpha!.sshd.pid())).toEqual(alphaSessions);
   });
 });
