@@ -106,44 +106,61 @@ export class LocalProvider implements WorkerProvider {
   async close(): Promise<void> {}
 }
 
-/** Runs argv as a child process (no shell), with a time limit, stdin and abort. */
+/**
+ * Runs argv as a child process (no shell), with a time limit, stdin and abort. The child leads a process group of
+ * its own, so a time-out or an abort ends everything it started (a wedged tmux or docker client under `sh -c`),
+ * and the call settles then, without waiting for grandchildren that still hold its output pipes.
+ */
 export function runChild(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
   const [file, ...args] = argv;
   if (!file) return Promise.reject(new Error('empty command'));
+  if (options.signal?.aborted) return Promise.reject(abortError(file));
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, {
-      cwd: homedir(),
-      stdio: ['pipe', 'pipe', 'pipe'],
-      signal: options.signal,
-    });
+    const child = spawn(file, args, { cwd: homedir(), stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     const limit = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, limit);
+    let settled = false;
+    const finish = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      outcome();
+    };
+    const end = (error: Error) => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // The group is already gone.
+      }
+      child.stdout.destroy();
+      child.stderr.destroy();
+      finish(() => reject(error));
+    };
+    const timer = setTimeout(() => end(new Error(`${file} did not finish within ${limit} ms and was killed`)), limit);
+    const onAbort = () => end(abortError(file));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
     child.on('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(error.code === 'ENOENT' ? new Error(`${file} is not installed on this machine`) : error);
+      finish(() => reject(error.code === 'ENOENT' ? new Error(`${file} is not installed on this machine`) : error));
     });
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (timedOut) {
-        reject(new Error(`${file} did not finish within ${limit} ms and was killed`));
-        return;
-      }
-      resolve({
-        code,
-        ...(signal ? { signal } : {}),
-        stdout: Buffer.concat(stdout).toString('utf8'),
-        stderr: Buffer.concat(stderr).toString('utf8'),
-      });
+      finish(() =>
+        resolve({
+          code,
+          ...(signal ? { signal } : {}),
+          stdout: Buffer.concat(stdout).toString('utf8'),
+          stderr: Buffer.concat(stderr).toString('utf8'),
+        }),
+      );
     });
     child.stdin.on('error', () => undefined);
     child.stdin.end(options.stdin ?? '');
   });
+}
+
+function abortError(file: string): Error {
+  return Object.assign(new Error(`${file} was cancelled`), { name: 'AbortError' });
 }

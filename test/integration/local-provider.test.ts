@@ -35,8 +35,20 @@ describe('LocalProvider', () => {
     expect(result).toEqual({ code: 3, stdout: 'fed', stderr: 'oops\n' });
   });
 
-  it('kills a command that runs past its time limit', async () => {
-    await expect(provider.exec({ argv: ['sleep', '5'] }, { timeoutMs: 100 })).rejects.toThrow(/did not finish within 100 ms/);
+  it('kills a command that runs past its time limit, with everything it started, and returns at once', async () => {
+    const marker = join(dir, 'survived');
+    const started = Date.now();
+    await expect(provider.exec({ script: `sleep 3; touch ${marker}` }, { timeoutMs: 200 })).rejects.toThrow(/did not finish within 200 ms/);
+    expect(Date.now() - started).toBeLessThan(2000);
+    await new Promise((r) => setTimeout(r, 3500));
+    expect((await run('ls', [dir])).stdout).not.toContain('survived');
+  });
+
+  it('cancels a command when its signal aborts', async () => {
+    const controller = new AbortController();
+    const pending = provider.exec({ argv: ['sleep', '5'] }, { signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    await expect(pending).rejects.toThrow('sleep was cancelled');
   });
 
   it('says which program is missing', async () => {
