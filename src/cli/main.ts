@@ -40,8 +40,10 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 async function dispatch(argv: readonly string[]): Promise<number> {
   const split = splitConfigOption(argv);
-  const [first] = split.rest;
+  const first = split.rest.find((arg) => !arg.startsWith('-'));
   if (first !== undefined && Object.hasOwn(JOB_COMMANDS, first)) {
+    const before = split.rest.slice(0, split.rest.indexOf(first));
+    if (before.length > 0) throw new UsageError(`${before[0]} must come after '${first}': mission-control ${first} ${before.join(' ')} …`);
     return runJobCommand(first, split.rest.slice(1), split.config);
   }
   let parsed;
@@ -126,9 +128,10 @@ async function runJobCommand(command: string, args: string[], configPath: string
   }
   const { createFleet } = await import('../app/fleet.js');
   const fleet = createFleet(loaded.config);
+  // Ctrl-C ends `logs -f` cleanly (exit 0 after the last line); every other job command stops as usual on it.
   const controller = new AbortController();
   const interrupt = () => controller.abort();
-  process.once('SIGINT', interrupt);
+  if (command === 'logs') process.once('SIGINT', interrupt);
   try {
     return await JOB_COMMANDS[command]!(fleet, args, terminalIo(controller.signal), loaded.config.jobs);
   } finally {

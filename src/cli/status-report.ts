@@ -149,7 +149,7 @@ export function workerStateLabel(worker: WorkerView): string {
   if (worker.connection === 'down') return 'unreachable';
   if (worker.connection === 'connecting') return 'connecting';
   if (worker.container && !worker.container.running) {
-    return worker.container.exists ? `container ${worker.container.status ?? 'stopped'}` : 'container missing';
+    return worker.container.exists ? `container ${sanitizeLine(worker.container.status ?? 'stopped')}` : 'container missing';
   }
   return worker.machine?.state === 'running' || worker.machine === undefined ? 'up' : worker.machine.state;
 }

@@ -99,7 +99,9 @@ export const runLaunch: JobsCliHandler = (fleet, args, io, settings) =>
     );
     const where = `${launched.worker} (${launched.placement})`;
     if (launched.created) {
-      io.stdout.write(`started ${launched.id} on ${where}: session ${launched.session}${launched.worktree ? `, worktree ${launched.worktree}` : ''}\n`);
+      io.stdout.write(
+        sanitizeLine(`started ${launched.id} on ${where}: session ${launched.session}${launched.worktree ? `, worktree ${launched.worktree}` : ''}`) + '\n',
+      );
     } else if (launched.sessionId) {
       io.stdout.write(`${launched.id} already exists on ${launched.worker}: running in session ${launched.session}; nothing new was started\n`);
     } else if (launched.exitCode !== undefined) {
@@ -136,7 +138,7 @@ export const runStop: JobsCliHandler = (fleet, args, io, settings) =>
       terminated: 'terminated (it did not end within the grace period after C-c)',
       killed: 'killed (it ignored C-c and TERM)',
     };
-    io.stdout.write(`${job.key} ${text[outcome]}\n`);
+    io.stdout.write(`${sanitizeLine(job.key)} ${text[outcome]}\n`);
     return JOB_EXIT.ok;
   });
 
@@ -201,7 +203,7 @@ export const runLogs: JobsCliHandler = (fleet, args, io, settings) =>
       return JOB_EXIT.ok;
     }
     const code = await followLog(provider, config.stateDir, job.id, write, { tailBytes: bytes, ...(io.signal ? { signal: io.signal } : {}) });
-    if (code !== undefined) io.stderr.write(`${job.key} ended: ${code === 0 ? 'exited ok' : `failed (exit ${code})`}\n`);
+    if (code !== undefined) io.stderr.write(`${sanitizeLine(job.key)} ended: ${code === 0 ? 'exited ok' : `failed (exit ${code})`}\n`);
     return JOB_EXIT.ok;
   });
 
