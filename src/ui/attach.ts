@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import { describeError } from '../app/errors.js';
 import { bindDetachKey, createObserveCommands, DETACH_KEY, readTmuxPrefix } from '../app/observe-commands.js';
 import { createFleet, type Fleet } from '../app/fleet.js';
 import type { LoadedConfig } from '../cli/load-config.js';
@@ -136,7 +137,13 @@ export async function attachToJob(
       );
     }
     const prefix = await readTmuxPrefix(fleet, jobKey);
-    const command = createObserveCommands(fleet).attachCommand(jobKey);
+    let command;
+    try {
+      command = createObserveCommands(fleet).attachCommand(jobKey);
+    } catch (error) {
+      process.stderr.write(`mission-control: cannot attach to ${sanitizeLine(jobKey)}: ${describeError(error)}\n`);
+      return ATTACH_EXIT.failed;
+    }
     const outcome = await runAttach(command, attachBanner(jobKey, { prefix, detachKeyBound: bound, readOnly }), { ...io, pauseOnFailure: false });
     if (outcome.error) process.stderr.write(`mission-control: ${outcome.error}\n`);
     return outcome.code === 0 ? ATTACH_EXIT.ok : ATTACH_EXIT.failed;

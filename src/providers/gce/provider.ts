@@ -152,10 +152,8 @@ export class GceProvider extends SshProvider {
     const remote = this.containerName ? inContainer(this.containerName, { argv: tmux }, true).argv : tmux;
     const args = this.#connections.sshArgs();
     if (args) return { argv: ['ssh', '-t', ...args, '--', shellJoin(remote)] };
-    // Not connected yet: gcloud finds the VM and its keys by itself (through IAP when the VM has no external IP).
-    return {
-      argv: [this.worker.iap.command, 'compute', 'ssh', this.worker.instance, `--zone=${this.worker.zone}`, `--project=${this.worker.project}`, '--', '-t', shellJoin(remote)],
-    };
+    // Not `gcloud compute ssh`: it may push keys into the project's metadata and trusts unknown host keys on first use.
+    throw new WorkerUnreachableError(this.name, 'not connected yet, so there is no checked route to attach through', 'wait for the worker to show as up, then attach again');
   }
 
   // ---------------------------------------------------------------------------------------------------- lifecycle
