@@ -1,4 +1,5 @@
 import type { SshConnection } from '../ssh/pool.js';
+import { callLimit, raceAbort } from '../ssh/call-limits.js';
 import { shellJoin } from '../ssh/quote.js';
 import { inContainer } from './container.js';
 import { DEFAULT_EXEC_TIMEOUT_MS } from './local.js';
@@ -7,6 +8,7 @@ import {
   isObservation,
   ReadOnlyError,
   UnsupportedOperationError,
+  WorkerUnreachableError,
   type AttachCommand,
   type ConnectionPath,
   type ExecOptions,
@@ -74,8 +76,17 @@ export class SshProvider implements WorkerProvider {
     if (!isObservation(command)) throw new ReadOnlyError('a command that is not an observation');
     if (options.stdin !== undefined) return this.exec(command, options);
     const script = this.toScript(command, options.target ?? 'session');
-    const result = await (await this.pooled()).run(script, { timeoutMs: options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS });
-    return { code: result.code, stdout: result.output, stderr: '' };
+    // The deadline covers reaching the worker too (resolving, connecting, a cloud worker's route choice), not just the run.
+    const timeoutMs = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
+    const started = Date.now();
+    const limit = callLimit(timeoutMs, options.signal, () => new WorkerUnreachableError(this.name, `no answer within ${timeoutMs} ms`));
+    try {
+      const connection = await raceAbort(this.pooled(), limit.signal);
+      const result = await connection.run(script, { timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)), signal: limit.signal });
+      return { code: result.code, stdout: result.output, stderr: '' };
+    } finally {
+      limit.clear();
+    }
   }
 
   async exec(command: RemoteCommand, options: ExecOptions = {}): Promise<ExecResult> {

@@ -43,6 +43,8 @@ export interface SshExecOptions {
 export interface SshRunOptions {
   /** Give up after this long, counting the wait behind earlier calls; default 30 s. */
   readonly timeoutMs?: number;
+  /** Gives up when it aborts (the shell is then closed as on a time-out). */
+  readonly signal?: AbortSignal;
 }
 
 export type { RunResult } from './framed-shell.js';
@@ -146,7 +148,7 @@ export class SshConnection {
    * shell is closed and its processes killed; the next call opens a new one.
    */
   run(script: string, options: SshRunOptions = {}): Promise<RunResult> {
-    const limit = this.#limit(options.timeoutMs ?? 30_000, undefined, 'a script');
+    const limit = this.#limit(options.timeoutMs ?? 30_000, options.signal, 'a script');
     const turn = this.#runQueue.then(() => this.#runNow(script, limit.signal));
     this.#runQueue = turn.catch(() => undefined);
     // A call that times out while still queued rejects now; its turn is skipped when it comes.
