@@ -117,7 +117,11 @@ export async function launchJob(
   } catch (error) {
     const failure = error instanceof JobStepError ? error : new JobStepError('launch', worker.name, String(error));
     if (failure.step === 'start' && failure.uncertain) {
-      // The session may be running: undoing now could pull the worktree from under a live job.
+      // The session may be running: undoing now could pull the worktree from under a live job. Only the lock goes,
+      // when the job directory (made in the same command as the session) is not there: nothing started then.
+      await provider
+        .exec({ script: `[ -d ${shellQuote(jobDir)} ] || rm -rf -- ${shellQuote(lock)}` }, { target: 'session', timeoutMs: 10_000 })
+        .catch(() => undefined);
       throw new JobStepError('start', worker.name, failure.detail, `the job may have started; check with \`mission-control jobs\` before launching again`, true);
     }
     const leftovers = await undoLaunch(provider, { lock, made }).catch((undo: unknown) => [String(undo)]);
