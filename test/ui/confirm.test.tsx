@@ -113,6 +113,30 @@ describe('marks and bulk actions', () => {
   });
 });
 
+describe('rebuild', () => {
+  it('R on a cloud worker says what is lost and which live jobs end, then rebuilds through the command layer', async () => {
+    const state = fleetState(
+      [worker('gce-1', { provider: 'gce-cos', path: 'iap' })],
+      [job('1-review', { worker: 'gce-1' }), job('2-fix', { worker: 'gce-1', kind: 'fix', state: 'failed', exitCode: 1 })],
+    );
+    const dashboard = testDashboard({ state });
+    mounted = await renderDashboard(dashboard, 120, 30);
+    await mounted.press(KEYS.tab, 'R');
+    expect(dialog(mounted.screen())).toEqual([
+      'Rebuild worker gce-1?',
+      'Deletes the gce-cos machine of worker gce-1 with its boot disk, then provisions it again.',
+      'Worktrees, logs and job records on that disk are lost.',
+      '1 live job ends with it:',
+      '  gce-1/1-review  running  review pr=12',
+      'y rebuild gce-1   n / esc cancel',
+    ]);
+    await mounted.press('n');
+    expect(callsOf(dashboard).filter((c) => c.name === 'rebuildWorker')).toEqual([]);
+    await mounted.press('R', 'y');
+    expect(callsOf(dashboard).filter((c) => c.name === 'rebuildWorker')).toEqual([{ name: 'rebuildWorker', args: ['gce-1', '<progress>'] }]);
+  });
+});
+
 describe('confirmation texts', () => {
   it('list at most eight jobs and count the rest', () => {
     const jobs = Array.from({ length: 11 }, (_, i) => job(`${i}-review`));

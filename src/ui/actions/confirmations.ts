@@ -69,6 +69,23 @@ export function provisionRequest(worker: WorkerView): ConfirmRequest {
   };
 }
 
+/** The rebuild dialog: says the machine and everything on it go, naming the live jobs that go with it. */
+export function rebuildRequest(worker: WorkerView, jobs: readonly Job[]): ConfirmRequest {
+  const name = sanitizeLine(worker.name);
+  const alive = jobs.filter(live);
+  const lines = [
+    `Deletes the ${worker.provider} machine of worker ${name} with its boot disk, then provisions it again.`,
+    'Worktrees, logs and job records on that disk are lost.',
+  ];
+  if (alive.length > 0) lines.push(`${plural(alive.length, 'live job')} ${alive.length === 1 ? 'ends' : 'end'} with it:`, ...listJobs(alive));
+  return {
+    title: `Rebuild worker ${name}?`,
+    lines,
+    confirmLabel: `rebuild ${name}`,
+    action: { type: 'rebuild-worker', worker: worker.name },
+  };
+}
+
 /** The start or stop dialog: stop when the machine runs (listing the live jobs that stop with it), else start. */
 export function startStopRequest(worker: WorkerView, jobs: readonly Job[]): ConfirmRequest {
   const name = sanitizeLine(worker.name);

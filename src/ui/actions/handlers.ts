@@ -8,7 +8,7 @@ import { completeLine, parseLine } from '../keys/command-line.js';
 import { clamp } from '../state/selection.js';
 import type { Overlay } from '../state/ui-types.js';
 import { helpLines } from '../keys/help-lines.js';
-import { provisionRequest, removeRequest, startStopRequest, stopRequest } from './confirmations.js';
+import { provisionRequest, rebuildRequest, removeRequest, startStopRequest, stopRequest } from './confirmations.js';
 import { launchJob, runPending } from './fleet-actions.js';
 
 type Handler = (dashboard: Dashboard) => void;
@@ -218,6 +218,10 @@ export const HANDLERS = {
   'start-stop-worker': (d) => {
     const worker = d.focusedWorker();
     if (worker) confirm(d, startStopRequest(worker, d.fleet.getState().jobsByWorker[worker.name] ?? []));
+  },
+  'rebuild-worker': (d) => {
+    const worker = d.focusedWorker();
+    if (worker) confirm(d, rebuildRequest(worker, d.fleet.getState().jobsByWorker[worker.name] ?? []));
   },
 
   'log-down': (d) => scrollLog(d, (s) => s - 1),

@@ -27,7 +27,8 @@ export type PendingAction =
   | { readonly type: 'remove-jobs'; readonly jobKeys: readonly string[] }
   | { readonly type: 'provision-worker'; readonly worker: string }
   | { readonly type: 'start-worker'; readonly worker: string }
-  | { readonly type: 'stop-worker'; readonly worker: string };
+  | { readonly type: 'stop-worker'; readonly worker: string }
+  | { readonly type: 'rebuild-worker'; readonly worker: string };
 
 /** What a confirmation dialog says: exactly what will happen, to which jobs or worker. */
 export interface ConfirmRequest {
