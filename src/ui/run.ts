@@ -164,7 +164,9 @@ export async function runDashboard(loaded: LoadedConfig, options: DashboardRunOp
     const watching = new Promise<void>((resolve) => setImmediate(resolve)).then(() => watchFleetConfig(loaded, fleet).catch(() => async () => undefined));
     cleanups.push(async () => (await watching)());
 
-    const [{ render }, { createElement }, { App }] = await view;
+    const [{ render }, react, { App }] = await view;
+    // React is CommonJS: its functions are on the namespace under Node, on `default` once bundled.
+    const { createElement } = 'createElement' in react ? react : (react as { default: typeof react }).default;
     const readyFile = process.env['MC_TEST_READY_FILE'];
     let frames = 0;
     for (;;) {
