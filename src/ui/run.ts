@@ -30,6 +30,11 @@ export interface DashboardRunOptions {
   readonly wallboard: boolean;
 }
 
+/** The interval of the dashboard's frame beat for workers polled at these intervals: the fastest, within 1–2 s. */
+export function frameBeatMs(pollIntervalsMs: readonly number[]): number {
+  return Math.min(2000, Math.max(1000, Math.min(...pollIntervalsMs, 2000)));
+}
+
 /** At most this many frames per second (keys; the fleet and the clock move once a second). */
 export const MAX_FPS = 10;
 
@@ -117,9 +122,10 @@ export async function runDashboard(loaded: LoadedConfig, options: DashboardRunOp
     }
     cleanups.push(() => fleet.close());
 
-    // One beat a second moves the clock and publishes the fleet's changes together: one frame, however many
-    // workers answered. Keys redraw at once (the UI store is not behind the beat).
-    const ticker = createFrameTicker(fleet.store, 1000);
+    // One beat moves the clock and publishes the fleet's changes together: one frame, however many workers answered.
+    // The beat follows the fastest poll (1 to 2 s): faster would redraw ages with no new data behind them. Keys redraw
+    // at once (the UI store is not behind the beat).
+    const ticker = createFrameTicker(fleet.store, frameBeatMs(loaded.config.workers.map((w) => w.pollIntervalMs)));
     const mirror = ticker.fleet;
     cleanups.push(() => ticker.stop());
     let wake: (() => void) | undefined;
