@@ -171,7 +171,7 @@ async function claimJob(
   const deadline = Date.now() + (options.lockWaitMs ?? 120_000);
   let waiting = false;
   for (;;) {
-    const result = await runScript(provider, script, { step: 'claim' });
+    const result = await runScript(provider, script, { step: 'claim', quick: true });
     if (result.code !== 0) {
       const what = result.code === 3 ? 'cannot create the job records directory' : 'cannot run commands where jobs run';
       throw new JobStepError('claim', provider.name, `${what}: ${output(result)}`);
@@ -322,7 +322,7 @@ async function startSession(provider: WorkerProvider, request: StartRequest): Pr
     `if out=$(${shellJoin(tmux)} 2>&1); then rm -rf "$lk"; printf 'STARTED %s\\n' "$out"; exit 0; fi`,
     'rm -rf "$jd"; printf \'%s\\n\' "$out" >&2; exit 23',
   ].join('\n');
-  const result = await runScript(provider, script, { step: 'start' });
+  const result = await runScript(provider, script, { step: 'start', quick: true });
   if (result.code !== 0) {
     const what = result.code === 23 ? 'tmux new-session failed' : 'cannot write the job record';
     throw new JobStepError('start', provider.name, `${what}: ${firstLine(result)}`);

@@ -26,6 +26,8 @@ export interface StepOptions {
   readonly step: string;
   readonly timeoutMs?: number;
   readonly stdin?: string | Buffer;
+  /** A step that finishes well under a second (see `ExecOptions.quick`). */
+  readonly quick?: boolean;
 }
 
 /**
@@ -36,7 +38,12 @@ export async function runScript(provider: WorkerProvider, script: string, option
   try {
     return await provider.exec(
       { argv: ['sh', '-c', script, 'mission-control'] },
-      { target: 'session', timeoutMs: options.timeoutMs ?? 30_000, ...(options.stdin !== undefined ? { stdin: options.stdin } : {}) },
+      {
+        target: 'session',
+        timeoutMs: options.timeoutMs ?? 30_000,
+        ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
+        ...(options.quick ? { quick: true } : {}),
+      },
     );
   } catch (error) {
     throw new JobStepError(options.step, provider.name, describe(error), undefined, true);

@@ -91,6 +91,15 @@ export class SshProvider implements WorkerProvider {
 
   async exec(command: RemoteCommand, options: ExecOptions = {}): Promise<ExecResult> {
     const script = this.toScript(command, options.target ?? 'session');
+    if (options.quick && options.stdin === undefined) {
+      const connection = await this.pooled();
+      const result = await connection.run(script, {
+        timeoutMs: options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS,
+        separateStderr: true,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      return { code: result.code, stdout: result.output, stderr: result.stderr ?? '' };
+    }
     return (await this.pooled()).exec({ script }, {
       timeoutMs: options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS,
       ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
@@ -113,7 +122,9 @@ export class SshProvider implements WorkerProvider {
   }
 
   async ensureReady(): Promise<void> {
-    await this.exec({ argv: ['true'] }, { target: 'host', timeoutMs: 15_000 });
+    // A connection that is up has just answered a scan; otherwise one short command connects and proves it.
+    if (this.connection?.state === 'ready') return;
+    await this.exec({ argv: ['true'] }, { target: 'host', timeoutMs: 15_000, quick: true });
   }
 
   provision(): Promise<void> {

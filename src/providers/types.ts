@@ -38,6 +38,11 @@ export interface ExecOptions {
   readonly stdin?: string | Buffer;
   /** Aborts the command. */
   readonly signal?: AbortSignal;
+  /**
+   * The command is short (well under a second): an SSH worker may run it on its long-lived shell, saving the round
+   * trip of opening a channel. Never for a command that can take long: it would hold up the worker's scans.
+   */
+  readonly quick?: boolean;
 }
 
 /** The outcome of one command: its exit code and what it wrote. */

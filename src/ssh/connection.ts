@@ -45,6 +45,8 @@ export interface SshRunOptions {
   readonly timeoutMs?: number;
   /** Gives up when it aborts (the shell is then closed as on a time-out). */
   readonly signal?: AbortSignal;
+  /** Keeps stderr apart (in `stderr`) instead of merged into `output`. */
+  readonly separateStderr?: boolean;
 }
 
 export type { RunResult } from './framed-shell.js';
@@ -149,7 +151,7 @@ export class SshConnection {
    */
   run(script: string, options: SshRunOptions = {}): Promise<RunResult> {
     const limit = this.#limit(options.timeoutMs ?? 30_000, options.signal, 'a script');
-    const turn = this.#runQueue.then(() => this.#runNow(script, limit.signal));
+    const turn = this.#runQueue.then(() => this.#runNow(script, limit.signal, options.separateStderr ?? false));
     this.#runQueue = turn.catch(() => undefined);
     // A call that times out while still queued rejects now; its turn is skipped when it comes.
     return raceAbort(turn, limit.signal).finally(() => limit.clear());
@@ -193,12 +195,12 @@ export class SshConnection {
     this.#transport?.dispose();
   }
 
-  async #runNow(script: string, signal: AbortSignal): Promise<RunResult> {
+  async #runNow(script: string, signal: AbortSignal, separateStderr: boolean): Promise<RunResult> {
     signal.throwIfAborted();
     const shell = await this.#openShell(signal);
     const started = performance.now();
     try {
-      const result = await shell.run(script, signal);
+      const result = await shell.run(script, signal, { separateStderr });
       this.#rttMs = Math.round((performance.now() - started) * 10) / 10;
       return result;
     } catch (error) {

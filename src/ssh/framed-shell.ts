@@ -8,10 +8,13 @@ import type { Client, ClientChannel } from 'ssh2';
 import { ChannelOpenRefused } from './errors.js';
 import { shellQuote } from './quote.js';
 
-/** A script's merged stdout and stderr, byte for byte, and its exit status. */
+/** A script's output, byte for byte, and its exit status. */
 export interface RunResult {
   readonly code: number;
+  /** stdout, with stderr merged into it unless it was asked for apart. */
   readonly output: string;
+  /** stderr, when it was asked for apart. */
+  readonly stderr?: string;
 }
 
 /** What a {@link FramedShell} needs from its connection. */
@@ -23,7 +26,12 @@ export interface FramedShellHooks {
 interface Frame {
   readonly needle: Buffer;
   scanFrom: number;
-  resolve(frame: { status: number; output: Buffer }): void;
+  /** Set when stderr is framed too: its marker line, and what came before it once it has. */
+  readonly errNeedle: Buffer | undefined;
+  errScanFrom: number;
+  errOutput: Buffer | undefined;
+  out: { status: number; output: Buffer } | undefined;
+  resolve(frame: { status: number; output: Buffer; stderr: Buffer }): void;
   reject(error: unknown): void;
 }
 
@@ -32,6 +40,7 @@ export class FramedShell {
   readonly #channel: ClientChannel;
   readonly #hooks: FramedShellHooks;
   #buffer: Buffer = Buffer.alloc(0);
+  #errBuffer: Buffer = Buffer.alloc(0);
   #frame: Frame | undefined;
   #closed = false;
   readonly #closeListeners: Array<() => void> = [];
@@ -42,8 +51,8 @@ export class FramedShell {
     this.#channel = channel;
     this.#hooks = hooks;
     channel.on('data', (data: Buffer) => this.#onData(data));
-    // The scripts' stderr is merged into stdout; this is only the shell's own, which we do not need.
-    channel.stderr.on('data', () => undefined);
+    // A script's stderr, when it is not merged into stdout; otherwise only the shell's own, which we do not need.
+    channel.stderr.on('data', (data: Buffer) => this.#onErrData(data));
     channel.on('error', () => undefined);
     channel.on('close', () => {
       this.#closed = true;
@@ -110,7 +119,16 @@ export class FramedShell {
    * the frames that follow. On abort the promise rejects with the signal's reason and the caller must
    * close this shell (the script may still be running in it).
    */
-  async run(script: string, signal: AbortSignal): Promise<RunResult> {
+  async run(script: string, signal: AbortSignal, options: { readonly separateStderr?: boolean } = {}): Promise<RunResult> {
+    if (options.separateStderr) {
+      // stderr stays on the channel's own stderr stream, framed there by a marker line of its own.
+      const { status, output, stderr } = await this.#frameOut(
+        (marker) => `( eval ${shellQuote(script)} ) </dev/null; s=$?; printf '\\n%s\\n' ${marker} >&2; printf '\\n%s %d\\n' ${marker} "$s"\n`,
+        signal,
+        true,
+      );
+      return { code: status, output: output.toString('utf8'), stderr: stderr.toString('utf8') };
+    }
     const { status, output } = await this.#frameOut(
       (marker) => `( eval ${shellQuote(script)} ) </dev/null 2>&1; printf '\\n%s %d\\n' ${marker} "$?"\n`,
       signal,
@@ -124,7 +142,11 @@ export class FramedShell {
   }
 
   /** Writes the text `render` makes for a fresh marker, and waits for that marker's line. */
-  #frameOut(render: (marker: string) => string, signal: AbortSignal): Promise<{ status: number; output: Buffer }> {
+  #frameOut(
+    render: (marker: string) => string,
+    signal: AbortSignal,
+    separateStderr = false,
+  ): Promise<{ status: number; output: Buffer; stderr: Buffer }> {
     if (this.#closed) return Promise.reject(this.#hooks.lost());
     if (this.#frame) return Promise.reject(new Error('FramedShell.run called while another script is running'));
     signal.throwIfAborted();
@@ -138,9 +160,14 @@ export class FramedShell {
       const done = () => signal.removeEventListener('abort', onAbort);
       // Bytes that arrived between frames belong to no call (e.g. a background job a script left behind).
       this.#buffer = Buffer.alloc(0);
+      this.#errBuffer = Buffer.alloc(0);
       this.#frame = {
         needle: Buffer.from(`\n${marker} `),
         scanFrom: 0,
+        errNeedle: separateStderr ? Buffer.from(`\n${marker}\n`) : undefined,
+        errScanFrom: 0,
+        errOutput: undefined,
+        out: undefined,
         resolve: (frame) => (done(), resolve(frame)),
         reject: (error) => (done(), reject(error)),
       };
@@ -148,10 +175,31 @@ export class FramedShell {
     });
   }
 
+  #onErrData(data: Buffer): void {
+    const frame = this.#frame;
+    if (!frame?.errNeedle || frame.errOutput) return;
+    this.#errBuffer = this.#errBuffer.length ? Buffer.concat([this.#errBuffer, data]) : data;
+    const at = this.#errBuffer.indexOf(frame.errNeedle, frame.errScanFrom);
+    if (at < 0) {
+      frame.errScanFrom = Math.max(0, this.#errBuffer.length - frame.errNeedle.length + 1);
+      return;
+    }
+    frame.errOutput = this.#errBuffer.subarray(0, at);
+    this.#errBuffer = Buffer.alloc(0);
+    this.#settle(frame);
+  }
+
+  /** Resolves the frame once stdout's marker (and stderr's, when framed) have both arrived. */
+  #settle(frame: Frame): void {
+    if (!frame.out || (frame.errNeedle && !frame.errOutput)) return;
+    this.#frame = undefined;
+    frame.resolve({ ...frame.out, stderr: frame.errOutput ?? Buffer.alloc(0) });
+  }
+
   #onData(data: Buffer): void {
     this.#buffer = this.#buffer.length ? Buffer.concat([this.#buffer, data]) : data;
     const frame = this.#frame;
-    if (!frame) return;
+    if (!frame || frame.out) return;
     const at = this.#buffer.indexOf(frame.needle, frame.scanFrom);
     if (at < 0) {
       frame.scanFrom = Math.max(0, this.#buffer.length - frame.needle.length + 1);
@@ -166,7 +214,7 @@ export class FramedShell {
     // The newline printed before the marker is ours, not the script's: it is dropped exactly once.
     const output = this.#buffer.subarray(0, at);
     this.#buffer = this.#buffer.subarray(lineEnd + 1);
-    this.#frame = undefined;
-    frame.resolve({ status, output });
+    frame.out = { status, output };
+    this.#settle(frame);
   }
 }
