@@ -1,5 +1,5 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { homedir, tmpdir, userInfo } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSshG, resolveSshTarget } from '../../src/ssh/target.js';
@@ -96,7 +96,8 @@ describe('resolveSshTarget', () => {
   it('uses OpenSSH defaults for a host the config does not mention', async () => {
     const target = await resolveSshTarget({ host: 'plain.example', sshConfigFile: config });
     expect(target).toMatchObject({ host: 'plain.example', port: 22, user: userInfo().username });
-    expect(target.knownHostsFiles[0]).toBe(join(homedir(), '.ssh', 'known_hosts'));
+    // OpenSSH expands ~ to the account's home from the password database, not $HOME.
+    expect(target.knownHostsFiles[0]).toBe(join(userInfo().homedir, '.ssh', 'known_hosts'));
     for (const file of target.identityFiles) expect(file.startsWith('/')).toBe(true);
   });
 
