@@ -272,7 +272,13 @@ async function idleBench(): Promise<void> {
     try {
       tmux(socket, 'kill-server');
     } catch {}
-    for (const s of servers) await s.stop();
+    for (const s of servers) {
+      // Each worker's job sessions live on a tmux server of their own, inside the worker's directory.
+      try {
+        execFileSync('tmux', ['-f', '/dev/null', '-S', join(s.home, 'tmux.sock'), 'kill-server'], { stdio: 'ignore' });
+      } catch {}
+      await s.stop();
+    }
     rmSync(dir, { recursive: true, force: true });
   }
 }
