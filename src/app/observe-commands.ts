@@ -101,6 +101,9 @@ export async function bindDetachKey(fleet: Pick<Fleet<WorkerProvider>, 'store' |
   const job = findJob(fleet.store.getState(), jobKey);
   const provider = fleet.provider(job.worker);
   if (!provider) throw new Error(`no worker named ${job.worker} in the config any more`);
-  const result = await provider.exec({ argv: tmuxArgv(provider.tmux, ['bind-key', '-n', DETACH_KEY, 'detach-client']) }, { timeoutMs: 10_000 });
+  const result = await provider.exec(
+    { argv: tmuxArgv(provider.tmux, ['bind-key', '-n', DETACH_KEY, 'detach-client']) },
+    { timeoutMs: 10_000, quick: true },
+  );
   if (result.code !== 0) throw new Error(`could not bind ${DETACH_KEY} on ${job.worker}: ${result.stderr.trim() || `tmux exited ${result.code}`}`);
 }

@@ -5,7 +5,7 @@
  * least-privilege scopes, SSH with an IAP fallback.
  */
 import { z } from 'zod';
-import { closed, expected, expecting, matching, oneOf } from './rules.js';
+import { closed, expected, expecting, matching, oneOf, sshAddressFields } from './rules.js';
 
 /** The GCE provider kinds. */
 export type GceProviderKind = 'gce-cos' | 'gce-linux';
@@ -195,16 +195,7 @@ export const gceShapes = {
     mounts: z.array(mountPath, { error: expecting('a list of directories') }).optional(),
     command: z.array(z.string({ error: expecting('a list of strings (argv)') }), { error: expecting('a list of strings (argv)') }).optional(),
   },
-  ssh: {
-    host: matching(/^[^-\s]\S*$/, "a host name or address, without spaces, not starting with '-'").optional(),
-    user: matching(/^[^-\s@][^\s@]*$/, "a user name, without spaces or '@', not starting with '-'").optional(),
-    port: z
-      .int({ error: expecting('a port number from 1 to 65535') })
-      .min(1, { error: expecting('a port number from 1 to 65535') })
-      .max(65535, { error: expecting('a port number from 1 to 65535') })
-      .optional(),
-    identityFile: matching(/^[^\n\0]+$/, 'a path to a private key file').optional(),
-  },
+  ssh: { ...sshAddressFields, host: sshAddressFields.host.optional() },
 };
 
 const SSH_RULE = 'an alias from ~/.ssh/config (a string) or a mapping {host?, user?, port?, identityFile?}';

@@ -38,3 +38,16 @@ export function oneOf(values: readonly string[]): string {
   const quoted = values.map((value) => `\`${value}\``);
   return quoted.length <= 2 ? quoted.join(' or ') : `${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)}`;
 }
+
+const PORT_RULE = expecting('a port number from 1 to 65535');
+
+/**
+ * The fields of an SSH address, `{host, user, port, identityFile}`, each with its rule; every worker kind that
+ * takes an address uses these (a cloud worker makes `host` optional: the API knows the VM's address).
+ */
+export const sshAddressFields = {
+  host: matching(/^[^-\s]\S*$/, "a host name or address, without spaces, not starting with '-'"),
+  user: matching(/^[^-\s@][^\s@]*$/, "a user name, without spaces or '@', not starting with '-'").optional(),
+  port: z.int({ error: PORT_RULE }).min(1, { error: PORT_RULE }).max(65535, { error: PORT_RULE }).optional(),
+  identityFile: matching(/^[^\n\0]+$/, 'a path to a private key file').optional(),
+};

@@ -16,7 +16,7 @@ import {
   type GceProviderKind,
   type GceWorkerFields,
 } from './gce-schema.js';
-import { closed, expected, expecting, matching, oneOf } from './rules.js';
+import { closed, expected, expecting, matching, oneOf, sshAddressFields } from './rules.js';
 import { closestMatch } from './suggest.js';
 
 /** How SSH host keys are checked: `strict` refuses unknown keys; `accept-new` records a first-seen key, refuses a changed one. */
@@ -151,7 +151,6 @@ const settingsShape = {
 };
 
 const WORKER_NAME_RULE = "a worker name: 1-63 letters, digits, '_', '.' or '-', starting with a letter or digit";
-const HOST_RULE = "a host name or address, without spaces, not starting with '-'";
 
 const container = closed(
   {
@@ -166,19 +165,7 @@ const container = closed(
 
 const SSH_RULE = 'an alias from ~/.ssh/config (a string) or a mapping {host, user?, port?, identityFile?}';
 
-const sshAddress = closed(
-  {
-    host: matching(/^[^-\s]\S*$/, HOST_RULE),
-    user: matching(/^[^-\s@][^\s@]*$/, "a user name, without spaces or '@', not starting with '-'").optional(),
-    port: z
-      .int({ error: expecting('a port number from 1 to 65535') })
-      .min(1, { error: expecting('a port number from 1 to 65535') })
-      .max(65535, { error: expecting('a port number from 1 to 65535') })
-      .optional(),
-    identityFile: matching(/^[^\n\0]+$/, 'a path to a private key file').optional(),
-  },
-  SSH_RULE,
-);
+const sshAddress = closed(sshAddressFields, SSH_RULE);
 
 const sshTarget = z.union(
   [matching(/^[^-\s]\S*$/, "an ssh alias, without spaces, not starting with '-'").transform((alias) => ({ alias })), sshAddress],

@@ -9,6 +9,7 @@ import type { AttachCommand } from '../providers/types.js';
 import { shellJoin } from '../ssh/quote.js';
 import { selectAllJobs, selectWorkers } from '../state/selectors.js';
 import type { Job } from '../state/types.js';
+import { formatAge } from '../text/format.js';
 import { sanitizeBlock, sanitizeLine } from '../text/sanitize.js';
 import { createJobActions, type JobActions } from './actions.js';
 import { resolveJobSettings, type JobSettings } from './kinds.js';
@@ -270,20 +271,12 @@ export function jobsTable(jobs: readonly Job[], now: number): string {
       job.state === 'failed' ? `failed (exit ${job.exitCode})` : job.state === 'exited' ? 'exited ok' : job.state,
       job.kind,
       Object.entries(job.params).map(([k, v]) => `${k}=${v}`).join(' '),
-      job.createdAt === undefined ? '-' : age(now / 1000 - job.createdAt),
+      job.createdAt === undefined ? '-' : formatAge(now / 1000 - job.createdAt),
       job.session ? `${job.session.name} ${job.session.id}` : '-',
     ].map((cell) => sanitizeLine(cell).slice(0, 60)));
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n') + '\n';
-}
-
-function age(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m`;
-  if (s < 86_400) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-  return `${Math.floor(s / 86_400)}d`;
 }
 
 function single(positionals: readonly string[], what: string): string {

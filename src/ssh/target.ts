@@ -81,7 +81,7 @@ export async function resolveSshTarget(spec: SshTargetSpec): Promise<SshTarget> 
     }
     if (spec.identityFile !== undefined) {
       const file = expandPath(spec.identityFile, {});
-      if (!(await exists(file))) {
+      if (!(await fileExists(file))) {
         throw new Error(`identity file ${file} for ${name} does not exist: fix identityFile in the worker's config`);
       }
       args.push('-i', file);
@@ -101,7 +101,7 @@ export async function resolveSshTarget(spec: SshTargetSpec): Promise<SshTarget> 
   const identityFiles: string[] = [];
   for (const raw of options.get('identityfile') ?? []) {
     const file = expandPath(raw, tokens);
-    if (!identityFiles.includes(file) && (await exists(file))) identityFiles.push(file);
+    if (!identityFiles.includes(file) && (await fileExists(file))) identityFiles.push(file);
   }
   const knownHostsFiles = [...(options.get('userknownhostsfile') ?? []), ...(options.get('globalknownhostsfile') ?? [])]
     .flatMap((value) => value.split(/\s+/))
@@ -185,7 +185,8 @@ function substituteProxyTokens(command: string, tokens: Tokens, name: string): s
   });
 }
 
-async function exists(file: string): Promise<boolean> {
+/** True when `file` exists (and can be reached). */
+export async function fileExists(file: string): Promise<boolean> {
   try {
     await access(file);
     return true;

@@ -129,14 +129,10 @@ export async function attachToJob(
       process.stderr.write(`mission-control: ${sanitizeLine(error instanceof Error ? error.message : String(error))}\n`);
       return ATTACH_EXIT.noSuchJob;
     }
-    let bound = false;
-    if (full) {
-      bound = await bindDetachKey(full, jobKey).then(
-        () => true,
-        () => false,
-      );
-    }
-    const prefix = await readTmuxPrefix(fleet, jobKey);
+    const [bound, prefix] = await Promise.all([
+      full ? bindDetachKey(full, jobKey).then(() => true, () => false) : false,
+      readTmuxPrefix(fleet, jobKey),
+    ]);
     let command;
     try {
       command = createObserveCommands(fleet).attachCommand(jobKey);

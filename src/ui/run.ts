@@ -227,8 +227,10 @@ async function attachFromDashboard(dashboard: Dashboard, fleet: Fleet<WorkerObse
     notify(`cannot attach: ${errorText(error)}`, 'error');
     return;
   }
-  const bound = full ? await bindDetachKey(full, jobKey).then(() => true, () => false) : false;
-  const prefix = await readTmuxPrefix(fleet, jobKey);
+  const [bound, prefix] = await Promise.all([
+    full ? bindDetachKey(full, jobKey).then(() => true, () => false) : false,
+    readTmuxPrefix(fleet, jobKey),
+  ]);
   const banner = attachBanner(jobKey, { prefix, detachKeyBound: bound, readOnly: dashboard.readOnly });
   const outcome = await runAttach(command, banner, { stdin: process.stdin, stdout: process.stdout, env: process.env });
   if (outcome.error) notify(`attach to ${jobKey} failed: ${outcome.error}`, 'error');

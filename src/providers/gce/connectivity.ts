@@ -3,14 +3,14 @@
  * API) and the IAP fallback (`gcloud compute start-iap-tunnel … --listen-on-stdin` as the connection's transport).
  * Both are plain {@link SshTarget}s for the shared pool, with the same user, keys and host key checks.
  */
-import { access, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { GceWorkerFields } from '../../config/gce-schema.js';
 import { isSshError, SshError } from '../../ssh/errors.js';
 import { shellJoin } from '../../ssh/quote.js';
-import { resolveSshTarget, type SshTarget, type SshTargetSpec } from '../../ssh/target.js';
+import { fileExists, resolveSshTarget, type SshTarget, type SshTargetSpec } from '../../ssh/target.js';
 
 /** What the Compute API says about where a VM is. */
 export interface InstanceAddress {
@@ -56,7 +56,7 @@ export async function fastPathTarget(
   const target = await resolveSshTarget(spec);
   const identityFiles = [...target.identityFiles];
   const explicitKey = !('alias' in ssh) && ssh.identityFile !== undefined;
-  if (!explicitKey && !identityFiles.includes(GCLOUD_KEY) && (await exists(GCLOUD_KEY))) identityFiles.push(GCLOUD_KEY);
+  if (!explicitKey && !identityFiles.includes(GCLOUD_KEY) && (await fileExists(GCLOUD_KEY))) identityFiles.push(GCLOUD_KEY);
   const hostKeyAlias = target.hostKeyAlias ?? options.hostKeyAlias;
   return {
     ...target,
@@ -188,14 +188,5 @@ function describeSocketError(code: string | undefined): string {
       return 'no answer';
     default:
       return `cannot connect (${code ?? 'unknown error'})`;
-  }
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
   }
 }
