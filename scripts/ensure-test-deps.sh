@@ -18,6 +18,10 @@ checks=(
   "git git"
   "pgrep procps"
   "ip iproute2"
+  "fish fish"
+  "tcsh tcsh"
+  "zsh zsh"
+  "faketime faketime"
 )
 
 have() {
