@@ -1,10 +1,10 @@
-import { Text } from 'ink';
 import React, { useMemo } from 'react';
 import { formatHourly } from '../providers/gce/pricing.js';
 import { JOB_STATES, selectWorkers, summarizeFleet } from '../state/selectors.js';
 import type { FleetState } from '../state/store.js';
 import { cellWidth, formatAge, truncate } from '../text/format.js';
 import { useDashboard, useFleet, useNow, useUi } from './hooks.js';
+import { Text } from './Text.js';
 
 /** A piece of the header line. */
 interface Segment {

@@ -1,4 +1,4 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
 import React from 'react';
 import { workerStateLabel } from '../cli/status-report.js';
 import { formatHourly } from '../providers/gce/pricing.js';
@@ -10,6 +10,7 @@ import { sanitizeLine } from '../text/sanitize.js';
 import { useDashboard, useFleet, useUi } from './hooks.js';
 import { resolveCursor, scrollTop } from './state/selection.js';
 import { PaneTitle } from './PaneTitle.js';
+import { Text } from './Text.js';
 
 /** The columns of the workers pane for a width; a COST column when some worker is priced. */
 function columns(width: number, priced: boolean) {
