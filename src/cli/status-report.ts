@@ -40,6 +40,8 @@ interface StatusWorker {
   readonly container: { name: string; exists: boolean; status: string | null; running: boolean; error: string | null } | null;
   readonly jobs: number;
   readonly maxJobs: number;
+  /** What the last successful scan could not read or did not trust, in short texts. */
+  readonly problems: readonly string[];
   readonly costPerHour: number | null;
   readonly costEstimate: {
     currency: string;
@@ -102,6 +104,7 @@ export function statusJson(state: FleetState, now = Date.now()): StatusJson {
         : null,
       jobs: (state.jobsByWorker[w.name] ?? []).length,
       maxJobs: w.maxJobs,
+      problems: w.problems,
       costPerHour: workerCostPerHour(w) ?? null,
       costEstimate: w.cost
         ? {
@@ -154,6 +157,21 @@ export function workerStateLabel(worker: WorkerView): string {
   return worker.machine?.state === 'running' || worker.machine === undefined ? 'up' : worker.machine.state;
 }
 
+/** Problems shown per worker in the `status` table; the rest are counted (all are in `status --json`). */
+const PROBLEMS_SHOWN = 3;
+
+/** The workers' problems under the workers table: `problems on box (2):` then one indented line each. */
+function problemLines(workers: readonly WorkerView[]): string[] {
+  const lines: string[] = [];
+  for (const w of workers) {
+    if (w.problems.length === 0) continue;
+    lines.push(`problems on ${sanitizeLine(w.name)} (${w.problems.length}):`);
+    for (const problem of w.problems.slice(0, PROBLEMS_SHOWN)) lines.push(`  ${sanitizeLine(problem)}`);
+    if (w.problems.length > PROBLEMS_SHOWN) lines.push(`  … ${w.problems.length - PROBLEMS_SHOWN} more: mission-control status --json`);
+  }
+  return lines;
+}
+
 /** The plain-text tables `status` prints. Every remote string is sanitized. */
 export function statusTable(state: FleetState, now = Date.now(), width = 120): string {
   const lines: string[] = [];
@@ -183,7 +201,11 @@ export function statusTable(state: FleetState, now = Date.now(), width = 120): s
       `${pad(sanitizeLine(vm.instance), 14)} ${pad('gce', 9)} ${pad(`${vm.machine.state} (not in config)`, 18)} ${sanitizeLine(`${vm.project}/${vm.zone}`)}`,
     );
   }
-  if (priced) lines.push(`Fleet cost now: ${formatHourly(summarizeFleet(state).costPerHour)} (estimate)`);
+  lines.push(...problemLines(workers));
+  if (priced) {
+    const { costPerHour, unpriced } = summarizeFleet(state);
+    lines.push(`Fleet cost now: ${formatHourly(costPerHour)} (estimate${unpriced > 0 ? `; ${unpriced} worker${unpriced === 1 ? '' : 's'} cost unknown` : ''})`);
+  }
   const jobs = selectAllJobs(state);
   lines.push('');
   if (jobs.length === 0) {

@@ -3,6 +3,7 @@ import type { WorkerObserver } from '../providers/types.js';
 import { selectWorkers } from '../state/selectors.js';
 import type { FleetState } from '../state/store.js';
 import { watchFleetConfig, type LoadedConfig } from './load-config.js';
+import { safeJson, sanitizeBlock } from '../text/sanitize.js';
 import { statusJson, statusTable } from './status-report.js';
 import { EXIT } from './usage.js';
 
@@ -19,17 +20,18 @@ export async function runStatus(loaded: LoadedConfig, options: StatusOptions): P
     if (options.watch) return await watch(fleet, options.json, loaded);
     await fleet.refreshAll();
     const state = fleet.store.getState();
-    process.stdout.write(render(state, options.json));
+    process.stdout.write(statusText(state, options.json, process.stdout.columns ?? 120));
     return exitCode(state);
   } finally {
     await fleet.close();
   }
 }
 
-function render(state: FleetState, json: boolean): string {
-  if (json) return `${JSON.stringify(statusJson(state), null, 2)}\n`;
+/** What `status` prints: the JSON document or the tables, escaped or sanitized for the terminal (pure but for the clock). */
+export function statusText(state: FleetState, json: boolean, columns: number): string {
+  if (json) return `${safeJson(statusJson(state), 2)}\n`;
   const errors = state.configErrors.length > 0 ? `\n${state.configErrors.join('\n')}\n` : '';
-  return `${statusTable(state, Date.now(), process.stdout.columns ?? 120)}\n${errors}`;
+  return sanitizeBlock(`${statusTable(state, Date.now(), columns)}\n${errors}`);
 }
 
 function exitCode(state: FleetState): number {
@@ -49,10 +51,11 @@ async function watch(fleet: Fleet<WorkerObserver>, json: boolean, loaded: Loaded
     scheduled = undefined;
     const state = getState();
     if (json) {
-      process.stdout.write(`${JSON.stringify(statusJson(state))}\n`);
+      process.stdout.write(`${safeJson(statusJson(state))}\n`);
       return;
     }
-    const text = `${statusTable(state, Date.now(), process.stdout.columns ?? 120)}\n${state.configErrors.join('\n')}`;
+    // Sanitized whole before the cursor movements of our own are added.
+    const text = sanitizeBlock(`${statusTable(state, Date.now(), process.stdout.columns ?? 120)}\n${state.configErrors.join('\n')}`);
     const lines = text.split('\n');
     const up = previousLines > 0 ? `\x1b[${previousLines}F` : '';
     process.stdout.write(`${up}${lines.map((line) => `${line}\x1b[K`).join('\n')}\n\x1b[J`);

@@ -10,7 +10,7 @@ import { shellJoin } from '../ssh/quote.js';
 import { selectAllJobs, selectWorkers } from '../state/selectors.js';
 import type { Job } from '../state/types.js';
 import { formatAge } from '../text/format.js';
-import { sanitizeBlock, sanitizeLine } from '../text/sanitize.js';
+import { safeJson, sanitizeBlock, sanitizeLine } from '../text/sanitize.js';
 import { createJobActions, type JobActions } from './actions.js';
 import { resolveJobSettings, type JobSettings } from './kinds.js';
 import { followLog, readLogChunk } from './logs.js';
@@ -217,7 +217,7 @@ export const runJobs: JobsCliHandler = (fleet, args, io) =>
     const state = fleet.store.getState();
     const jobs = selectAllJobs(state);
     const down = selectWorkers(state).filter((w) => w.connection !== 'up');
-    if (values.json) io.stdout.write(`${JSON.stringify(jobs.map(jobJson), null, 2)}\n`);
+    if (values.json) io.stdout.write(`${safeJson(jobs.map(jobJson), 2)}\n`);
     else io.stdout.write(jobsTable(jobs, Date.now()));
     for (const worker of down) io.stderr.write(`note: ${worker.name} did not answer: ${sanitizeLine(worker.lastError ?? 'unknown error')}\n`);
     return down.length > 0 ? JOB_EXIT.failed : JOB_EXIT.ok;

@@ -27,8 +27,13 @@ export function selectWorkers(state: FleetState): WorkerView[] {
 export interface FleetSummary {
   readonly workers: { readonly up: number; readonly down: number; readonly connecting: number; readonly total: number };
   readonly jobs: Readonly<Record<JobState, number>> & { readonly total: number };
-  /** The oldest of the workers' last successful refreshes (ms since epoch), or undefined before any. */
+  /**
+   * The oldest last successful refresh of the reachable workers (ms since epoch), or undefined before any: a
+   * worker that is down does not make the others look stale.
+   */
   readonly oldestRefresh: number | undefined;
+  /** The oldest last successful refresh of the workers that are down (when they were last seen), if any was seen. */
+  readonly downSeenAt: number | undefined;
   /** What the priced workers cost per hour in their current state (0 for a fleet with none). */
   readonly costPerHour: number;
   /** Priced workers whose current cost is unknown (state unknown, or no price for the machine type). */
@@ -41,7 +46,10 @@ export function summarizeFleet(state: FleetState): FleetSummary {
   const jobs = selectAllJobs(state);
   const counts = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
   for (const job of jobs) counts[job.state] += 1;
-  const refreshed = workers.map((w) => w.lastRefresh).filter((t): t is number => t !== undefined);
+  const oldest = (connection: WorkerView['connection']) => {
+    const times = workers.filter((w) => w.connection === connection).map((w) => w.lastRefresh).filter((t): t is number => t !== undefined);
+    return times.length > 0 ? Math.min(...times) : undefined;
+  };
   return {
     workers: {
       up: workers.filter((w) => w.connection === 'up').length,
@@ -50,7 +58,8 @@ export function summarizeFleet(state: FleetState): FleetSummary {
       total: workers.length,
     },
     jobs: { ...counts, total: jobs.length },
-    oldestRefresh: refreshed.length > 0 ? Math.min(...refreshed) : undefined,
+    oldestRefresh: oldest('up'),
+    downSeenAt: oldest('down'),
     ...fleetCost(workers),
   };
 }

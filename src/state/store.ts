@@ -143,6 +143,7 @@ export function createFleetStore(options: { readOnly?: boolean; idleAfterSeconds
             host: result.scan.host,
             container: result.scan.container,
             tmuxError: result.scan.tmuxError,
+            problems: shortList(result.scan.problems ?? []),
           },
         },
         jobsByWorker: { ...state.jobsByWorker, [worker]: jobs },
@@ -174,6 +175,18 @@ function markUnknown(jobs: readonly Job[], why: string, now: number): Job[] {
   );
 }
 
+/** At most this many problems are kept per worker, each cut to this many characters: a scan cannot fill memory. */
+export const MAX_PROBLEMS = 20;
+const MAX_PROBLEM_LENGTH = 200;
+
+/** A worker's problems as kept: the first {@link MAX_PROBLEMS} (the last one saying how many more), each cut short. */
+function shortList(problems: readonly string[]): readonly string[] {
+  const cut = (text: string) => (text.length > MAX_PROBLEM_LENGTH ? `${text.slice(0, MAX_PROBLEM_LENGTH - 1)}…` : text);
+  if (problems.length <= MAX_PROBLEMS) return problems.map(cut);
+  const more = problems.length - (MAX_PROBLEMS - 1);
+  return [...problems.slice(0, MAX_PROBLEMS - 1).map(cut), `and ${more} more problems`];
+}
+
 function emptyWorker(seed: WorkerSeed): WorkerView {
   return {
     name: seed.name,
@@ -191,6 +204,7 @@ function emptyWorker(seed: WorkerSeed): WorkerView {
     host: undefined,
     container: undefined,
     tmuxError: undefined,
+    problems: [],
     cost: seed.cost,
   };
 }

@@ -28,6 +28,11 @@ export interface WorkerView {
   readonly container: ContainerInfo | undefined;
   /** What tmux said when it failed for another reason than "no server". */
   readonly tmuxError: string | undefined;
+  /**
+   * What the last successful scan could not read or did not trust (a record skipped, a part cut short), in short
+   * texts, raw (views sanitize them). Kept while the worker is down: they describe the last time it was seen.
+   */
+  readonly problems: readonly string[];
   /** Estimated cost of a cloud worker (undefined for workers that cost nothing extra). */
   readonly cost?: CostEstimate;
 }

@@ -11,26 +11,38 @@ const ESCAPE_SEQUENCE =
 
 const SGR = /^\x1b\[[0-9;:]*m$/;
 
-// Controls that remain once sequences are gone, DEL, C1, and the bidi/invisible formatting characters
-// that can make text read differently than it is.
-const CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+/**
+ * What a removed escape sequence leaves in single-line text (names, reasons, errors): the replacement
+ * character, so `x<ESC>[m` and `x` never look the same. Pane captures and logs drop sequences without it.
+ */
+export const REMOVED_SEQUENCE_MARK = '\ufffd';
 
-/** Shows a control character in caret notation (`^[`) or as `\u….`: visible, inert. */
+// Characters that are shown visibly instead of acting, once sequences are gone: C0 (tab and, in blocks, line
+// feed and ESC are handled apart), DEL, C1, the line and paragraph separators, lone surrogates, and every format
+// character (bidi overrides and isolates, zero-width and invisible operators, soft hyphen, tags, BOM) except the
+// zero-width joiner, which emoji sequences need and which cannot reorder or hide text on its own.
+const LINE_CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\p{Cs}]|(?!\u200d)\p{Cf}/gu;
+const BLOCK_CONTROL = /[\x00-\x08\x0a-\x1a\x1c-\x1f\x7f-\x9f\u2028\u2029\p{Cs}]|(?!\u200d)\p{Cf}/gu;
+
+/** Shows a control character in caret notation (`^[`) or as `\u….` (`\u{…}` past the BMP): visible, inert. */
 function visible(char: string): string {
-  const code = char.charCodeAt(0);
+  const code = char.codePointAt(0) ?? 0;
   if (code < 0x20) return `^${String.fromCharCode(code + 0x40)}`;
   if (code === 0x7f) return '^?';
-  return `\\u${code.toString(16).padStart(4, '0')}`;
+  return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
 }
 
-/** One line of remote text for a table cell: every escape sequence removed, every control shown visibly, tabs as spaces. */
+/**
+ * One line of remote text for a table cell, a notice or a title: every escape sequence replaced by
+ * {@link REMOVED_SEQUENCE_MARK}, every control and format character shown visibly, tabs as spaces.
+ */
 export function sanitizeLine(text: string): string {
-  return text.replace(ESCAPE_SEQUENCE, '').replace(/\t/g, ' ').replace(CONTROL, visible);
+  return text.replace(ESCAPE_SEQUENCE, REMOVED_SEQUENCE_MARK).replace(/\t/g, ' ').replace(LINE_CONTROL, visible);
 }
 
 /**
  * Multi-line remote text (a pane capture, a log tail): colours (SGR) kept when `keepColor` is set, every other
- * sequence removed, line breaks kept, other controls shown visibly.
+ * sequence removed without a mark (a screen is full of them), line breaks kept, other controls shown visibly.
  */
 export function sanitizeBlock(text: string, options: { keepColor?: boolean } = {}): string {
   const lines = text.replace(/\r\n/g, '\n').split('\n');
@@ -39,8 +51,27 @@ export function sanitizeBlock(text: string, options: { keepColor?: boolean } = {
       line
         .replace(ESCAPE_SEQUENCE, (sequence) => (options.keepColor && SGR.test(sequence) ? sequence : ''))
         .replace(/\t/g, '    ')
-        .replace(/[\x00-\x08\x0a-\x1a\x1c-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, visible)
+        .replace(BLOCK_CONTROL, visible)
         .replace(/\x1b(?!\[[0-9;:]*m)/g, '^['),
     )
     .join('\n');
+}
+
+// What JSON.stringify leaves raw but a terminal (or a reader of the document) would act on or hide: DEL, C1,
+// the line and paragraph separators and every format character. Lone surrogates it escapes itself.
+const JSON_UNSAFE = /[\x7f-\x9f\u2028\u2029\p{Cf}]/gu;
+
+/**
+ * A value as JSON that is safe to print: JSON.stringify, then every character of {@link JSON_UNSAFE} written as
+ * a `\u….` escape (each UTF-16 unit). Such characters only occur inside strings, so the document stays valid and
+ * parses back to the same value.
+ */
+export function safeJson(value: unknown, indent?: number): string {
+  return (JSON.stringify(value, null, indent) ?? 'null').replace(JSON_UNSAFE, jsonEscape);
+}
+
+function jsonEscape(char: string): string {
+  let escaped = '';
+  for (let i = 0; i < char.length; i += 1) escaped += `\\u${char.charCodeAt(i).toString(16).padStart(4, '0')}`;
+  return escaped;
 }

@@ -1,4 +1,4 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
 import React, { useEffect } from 'react';
 import { ConfirmDialog } from './ConfirmDialog.js';
 import type { Dashboard } from './dashboard.js';
@@ -14,6 +14,7 @@ import { LogView } from './LogView.js';
 import { PreviewPane } from './PreviewPane.js';
 import { StatusBar } from './StatusBar.js';
 import { WorkersPane } from './WorkersPane.js';
+import { Text } from './Text.js';
 
 /** The dashboard: provides the model to every component and lays the screen out. */
 export function App({ dashboard }: { readonly dashboard: Dashboard }): React.JSX.Element {

@@ -1,7 +1,7 @@
-import { Text } from 'ink';
 import React from 'react';
 import { sanitizeLine } from '../text/sanitize.js';
 import { useDashboard } from './hooks.js';
+import { Text } from './Text.js';
 
 /** The `:` command line being typed, with tab completion's candidates when the completion was ambiguous. */
 export function CommandLine({ text, candidates }: { readonly text: string; readonly candidates: readonly string[] }): React.JSX.Element {

@@ -1,8 +1,9 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
 import React from 'react';
 import { truncate } from '../text/format.js';
 import { useDashboard } from './hooks.js';
 import type { ConfirmRequest } from './state/ui-types.js';
+import { Text } from './Text.js';
 
 /** A dangerous action waiting for `y`: its title, exactly which jobs or worker, and what will happen to them. */
 export function ConfirmDialog({ request, width, lines }: { readonly request: ConfirmRequest; readonly width: number; readonly lines: number }): React.JSX.Element {

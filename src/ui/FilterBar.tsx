@@ -1,8 +1,8 @@
-import { Text } from 'ink';
 import React from 'react';
 import { sanitizeLine } from '../text/sanitize.js';
 import { useDashboard } from './hooks.js';
 import { parseFilter } from './state/job-rows.js';
+import { Text } from './Text.js';
 
 /** The `/` filter being typed: text matches as a substring, `/regex/` as a regular expression, `!` inverts. */
 export function FilterBar({ text }: { readonly text: string }): React.JSX.Element {

@@ -1,8 +1,8 @@
-import { Text } from 'ink';
 import React from 'react';
 import { activeScopes } from './dashboard.js';
 import { useDashboard, useFleet, useUi } from './hooks.js';
 import { fitHints, hintsFor } from './keys/hints.js';
+import { Text } from './Text.js';
 
 /** The bottom line: key hints for what is on screen, generated from the key table; disabled ones dim. */
 export function Footer({ width, tooSmall = false }: { readonly width: number; readonly tooSmall?: boolean }): React.JSX.Element {

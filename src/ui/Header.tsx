@@ -1,10 +1,10 @@
-import { Text } from 'ink';
 import React, { useMemo } from 'react';
 import { formatHourly } from '../providers/gce/pricing.js';
 import { JOB_STATES, selectWorkers, summarizeFleet } from '../state/selectors.js';
 import type { FleetState } from '../state/store.js';
 import { cellWidth, formatAge, truncate } from '../text/format.js';
 import { useDashboard, useFleet, useNow, useUi } from './hooks.js';
+import { Text } from './Text.js';
 
 /** A piece of the header line. */
 interface Segment {
@@ -27,8 +27,10 @@ export function headerSegments(state: FleetState, now: number, marks: number): {
     { text: `workers ${workerParts.join(' · ')}`, ...(w.down > 0 ? { tone: 'alert' as const } : {}) },
     { text: `jobs ${summary.jobs.total}${jobParts.length > 0 ? `: ${jobParts.join(' · ')}` : ''}` },
   ];
-  if (summary.costPerHour > 0 || summary.unpriced > 0) {
-    left.push({ text: `${formatHourly(summary.costPerHour)}${summary.unpriced > 0 ? ` (+${summary.unpriced} unpriced)` : ''}` });
+  const priced = workers.filter((worker) => worker.cost).length;
+  if (priced > 0 && summary.unpriced === priced) left.push({ text: 'cost unknown' });
+  else if (summary.costPerHour > 0 || summary.unpriced > 0) {
+    left.push({ text: `${formatHourly(summary.costPerHour)}${summary.unpriced > 0 ? ` (+${summary.unpriced} cost unknown)` : ''}` });
   }
   if (state.unmanagedVms.length > 0) left.push({ text: `${state.unmanagedVms.length} VM${state.unmanagedVms.length === 1 ? '' : 's'} not in config`, tone: 'alert' });
   if (marks > 0) left.push({ text: `${marks} marked` });
@@ -37,7 +39,11 @@ export function headerSegments(state: FleetState, now: number, marks: number): {
     const n = state.configErrors.length;
     right.push({ text: `config: ${n} error${n === 1 ? '' : 's'}, last good one runs`, tone: 'alert' });
   }
-  right.push({ text: summary.oldestRefresh === undefined ? 'not refreshed yet' : `refreshed ${formatAge((now - summary.oldestRefresh) / 1000)} ago` });
+  // Freshness of the workers that answer; the ones that are down apart, with when they were last seen.
+  const ago = (at: number) => `${formatAge((now - at) / 1000)} ago`;
+  if (summary.oldestRefresh !== undefined) right.push({ text: `refreshed ${ago(summary.oldestRefresh)}` });
+  else if (w.down === 0) right.push({ text: 'not refreshed yet' });
+  if (w.down > 0) right.push({ text: `${w.down} down${summary.downSeenAt === undefined ? '' : `, seen ${ago(summary.downSeenAt)}`}`, tone: 'alert' });
   return { left, right };
 }
 

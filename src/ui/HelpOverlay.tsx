@@ -1,9 +1,10 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
 import React from 'react';
 import { useDashboard, useFleet, useUi } from './hooks.js';
 import { helpLines } from './keys/help-lines.js';
 import { PaneTitle } from './PaneTitle.js';
 import { clamp } from './state/selection.js';
+import { Text } from './Text.js';
 
 /** The `?` overlay: every key of this mode, by scope, with what it does and why it is disabled right now. */
 export function HelpOverlay({ width, lines }: { readonly width: number; readonly lines: number }): React.JSX.Element {

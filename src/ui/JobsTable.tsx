@@ -1,4 +1,4 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
 import React from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { jobStateLabel } from '../cli/status-report.js';
@@ -11,6 +11,7 @@ import { attentionReason } from './state/job-rows.js';
 import { resolveCursor, scrollTop } from './state/selection.js';
 import type { SortKey } from './state/ui-types.js';
 import { STATE_COLOURS, tint } from './theme.js';
+import { Text } from './Text.js';
 
 interface Columns {
   readonly id: number;

@@ -1,9 +1,10 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
 import React from 'react';
 import { pad } from '../text/format.js';
 import { sanitizeLine } from '../text/sanitize.js';
 import { useDashboard } from './hooks.js';
 import type { LaunchFormState } from './state/ui-types.js';
+import { Text } from './Text.js';
 
 /** The `n` form: the job kind, the worker (or placement), and the kind's parameters, checked before launching. */
 export function LaunchForm({ form, width, lines }: { readonly form: LaunchFormState; readonly width: number; readonly lines: number }): React.JSX.Element {

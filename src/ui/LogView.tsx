@@ -1,10 +1,11 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
 import React from 'react';
 import { formatAge } from '../text/format.js';
 import { sanitizeLine } from '../text/sanitize.js';
 import { useFeeds, useNow } from './hooks.js';
 import { PaneTitle } from './PaneTitle.js';
 import { clamp } from './state/selection.js';
+import { Text } from './Text.js';
 
 /** The full-screen log of one job (`l`): the tail of its output log, following it as it grows unless scrolled up. */
 export function LogView({
@@ -29,7 +30,7 @@ export function LogView({
   const state = follow ? 'following' : offset > 0 ? `${offset} lines up, G follows` : 'paused, f follows';
   const age = feed?.jobKey === jobKey ? ` ─ changed ${formatAge((now - feed.at) / 1000)} ago` : ' ─ reading…';
   const rows: React.JSX.Element[] = shown.map((line, index) => (
-    <Text key={index} wrap="truncate">
+    <Text key={index} wrap="truncate" keepColor>
       {line === '' ? ' ' : line}
     </Text>
   ));

@@ -1,7 +1,7 @@
-import { Text } from 'ink';
 import React from 'react';
 import { cellWidth, truncate } from '../text/format.js';
 import { useDashboard } from './hooks.js';
+import { Text } from './Text.js';
 
 /** A pane's title line: `─ Jobs 12 of 300 ─ filter: x ──────`, bright when the pane has focus. */
 export function PaneTitle({ text, focused, width }: { readonly text: string; readonly focused: boolean; readonly width: number }): React.JSX.Element {

@@ -1,9 +1,10 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
 import React from 'react';
 import { sanitizeLine } from '../text/sanitize.js';
 import { useDashboard, useFeeds, useFleet, useNow, useUi } from './hooks.js';
 import { PaneTitle } from './PaneTitle.js';
 import { resolveCursor } from './state/selection.js';
+import { Text } from './Text.js';
 
 /**
  * The selected job's screen: the last lines of its pane capture (fetched by the preview feed for this job only),
@@ -33,7 +34,7 @@ export function PreviewPane({ width, lines }: { readonly width: number; readonly
     }
   }
   const rows: React.JSX.Element[] = body.map((line, index) => (
-    <Text key={index} wrap="truncate">
+    <Text key={index} wrap="truncate" keepColor>
       {line === '' ? ' ' : line}
     </Text>
   ));

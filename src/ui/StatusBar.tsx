@@ -1,8 +1,8 @@
-import { Text } from 'ink';
 import React from 'react';
 import { CommandLine } from './CommandLine.js';
 import { FilterBar } from './FilterBar.js';
 import { useDashboard, useNow, useUi } from './hooks.js';
+import { Text } from './Text.js';
 
 /** How long a notice stays on the status line. */
 export const NOTICE_MS = 8000;

@@ -1,4 +1,4 @@
-import { Box, Text } from 'ink';
+import { Box } from 'ink';
 import React from 'react';
 import { workerStateLabel } from '../cli/status-report.js';
 import { formatHourly } from '../providers/gce/pricing.js';
@@ -10,6 +10,7 @@ import { sanitizeLine } from '../text/sanitize.js';
 import { useDashboard, useFleet, useUi } from './hooks.js';
 import { resolveCursor, scrollTop } from './state/selection.js';
 import { PaneTitle } from './PaneTitle.js';
+import { Text } from './Text.js';
 
 /** The columns of the workers pane for a width; a COST column when some worker is priced. */
 function columns(width: number, priced: boolean) {
@@ -21,13 +22,26 @@ function columns(width: number, priced: boolean) {
   return { name, state, path, cost, error: Math.max(0, width - fixed) };
 }
 
+/**
+ * The last column of a worker: its error, after `!N` when its last scan had N problems; for the selected worker
+ * with no error, the first problem itself (the rest are in `status --json`).
+ */
+function errorCell(worker: WorkerView, selected: boolean): string {
+  const error = worker.lastError ?? worker.tmuxError ?? worker.container?.error;
+  const n = worker.problems.length;
+  if (n === 0) return error ?? '';
+  const marker = `!${n}`;
+  if (error !== undefined) return `${marker} ${error}`;
+  return selected ? `${marker} ${worker.problems[0]}` : `${marker} problem${n === 1 ? '' : 's'} (select to see)`;
+}
+
 /** One worker as a line of text (pure). */
-export function workerLine(worker: WorkerView, jobs: readonly Job[], width: number, priced = false): string {
+export function workerLine(worker: WorkerView, jobs: readonly Job[], width: number, priced = false, selected = false): string {
   const c = columns(width, priced);
   const live = jobs.filter((job) => job.state === 'running' || job.state === 'idle').length;
   const machine = worker.machine?.detail ? `${workerStateLabel(worker)} (${worker.machine.detail})` : workerStateLabel(worker);
   const load = worker.host?.load1 === undefined ? '-' : worker.host.load1.toFixed(2);
-  const error = worker.lastError ?? worker.tmuxError ?? worker.container?.error ?? '';
+  const error = errorCell(worker, selected);
   return [
     pad(sanitizeLine(worker.name), c.name),
     pad(worker.provider, 8),
@@ -70,7 +84,10 @@ export function workerHeader(width: number, priced = false): string {
   ].join(' ');
 }
 
-/** The workers pane: name, provider, machine state, connection path, round trip, load, jobs/maxJobs, last error. */
+/**
+ * The workers pane: name, provider, machine state, connection path, round trip, load, jobs/maxJobs, last error
+ * (with the scan's problems: `!N`, and the first of them on the selected worker).
+ */
 export function WorkersPane({ width, rows }: { readonly width: number; readonly rows: number }): React.JSX.Element {
   const dashboard = useDashboard();
   const order = useFleet((s) => s.workerOrder);
@@ -97,7 +114,7 @@ export function WorkersPane({ width, rows }: { readonly width: number; readonly 
         bold={isSelected && !focused}
         {...(down && dashboard.color ? { color: 'red' } : {})}
       >
-        {workerLine(worker, jobsByWorker[name] ?? [], width, priced)}
+        {workerLine(worker, jobsByWorker[name] ?? [], width, priced, isSelected)}
       </Text>
     );
   });

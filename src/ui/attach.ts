@@ -57,7 +57,7 @@ const FAILED_WITHIN_MS = 3000;
  */
 export async function runAttach(command: AttachCommand, banner: string, io: AttachIo): Promise<AttachOutcome> {
   releaseKeyboard(io.stdin);
-  io.stdout.write(`${banner}\r\n`);
+  io.stdout.write(`${sanitizeLine(banner)}\r\n`);
   const [file, ...args] = command.argv;
   if (!file) return { code: null, signal: null, durationMs: 0, error: 'empty attach command' };
   const started = performance.now();
@@ -80,7 +80,7 @@ export async function runAttach(command: AttachCommand, banner: string, io: Atta
   const failed = outcome.error !== undefined || (outcome.code !== 0 && outcome.durationMs < FAILED_WITHIN_MS);
   if (failed && (io.pauseOnFailure ?? true) && io.stdin.isTTY) {
     const why = outcome.error ?? `${file} exited with ${outcome.code ?? outcome.signal}`;
-    io.stdout.write(`\r\nmission-control: the attach failed (${why}). Press any key to go back.\r\n`);
+    io.stdout.write(`\r\nmission-control: the attach failed (${sanitizeLine(why)}). Press any key to go back.\r\n`);
     await anyKey(io.stdin);
   }
   return outcome;
@@ -141,7 +141,7 @@ export async function attachToJob(
       return ATTACH_EXIT.failed;
     }
     const outcome = await runAttach(command, attachBanner(jobKey, { prefix, detachKeyBound: bound, readOnly }), { ...io, pauseOnFailure: false });
-    if (outcome.error) process.stderr.write(`mission-control: ${outcome.error}\n`);
+    if (outcome.error) process.stderr.write(`mission-control: ${sanitizeLine(outcome.error)}\n`);
     return outcome.code === 0 ? ATTACH_EXIT.ok : ATTACH_EXIT.failed;
   } finally {
     await fleet.close();

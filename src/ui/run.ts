@@ -10,10 +10,11 @@ import { bindDetachKey, createObserveCommands, readTmuxPrefix } from '../app/obs
 import { watchFleetConfig, type LoadedConfig } from '../cli/load-config.js';
 import { EXIT } from '../cli/usage.js';
 import type { JobSettings } from '../jobs/kinds.js';
-import type { WorkerObserver, WorkerProvider } from '../providers/types.js';
+import type { AttachCommand, WorkerObserver, WorkerProvider } from '../providers/types.js';
 import { selectAllJobs } from '../state/selectors.js';
+import { sanitizeLine } from '../text/sanitize.js';
 import { errorText } from './actions/operations.js';
-import { attachBanner, runAttach } from './attach.js';
+import { attachBanner, runAttach, type AttachOutcome } from './attach.js';
 import { createDashboard, type Dashboard, type DashboardAccess } from './dashboard.js';
 import { startLogFeed, startPreviewFeed } from './feeds.js';
 import type { LaunchKind } from './launch-kinds.js';
@@ -217,8 +218,26 @@ export async function runDashboard(loaded: LoadedConfig, options: DashboardRunOp
   }
 }
 
-/** One attach from the dashboard; the outcome (or why it could not start) becomes a notice when the dashboard is back. */
-async function attachFromDashboard(dashboard: Dashboard, fleet: Fleet<WorkerObserver>, full: Fleet<WorkerProvider> | undefined, jobKey: string): Promise<void> {
+/** How an attach ended, as the notice the dashboard shows when it is back (the key sanitized here and again on screen). */
+export function attachNotice(jobKey: string, outcome: AttachOutcome): { readonly text: string; readonly tone: 'info' | 'error' } {
+  const job = sanitizeLine(jobKey);
+  if (outcome.error) return { text: `attach to ${job} failed: ${sanitizeLine(outcome.error)}`, tone: 'error' };
+  if (outcome.code !== 0) return { text: `attach to ${job} ended with ${outcome.code ?? outcome.signal}`, tone: 'error' };
+  return { text: `detached from ${job}`, tone: 'info' };
+}
+
+/**
+ * One attach from the dashboard; the outcome (or why it could not start) becomes a notice when the dashboard is back.
+ * `run` runs the attach program (the terminal's by default).
+ */
+export async function attachFromDashboard(
+  dashboard: Dashboard,
+  fleet: Fleet<WorkerObserver>,
+  full: Fleet<WorkerProvider> | undefined,
+  jobKey: string,
+  run: (command: AttachCommand, banner: string) => Promise<AttachOutcome> = (command, banner) =>
+    runAttach(command, banner, { stdin: process.stdin, stdout: process.stdout, env: process.env }),
+): Promise<void> {
   const notify = dashboard.ui.getState().notify;
   let command;
   try {
@@ -232,9 +251,7 @@ async function attachFromDashboard(dashboard: Dashboard, fleet: Fleet<WorkerObse
     readTmuxPrefix(fleet, jobKey),
   ]);
   const banner = attachBanner(jobKey, { prefix, detachKeyBound: bound, readOnly: dashboard.readOnly });
-  const outcome = await runAttach(command, banner, { stdin: process.stdin, stdout: process.stdout, env: process.env });
-  if (outcome.error) notify(`attach to ${jobKey} failed: ${outcome.error}`, 'error');
-  else if (outcome.code !== 0) notify(`attach to ${jobKey} ended with ${outcome.code ?? outcome.signal}`, 'error');
-  else notify(`detached from ${jobKey}`);
+  const notice = attachNotice(jobKey, await run(command, banner));
+  notify(notice.text, notice.tone);
   dashboard.observe.refresh(jobKey.slice(0, Math.max(0, jobKey.indexOf('/'))) || undefined);
 }

@@ -1,8 +1,10 @@
 /**
  * `mission-control watch`, the read-only wallboard, as the real binary in a tmux pane: every mutating key refused
  * (absent from hints and help, doing nothing), the fleet's sessions untouched, the tmux server's config untouched,
- * and an attach that is read-only.
+ * an attach that is read-only, and a job directory whose name would drive the terminal.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, LocalWorld, TuiDriver } from './tui-driver.js';
 
@@ -99,3 +101,45 @@ describe('NO_COLOR', () => {
     }
   });
 });
+
+describe('a job directory named with escape sequences', () => {
+  // Any process on a worker can make one: its name retitles the terminal (OSC 0) and writes its clipboard (OSC 52).
+  // The outer terminal here is the driver's tmux pane: OSC 0 would set its title, OSC 52 (with set-clipboard on)
+  // would make a paste buffer. However the scan treats the directory (a job that claims a session, or a problem on
+  // the worker), neither may happen, before or after an attach.
+  const HOSTILE = 'x\x1b]0;PWNED-TITLE\x07\x1b]52;c;cHduZWQ=\x07';
+  let hostileWorld: LocalWorld;
+  let pane: TuiDriver;
+
+  beforeAll(async () => {
+    hostileWorld = LocalWorld.create();
+    hostileWorld.startJob('hostile', 'echo HOSTILE-SCREEN-MARK; exec sleep 3600');
+    const dir = join(hostileWorld.stateDir, 'jobs', HOSTILE);
+    mkdirSync(dir);
+    const meta = { id: HOSTILE, kind: 'review', params: {}, command: ['sleep', '3600'], session: 'mc-hostile', createdAt: new Date().toISOString() };
+    writeFileSync(join(dir, 'meta.json'), `${JSON.stringify(meta)}\n`);
+    pane = await TuiDriver.start({ argv: hostileWorld.argv('watch') });
+    await pane.tmux('set-option', '-g', 'set-clipboard', 'on');
+    await pane.waitFor('─ Jobs 1 ─');
+  });
+
+  afterAll(async () => {
+    await pane?.stop();
+    hostileWorld?.close();
+  });
+
+  const title = async () => (await pane.tmux('display-message', '-p', '-t', 'tui', '#{pane_title}')).trim();
+
+  it('neither retitles the terminal nor writes its clipboard, after enter and detach either', async () => {
+    await pane.send('Enter');
+    await pane.waitFor((s) => s.includes('HOSTILE-SCREEN-MARK') && !s.includes('─ Workers'), { what: 'the attached session' });
+    await pane.send('C-b', 'd');
+    await pane.waitFor('detached from local/');
+    await pane.send('r');
+    await pane.waitFor('refreshing every worker');
+    expect(await title()).not.toContain('PWNED');
+    expect(await pane.tmux('list-buffers')).toBe('');
+    expect(await pane.screen()).not.toContain('PWNED');
+  });
+});
+

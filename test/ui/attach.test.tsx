@@ -1,9 +1,15 @@
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { attachBanner, displayTmuxKey, runAttach } from '../../src/ui/attach.js';
+import type { Fleet } from '../../src/app/fleet.js';
+import type { WorkerObserver } from '../../src/providers/types.js';
+import { attachBanner, displayTmuxKey, runAttach, type AttachOutcome } from '../../src/ui/attach.js';
+import { attachFromDashboard } from '../../src/ui/run.js';
 import { attachEnvironment } from '../../src/ui/terminal.js';
-import { testDashboard } from './fixtures.js';
-import { KEYS, renderDashboard, type Rendered } from './render.js';
+import { fleetState, job, testDashboard, worker } from './fixtures.js';
+import { dangerous, KEYS, renderDashboard, type Rendered } from './render.js';
+
+/** A job directory name that retitles the terminal (OSC 0) and writes its clipboard (OSC 52), each ended by BEL. */
+const HOSTILE_ID = 'x\x1b]0;TITLE\x07\x1b]52;c;cHduZWQ=\x07';
 
 let mounted: Rendered | undefined;
 afterEach(() => mounted?.unmount());
@@ -14,7 +20,7 @@ describe('attaching', () => {
       'mission-control: attaching to local/12-review. Detach with ctrl-q, or ctrl-b then d.',
     );
     expect(attachBanner('gpu-1/7\x1b]0;x\x07', { prefix: 'C-a', detachKeyBound: false, readOnly: true })).toBe(
-      'mission-control: attaching to gpu-1/7 (read-only: your keys do not reach the job). Detach with ctrl-a then d.',
+      'mission-control: attaching to gpu-1/7\ufffd (read-only: your keys do not reach the job). Detach with ctrl-a then d.',
     );
     expect(attachBanner('a/b', { prefix: undefined, detachKeyBound: true, readOnly: false })).toContain('ctrl-q, or the tmux prefix then d');
     expect(displayTmuxKey('M-x')).toBe('alt-x');
@@ -45,5 +51,37 @@ describe('attaching', () => {
     expect(mounted.screen()).toBe(before);
     expect(dashboard.selectedJob()?.key).toBe('gpu-1/15-review');
     expect([...dashboard.ui.getState().marks]).toEqual(['local/12-review']);
+  });
+
+  it.each<[string, Omit<AttachOutcome, 'durationMs'>, string]>([
+    ['a detach', { code: 0, signal: null }, 'detached from local/x\ufffd\ufffd'],
+    ['an attach that ended badly', { code: 1, signal: null }, 'attach to local/x\ufffd\ufffd ended with 1'],
+    ['an attach that could not start', { code: null, signal: null, error: 'tmux: spawn \x1b]0;T\x07 ENOENT' }, 'attach to local/x\ufffd\ufffd failed: tmux: spawn \ufffd ENOENT'],
+  ])('after %s, the notice about a job named with OSC 0 and OSC 52 is inert text', async (_name, outcome, notice) => {
+    const dashboard = testDashboard({ state: fleetState([worker('local')], [job(HOSTILE_ID)]), access: undefined });
+    mounted = await renderDashboard(dashboard, 120, 30);
+    await mounted.press(KEYS.enter);
+    const [request] = dashboard.requests;
+    expect(request).toBe(`attach local/${HOSTILE_ID}`);
+    mounted.unmount();
+    // The attach itself: a fleet with no provider to ask for the tmux prefix, and an attach program that ends as given.
+    const fleet = { store: dashboard.source, provider: () => undefined } as unknown as Fleet<WorkerObserver>;
+    let banner = '';
+    await attachFromDashboard(dashboard, fleet, undefined, `local/${HOSTILE_ID}`, async (_command, text) => {
+      banner = text;
+      return { ...outcome, durationMs: 5000 };
+    });
+    expect(dangerous(banner)).toEqual([]);
+    mounted = await renderDashboard(dashboard, 120, 30);
+    expect(mounted.screen().split('\n').at(-2)?.trimEnd()).toBe(notice);
+    expect(dangerous(mounted.frame())).toEqual([]);
+  });
+
+  it('draws a notice made from raw remote text as inert text', async () => {
+    const dashboard = testDashboard();
+    dashboard.ui.getState().notify(`detached from local/${HOSTILE_ID}`);
+    mounted = await renderDashboard(dashboard, 120, 30);
+    expect(mounted.screen()).toContain('detached from local/x\ufffd\ufffd');
+    expect(dangerous(mounted.frame())).toEqual([]);
   });
 });

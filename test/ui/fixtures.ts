@@ -62,6 +62,7 @@ export function worker(name: string, overrides: Partial<WorkerView> = {}): Worke
     host: { now: NOW / 1000, uptimeSeconds: 1000, load1: 0.5, load5: 0.4, load15: 0.3, cpus: 2 },
     container: undefined,
     tmuxError: undefined,
+    problems: [],
     ...overrides,
   };
 }

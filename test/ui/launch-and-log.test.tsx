@@ -109,7 +109,7 @@ describe('the preview', () => {
     mounted = await renderDashboard(dashboard, 120, 30);
     await until(() => mounted!.screen().includes('GOOD-SCREEN'), 'a capture');
     fail = true;
-    await until(() => mounted!.screen().includes('capture failed: ssh: connection reset'), 'the failure');
+    await until(() => mounted!.screen().includes('capture failed: ssh: \ufffdconnection reset'), 'the failure');
     expect(mounted.screen()).toContain('GOOD-SCREEN');
   });
 });

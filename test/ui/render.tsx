@@ -115,3 +115,12 @@ export async function renderDashboard(dashboard: Dashboard, columns = 100, rows 
 export function linesOf(screen: string): string[] {
   return screen.split('\n').map((line) => line.trimEnd());
 }
+
+/** Every escape sequence in a frame that is not a colour/attribute (SGR), and every BEL or C1 control. */
+export function dangerous(frame: string): string[] {
+  const found: string[] = [];
+  const escapes = frame.match(/\x1b(\[[0-?]*[ -/]*[@-~]|[\s\S])/g) ?? [];
+  for (const sequence of escapes) if (!/^\x1b\[[0-9;:]*m$/.test(sequence)) found.push(JSON.stringify(sequence));
+  for (const char of frame.match(/[\x07\x80-\x9f]/g) ?? []) found.push(JSON.stringify(char));
+  return found;
+}

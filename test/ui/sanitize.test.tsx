@@ -1,7 +1,9 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { screenLines } from '../../src/ui/feeds.js';
 import { fleetState, job, recordedHostileFleet, testDashboard, worker } from './fixtures.js';
-import { KEYS, renderDashboard, type Rendered } from './render.js';
+import { dangerous, KEYS, renderDashboard, type Rendered } from './render.js';
 
 vi.hoisted(() => {
   // Colours on, so the test sees that SGR may pass and nothing else does.
@@ -14,15 +16,6 @@ afterEach(() => mounted?.unmount());
 const OSC52 = '\x1b]52;c;ZWNobyBwd25lZA==\x07';
 const CLEAR = '\x1b[2J';
 const TITLE = '\x1b]0;owned\x1b\\';
-
-/** Every escape sequence in a frame that is not a colour/attribute (SGR), and every BEL or C1 control. */
-function dangerous(frame: string): string[] {
-  const found: string[] = [];
-  const escapes = frame.match(/\x1b(\[[0-?]*[ -/]*[@-~]|[\s\S])/g) ?? [];
-  for (const sequence of escapes) if (!/^\x1b\[[0-9;:]*m$/.test(sequence)) found.push(JSON.stringify(sequence));
-  for (const char of frame.match(/[\x07\x80-\x9f]/g) ?? []) found.push(JSON.stringify(char));
-  return found;
-}
 
 const hostile = `evil${OSC52}${CLEAR}${TITLE}`;
 
@@ -82,3 +75,27 @@ describe('remote text on screen', () => {
     expect(dangerous(mounted.frame())).toEqual([]);
   });
 });
+
+describe('the one place text is drawn', () => {
+  // Ink's parts that draw no text of their own. Its `Text` (and `Transform`, which rewrites text) is imported by
+  // src/ui/Text.tsx only, which sanitizes every string it is given: a new component cannot forget to.
+  const DRAWS_NO_TEXT = new Set(['Box', 'Key', 'useInput', 'useStdout', 'useStdin', 'useApp', 'useFocus', 'measureElement']);
+  const sources = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+      entry.isDirectory() ? sources(join(dir, entry.name)) : /\.tsx?$/.test(entry.name) ? [join(dir, entry.name)] : [],
+    );
+
+  it("imports Ink's Text in src/ui/Text.tsx only", () => {
+    const root = new URL('../../src/', import.meta.url).pathname;
+    const offenders: string[] = [];
+    for (const file of sources(root)) {
+      if (file.endsWith('/ui/Text.tsx')) continue;
+      for (const match of readFileSync(file, 'utf8').matchAll(/import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+'ink'|import\s+\*\s+as\s+\w+\s+from\s+'ink'/g)) {
+        const names = (match[1] ?? '*').split(',').map((name) => name.replace(/^\s*type\s+/, '').split(/\s+as\s+/)[0]!.trim()).filter(Boolean);
+        for (const name of names) if (!DRAWS_NO_TEXT.has(name)) offenders.push(`${file.slice(root.length)}: ${name}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+});
+

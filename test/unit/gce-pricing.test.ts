@@ -72,6 +72,6 @@ describe('GCE cost estimates', () => {
     ).toEqual({ perHour: 0.188806, unpriced: 1 });
     expect(formatHourly(0.188806)).toBe('$0.19/h');
     expect(formatHourly(0.027397)).toBe('$0.027/h');
-    expect(formatHourly(undefined)).toBe('$?/h');
+    expect(formatHourly(undefined)).toBe('-');
   });
 });

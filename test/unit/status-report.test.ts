@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { statusJson, statusTable } from '../../src/cli/status-report.js';
+import { statusText } from '../../src/cli/status.js';
 import { estimateHourlyCost } from '../../src/providers/gce/pricing.js';
 import { createFleetStore } from '../../src/state/store.js';
 
@@ -60,5 +61,28 @@ describe('status report', () => {
     expect(text).toMatch(/^vm-b\s+gce-linux\s+unreachable/m);
     expect(text).toMatch(/COST\s+LAST ERROR/);
     expect(text).toContain('Fleet cost now: $');
+  });
+
+  it("lists each worker's scan problems in the table and in the JSON", () => {
+    const { store } = fleet();
+    const problems = ['job directory "x\x1b]0;T\x07" is not a safe id: skipped', 'two', 'three', 'four'];
+    store.getState().refreshSucceeded('box', { scan: { ...scan, sessions: [], problems }, machine: { state: 'running' }, path: 'direct', rttMs: 3, scanMs: 5, now: NOW });
+    const doc = statusJson(store.getState(), NOW);
+    expect(doc.workers.map((w) => w.problems)).toEqual([[], [], problems]);
+    const text = statusTable(store.getState(), NOW, 160);
+    expect(text).toContain('problems on box (4):\n  job directory "x\ufffd" is not a safe id: skipped\n  two\n  three\n  … 1 more: mission-control status --json');
+    expect(text).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/);
+  });
+
+  it('prints JSON with C1 and format characters escaped, that parses back to the same names', () => {
+    const { store } = fleet();
+    const name = 'mc-2-rev\u0085iew\u009b2J\u202Etxt.exe\u2066\u00AD\u{E0041}';
+    store.getState().refreshSucceeded('box', { scan: { ...scan, sessions: [{ ...scan.sessions[0]!, id: '$2', name }] }, machine: { state: 'running' }, path: 'direct', rttMs: 3, scanMs: 5, now: NOW });
+    const text = statusText(store.getState(), true, 120);
+    expect(text).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]|\p{Cf}/u);
+    expect(text).toContain('rev\\u0085iew\\u009b2J\\u202etxt.exe\\u2066\\u00ad\\udb40\\udc41');
+    const doc = JSON.parse(text) as ReturnType<typeof statusJson>;
+    expect(doc.jobs.map((j) => j.session)).toContain(name);
+    expect(statusText(store.getState(), false, 120)).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]|(?!\u200d)\p{Cf}/u);
   });
 });

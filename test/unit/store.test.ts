@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { WorkerScan } from '../../src/scanners/worker-scan/types.js';
 import { selectAllJobs, summarizeFleet } from '../../src/state/selectors.js';
-import { createFleetStore, type WorkerSeed } from '../../src/state/store.js';
+import { createFleetStore, MAX_PROBLEMS, type WorkerSeed } from '../../src/state/store.js';
 
 const seed = (name: string): WorkerSeed => ({ name, provider: 'ssh', maxJobs: 4, pollIntervalMs: 2000, sessionPrefix: 'mc' });
 const NOW = 1_800_000_000_000;
@@ -97,5 +97,35 @@ describe('fleet store', () => {
     store.getState().refreshSucceeded('gone', success(['mc-1']));
     store.getState().refreshFailed('gone', 'x', NOW);
     expect(store.getState().workers).toBe(before.workers);
+  });
+
+  it("keeps each scan's problems on the worker, bounded, and keeps them while the worker is down", () => {
+    const store = createFleetStore();
+    store.getState().setWorkers([seed('a')], undefined);
+    expect(store.getState().workers.a!.problems).toEqual([]);
+    const problems = ['job directory "x\x1b]0;T\x07" is not a safe id: skipped', 'the tmux listing was cut short'];
+    store.getState().refreshSucceeded('a', { ...success([]), scan: { ...scanWith([]), problems } });
+    expect(store.getState().workers.a!.problems).toEqual(problems);
+    store.getState().refreshFailed('a', 'a: connection refused', NOW + 2000);
+    expect(store.getState().workers.a!.problems).toEqual(problems);
+    store.getState().refreshSucceeded('a', success([], NOW + 4000));
+    expect(store.getState().workers.a!.problems).toEqual([]);
+
+    const many = Array.from({ length: 500 }, (_, i) => `problem ${i} ${'x'.repeat(i === 0 ? 10_000 : 0)}`);
+    store.getState().refreshSucceeded('a', { ...success([]), scan: { ...scanWith([]), problems: many } });
+    const kept = store.getState().workers.a!.problems;
+    expect(kept).toHaveLength(MAX_PROBLEMS);
+    expect(kept[0]!.length).toBeLessThanOrEqual(200);
+    expect(kept[1]).toBe('problem 1 ');
+    expect(kept.at(-1)).toBe(`and ${500 - MAX_PROBLEMS + 1} more problems`);
+  });
+
+  it("counts the freshness of reachable workers only: a dead worker does not make the fleet look stale", () => {
+    const store = createFleetStore();
+    store.getState().setWorkers([seed('a'), seed('b')], undefined);
+    store.getState().refreshSucceeded('b', success([], NOW - 600_000));
+    store.getState().refreshFailed('b', 'b: refused', NOW);
+    store.getState().refreshSucceeded('a', success([], NOW - 1000));
+    expect(summarizeFleet(store.getState())).toMatchObject({ oldestRefresh: NOW - 1000, downSeenAt: NOW - 600_000 });
   });
 });

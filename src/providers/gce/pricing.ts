@@ -151,9 +151,9 @@ export function fleetCostPerHour(
   return { perHour: round(perHour), unpriced };
 }
 
-/** `$0.14/h`, for the dashboard. */
+/** `$0.14/h`, for the dashboard; `-` when the cost is unknown. */
 export function formatHourly(perHour: number | undefined): string {
-  if (perHour === undefined) return '$?/h';
+  if (perHour === undefined) return '-';
   return perHour < 0.1 ? `$${perHour.toFixed(3)}/h` : `$${perHour.toFixed(2)}/h`;
 }
 
