@@ -88,7 +88,7 @@ async function expectIntact(id: string, worktree: string, jobDir: string): Promi
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mc-identity-'));
-  const remote = await makeRemote(dir, ['12', '13', '14', '15', '16', '17', '18']);
+  const remote = await makeRemote(dir, ['12', '13', '14', '15', '16', '17', '18', '19']);
   const kinds = kindsSchema.parse({
     held: { params: { pr: { pattern: '^[0-9]+$' } }, command: ['sh', '-c', 'echo held; exec sleep 600'], worktree: { fetch: 'pull/{pr}/head' } },
     quick: { params: { pr: { pattern: '^[0-9]+$' } }, command: ['true'], worktree: { fetch: 'pull/{pr}/head' } },
@@ -244,6 +244,18 @@ describe('rm removes the job worktree and nothing else', () => {
     expect(result.worktreeRemoved).toBeUndefined();
     expect(await snapshot(home())).toBe(before);
     expect(await fileText(join(home(), '.profile'))).toBe('export EDITOR=vi\n');
+  });
+
+  it("refuses a record naming another job's worktree, and that job keeps its worktree with its work", async () => {
+    const other = (await actions.launch({ kind: 'held', params: { pr: '19' } })).worktree!;
+    await writeFile(join(other, 'work.txt'), 'uncommitted work\n');
+    const { id } = await finishedJobNaming('13', () => other);
+    const before = await snapshot(other);
+    const result = await actions.remove(`h1/${id}`);
+    expect(result.worktreeProblem).toBe(`the record names ${other} as its worktree, but the worktree of ${id} is ${join(dir, 'worktrees', id)}: left alone`);
+    expect(await snapshot(other)).toBe(before);
+    expect(await fileText(join(other, 'work.txt'))).toBe('uncommitted work\n');
+    expect((await git(['-C', join(dir, 'main'), 'worktree', 'list'])).stdout).toContain(other);
   });
 
   it('refuses the job worktree path when it leads to the main clone (not a linked worktree)', async () => {
