@@ -41,7 +41,8 @@ describe('the dashboard over SSH (two real sshd workers)', () => {
 
   it('attaches to a job on an SSH worker and comes back to the dashboard as it was', async () => {
     // Sessions with no job record are keyed by session id.
-    const id = (await world.workers[0]!.tmux(['display-message', '-p', '-t', '=mc-2-fix', '#{session_id}'])).stdout.trim();
+    const listed = (await world.workers[0]!.tmux(['list-sessions', '-F', '#{session_name} #{session_id}'])).stdout;
+    const id = /^mc-2-fix (\$\d+)$/m.exec(listed)?.[1];
     const preview = `Preview ─ north/${id} `;
     await tui.send('j');
     await tui.waitFor(preview, { what: 'mc-2-fix selected' });
