@@ -71,10 +71,12 @@ export async function removeJobOn(
   if (id === undefined || !record?.exists) return { id: target.key, sessionKilled, purged: false };
 
   const home = record.home;
-  const named = record.meta?.worktree?.replace(/(?<=.)\/+$/, '');
-  const expected = `${expandHome(worker.worktreesDir, home).replace(/\/+$/, '')}/${id}`;
+  const named = record.meta?.worktree;
+  // Where the launch put it (see `launchJob`); compared with repeated and trailing slashes folded.
+  const expected = `${expandHome(worker.worktreesDir, home)}/${id}`;
+  const fold = (path: string) => path.replace(/\/+/g, '/').replace(/(?<=.)\/$/, '');
   const foreign =
-    named !== undefined && named !== expected
+    named !== undefined && fold(named) !== fold(expected)
       ? `the record names ${named} as its worktree, but the worktree of ${id} is ${expected}: left alone`
       : undefined;
   const worktree = foreign === undefined ? named : undefined;
