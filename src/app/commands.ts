@@ -1,4 +1,5 @@
 import type { AttachCommand, ProgressReporter } from '../providers/types.js';
+import type { JobTarget } from '../state/job-target.js';
 
 /**
  * The command layer: every action the dashboard and the CLI can take, in one place
@@ -37,10 +38,10 @@ export interface LaunchOutcome {
 /** The full command layer: observation plus everything that changes the fleet. */
 export interface FleetCommands extends ObserveCommands {
   launch(request: LaunchRequest, progress?: ProgressReporter): Promise<LaunchOutcome>;
-  /** Interrupts the job, then kills it after a grace period. */
-  stopJob(jobKey: string, progress?: ProgressReporter): Promise<void>;
-  /** Kills the session and removes the worktree; keeps logs unless `purge`. */
-  removeJob(jobKey: string, options?: { purge?: boolean }, progress?: ProgressReporter): Promise<void>;
+  /** Interrupts the job, then kills it after a grace period. `job` is exactly the job the user chose (see `targetOf`). */
+  stopJob(job: JobTarget, progress?: ProgressReporter): Promise<void>;
+  /** Kills the session and removes the worktree; keeps logs unless `purge`. `job` is exactly the job the user chose. */
+  removeJob(job: JobTarget, options?: { purge?: boolean }, progress?: ProgressReporter): Promise<void>;
   provisionWorker(worker: string, progress?: ProgressReporter): Promise<void>;
   startWorker(worker: string, progress?: ProgressReporter): Promise<void>;
   stopWorker(worker: string, progress?: ProgressReporter): Promise<void>;

@@ -39,11 +39,11 @@ export function createFleetCommands(
       const launched = await jobs.launch(request, progress);
       return { jobKey: launched.key, worker: launched.worker, created: launched.created, placement: launched.placement };
     },
-    async stopJob(jobKey, progress) {
-      await jobs.stop(jobKey, undefined, progress);
+    async stopJob(job, progress) {
+      await jobs.stop(job, undefined, progress);
     },
-    async removeJob(jobKey, removeOptions, progress) {
-      await jobs.remove(jobKey, removeOptions?.purge ? { purge: true } : {}, progress);
+    async removeJob(job, removeOptions, progress) {
+      await jobs.remove(job, removeOptions?.purge ? { purge: true } : {}, progress);
     },
     provisionWorker: lifecycle('provision'),
     startWorker: lifecycle('start'),

@@ -1,4 +1,5 @@
 import { selectAllJobs, selectWorkers, summarizeFleet, workerCostPerHour, type FleetSummary } from '../state/selectors.js';
+import { jobLabel } from '../state/job-target.js';
 import type { FleetState } from '../state/store.js';
 import type { Job, WorkerView } from '../state/types.js';
 import { formatHourly } from '../providers/gce/pricing.js';
@@ -219,7 +220,7 @@ export function statusTable(state: FleetState, now = Date.now(), width = 120): s
       lines.push(
         [
           pad(sanitizeLine(j.worker), 14),
-          pad(sanitizeLine(j.id), 24),
+          pad(sanitizeLine(jobLabel(j)), 24),
           pad(sanitizeLine(j.kind), 10),
           pad(jobStateLabel(j), 18),
           pad(formatAge((now - j.since) / 1000), 7),

@@ -4,6 +4,7 @@
  */
 import type { ProgressReporter, WorkerProvider } from '../providers/types.js';
 import type { WorkerConfig } from '../config/schema.js';
+import { targetOf, type JobTarget } from '../state/job-target.js';
 import { selectAllJobs } from '../state/selectors.js';
 import type { Job } from '../state/types.js';
 import type { JobSettings } from './kinds.js';
@@ -29,8 +30,11 @@ export interface LaunchReport extends LaunchedJob {
   readonly placement: string;
 }
 
-/** What to act on: a job from the store, or its `worker/id` key. */
-export type JobRef = Job | string;
+/**
+ * What to act on: a job from the store or its exact target (the session by id, the record by id), as the user saw
+ * them. A key is accepted too: the worker is scanned first and the key must name one of its jobs exactly.
+ */
+export type JobRef = Job | JobTarget | string;
 
 /** One item of an executed bulk removal. */
 export interface RemovalOutcome {
@@ -49,7 +53,7 @@ export interface JobActions {
   /** Removes the planned jobs (each only if still finished); one failure does not stop the rest. */
   removePlanned(plan: readonly RemovalPlanItem[], options?: RemoveOptions, progress?: ProgressReporter): Promise<RemovalOutcome[]>;
   setup(worker: string, progress?: ProgressReporter, options?: SetupOptions): Promise<SetupReport>;
-  /** Finds a job by `worker/id`, id or unique prefix, after scanning workers not scanned in the last `maxAgeMs`. */
+  /** Finds a job by key, id, session name or unique prefix (see `findJob`), after scanning workers not scanned in the last `maxAgeMs`. */
   find(ref: string, maxAgeMs?: number): Promise<Job>;
 }
 
@@ -65,6 +69,8 @@ export function createJobActions(fleet: JobFleet, settings: JobSettings, options
   // Workers a launch went to since their last scan: their capacity is known only after a new scan.
   const launchedOn = new Set<string>();
 
+  const removalWorker = (config: WorkerConfig) => ({ name: config.name, stateDir: config.stateDir, worktreesDir: settings.repo.worktreesDir });
+
   const workerOf = (name: string): { provider: WorkerProvider; config: WorkerConfig } => {
     const provider = fleet.provider(name);
     const config = fleet.worker(name);
@@ -73,18 +79,14 @@ export function createJobActions(fleet: JobFleet, settings: JobSettings, options
     return { provider, config };
   };
 
-  const target = (job: JobRef): { worker: string; id: string; session: string } => {
-    if (typeof job !== 'string') {
-      const prefix = fleet.worker(job.worker)?.sessionPrefix ?? 'mc';
-      return { worker: job.worker, id: job.id, session: job.session?.name ?? `${prefix}-${job.id}` };
-    }
-    const known = selectAllJobs(fleet.store.getState()).find((j) => j.key === job);
-    if (known) return target(known);
-    const slash = job.indexOf('/');
-    if (slash <= 0) throw new Error(`${JSON.stringify(job)} is not a job key (worker/id)`);
-    const worker = job.slice(0, slash);
-    const id = job.slice(slash + 1);
-    return { worker, id, session: `${fleet.worker(worker)?.sessionPrefix ?? 'mc'}-${id}` };
+  const target = async (job: JobRef): Promise<JobTarget> => {
+    if (typeof job !== 'string') return 'recordId' in job ? job : targetOf(job);
+    const worker = job.slice(0, Math.max(0, job.indexOf('/')));
+    if (!fleet.worker(worker)) throw new Error(`${JSON.stringify(job)} is not a job key (worker/id)`);
+    await refreshStale(fleet, 0, [worker]);
+    const known = (fleet.store.getState().jobsByWorker[worker] ?? []).find((j) => j.key === job);
+    if (!known) throw new Error(`there is no job ${job} (see \`mission-control jobs\`)`);
+    return targetOf(known);
   };
 
   return {
@@ -107,25 +109,25 @@ export function createJobActions(fleet: JobFleet, settings: JobSettings, options
     },
 
     async stop(job, stopOptions, progress) {
-      const t = target(job);
+      const t = await target(job);
       const { provider } = workerOf(t.worker);
-      const outcome = await stopSession(provider, t.session, { ...options.stop, ...stopOptions }, progress);
+      // A job with no session at the last scan has nothing to stop: its record alone never names one to look up.
+      const outcome = t.session ? await stopSession(provider, t.session, { ...options.stop, ...stopOptions }, progress) : 'not-running';
       fleet.refreshNow?.(t.worker);
       return outcome;
     },
 
     async remove(job, removeOptions, progress) {
-      const t = target(job);
+      const t = await target(job);
       const { provider, config } = workerOf(t.worker);
-      const result = await removeJobOn(provider, config, t, removeOptions, progress);
+      const result = await removeJobOn(provider, removalWorker(config), t, removeOptions, progress);
       fleet.refreshNow?.(t.worker);
       return result;
     },
 
     async planFinished() {
       await refreshStale(fleet, 0);
-      const jobs = selectAllJobs(fleet.store.getState());
-      return planFinishedRemoval(jobs, (worker) => fleet.worker(worker)?.sessionPrefix ?? 'mc');
+      return planFinishedRemoval(selectAllJobs(fleet.store.getState()));
     },
 
     async removePlanned(plan, removeOptions = {}, progress) {
@@ -133,7 +135,7 @@ export function createJobActions(fleet: JobFleet, settings: JobSettings, options
       for (const item of plan) {
         try {
           const { provider, config } = workerOf(item.worker);
-          const result = await removeJobOn(provider, config, item, { ...removeOptions, onlyIfFinished: true }, progress);
+          const result = await removeJobOn(provider, removalWorker(config), item, { ...removeOptions, onlyIfFinished: true }, progress);
           outcomes.push({ item, result });
         } catch (error) {
           outcomes.push({ item, error: error instanceof Error ? error.message : String(error) });

@@ -8,7 +8,9 @@
  * 143 after TERM, 137 after KILL (for a job that does not handle them).
  */
 import type { ProgressReporter, WorkerProvider } from '../providers/types.js';
-import { findSession, firstLine, JobStepError, noTmuxServer, runScript, runTmux, signalSessionLines, type FoundSession } from './remote.js';
+import type { SessionIdentity } from '../state/job-target.js';
+import { sanitizeLine } from '../text/sanitize.js';
+import { firstLine, JobStepError, noTmuxServer, runScript, runTmux, signalSessionLines, type FoundSession } from './remote.js';
 
 /** How a stop went. */
 export type StopOutcome = 'not-running' | 'interrupted' | 'terminated' | 'killed';
@@ -23,18 +25,21 @@ export interface StopOptions {
   readonly pollMs?: number;
 }
 
-/** Stops the job running in the session named `session` (a name we built, compared exactly, never used as a target). */
+/**
+ * Stops the job running in the session `expected` (by its id, checked against the name and creation time the
+ * scan saw; see {@link locateSession}).
+ */
 export async function stopSession(
   provider: WorkerProvider,
-  session: string,
+  expected: SessionIdentity,
   options: StopOptions = {},
   progress: ProgressReporter = () => undefined,
 ): Promise<StopOutcome> {
-  const found = await findSession(provider, session, 'stop');
+  const found = await locateSession(provider, expected, 'stop');
   if (!found) return 'not-running';
   const grace = options.graceMs ?? 10_000;
   if (!found.paneDead) {
-    progress(`${provider.name}: interrupting ${session} (C-c); it gets ${Math.round(grace / 1000)}s to end`);
+    progress(`${provider.name}: interrupting ${expected.id} (${sanitizeLine(expected.name)}) with C-c; it gets ${Math.round(grace / 1000)}s to end`);
     await sendInterrupt(provider, found.paneId);
     // Interactive agents ask for a second C-c before they quit.
     const again = Math.min(1000, grace / 2);
@@ -42,12 +47,52 @@ export async function stopSession(
     await sendInterrupt(provider, found.paneId);
     if (await paneEnds(provider, found.paneId, grace - again, options.pollMs)) return 'interrupted';
   }
-  return terminateSession(provider, found, options, progress);
+  return terminateSession(provider, expected, found, options, progress);
 }
 
-/** Ends a session now: TERM, then KILL, to its processes (not the wrapper), then `kill-session`. */
+const US = '\x1f';
+
+/**
+ * Finds the session `expected` by its id and checks it is still the one the scan saw: same name, same creation
+ * time. Undefined when it is gone (the job ended). Throws, touching nothing, when the id now belongs to another
+ * session, or the name to a session with another id: acting then would hit a job the user did not choose.
+ */
+export async function locateSession(provider: WorkerProvider, expected: SessionIdentity, step: string): Promise<FoundSession | undefined> {
+  const format = ['#{session_id}', '#{session_created}', '#{pane_id}', '#{pane_dead}', '#{pane_pid}', '#{session_name}'].join(US);
+  const result = await runTmux(provider, ['list-panes', '-a', '-F', format], step);
+  if (noTmuxServer(result)) return undefined;
+  if (result.code !== 0) throw new JobStepError(step, provider.name, `tmux list-panes: ${firstLine(result)}`);
+  const rows = result.stdout
+    .split('\n')
+    .map((line) => line.split(US))
+    .filter((fields) => fields.length >= 6)
+    .map(([sessionId = '', created = '', paneId = '', dead = '', pid = '', ...name]) => ({ sessionId, created: Number(created), paneId, dead, pid, name: name.join(US) }));
+  const row = rows.find((r) => r.sessionId === expected.id);
+  const shown = `${expected.id} (${sanitizeLine(expected.name)})`;
+  const hint = 'it changed since the list was read; refresh and choose again';
+  if (row) {
+    if (row.name !== expected.name) {
+      throw new JobStepError(step, provider.name, `session ${expected.id} is now named ${sanitizeLine(row.name)}, not ${sanitizeLine(expected.name)}: left alone`, hint);
+    }
+    if (expected.created !== undefined && row.created !== expected.created) {
+      throw new JobStepError(step, provider.name, `session ${shown} was created again since it was listed: left alone`, hint);
+    }
+    return { sessionId: row.sessionId, paneId: row.paneId, paneDead: row.dead === '1', panePid: /^\d+$/.test(row.pid) ? Number(row.pid) : undefined };
+  }
+  const renamed = rows.find((r) => r.name === expected.name);
+  if (renamed) {
+    throw new JobStepError(step, provider.name, `session ${shown} is gone, and ${renamed.sessionId} now has its name: left alone`, hint);
+  }
+  return undefined;
+}
+
+/**
+ * Ends a session now: TERM, then KILL, to its processes (not the wrapper), then `kill-session` by id, after
+ * checking again that the id still names `expected` (the grace periods leave time for the server to be restarted).
+ */
 export async function terminateSession(
   provider: WorkerProvider,
+  expected: SessionIdentity,
   found: FoundSession,
   options: Pick<StopOptions, 'termGraceMs' | 'pollMs'> = {},
   progress: ProgressReporter = () => undefined,
@@ -63,6 +108,7 @@ export async function terminateSession(
       await paneEnds(provider, found.paneId, 1000, options.pollMs);
     }
   }
+  if (!(await locateSession(provider, expected, 'stop'))) return outcome;
   const killed = await runTmux(provider, ['kill-session', '-t', found.sessionId], 'stop');
   if (killed.code !== 0 && !noTmuxServer(killed) && !/can't find session/.test(killed.stderr)) {
     throw new JobStepError('stop', provider.name, `tmux kill-session ${found.sessionId}: ${firstLine(killed)}`);

@@ -18,8 +18,13 @@ interface Derived {
 }
 
 /**
- * Turns one scan of a worker into its jobs. Pure: the previous jobs are only used to keep the time a job
- * entered its state (`since`) across scans.
+ * Turns one scan of a worker into its jobs, each with a key of its own. Pure: the previous jobs are only used to
+ * keep the time a job entered its state (`since`) across scans.
+ *
+ * A record owns the session its `meta.json` names (`<prefix>-<id>` when it names none). A session owned by no
+ * record is a job of its own, keyed by its session id: a session named `zz` started by hand and the record `zz`
+ * (session `mc-zz`) are `w/$3` and `w/zz`, never one key for two jobs. When two records name the same session,
+ * the one whose id the name was made from keeps it; the other is shown without a session, saying whose it is.
  */
 export function deriveJobs(
   worker: string,
@@ -27,42 +32,75 @@ export function deriveJobs(
   previous: ReadonlyMap<string, Job>,
   options: DeriveOptions,
 ): Job[] {
+  // tmux keeps session names unique on a server; should a scan hold one twice, the first one is matched by name.
   const bySessionName = new Map<string, TmuxSession>();
-  for (const session of scan.sessions) bySessionName.set(session.name, session);
-  const claimed = new Set<string>();
+  for (const session of scan.sessions) if (!bySessionName.has(session.name)) bySessionName.set(session.name, session);
+  const owners = sessionOwners(scan.jobs, bySessionName, options.sessionPrefix);
   const jobs: Job[] = [];
+  const keys = new Set<string>();
+  const add = (job: Job) => {
+    // Keys are unique by construction (record ids never start with `$`); a record that broke that rule is dropped
+    // rather than allowed to share a key (the scan reports unsafe record names on the worker).
+    if (keys.has(job.key)) return;
+    keys.add(job.key);
+    jobs.push(job);
+  };
   // A worker whose clock could not be read (0) is taken to agree with ours.
   const workerNow = scan.host.now || Math.floor(options.now / 1000);
   const skew = workerNow - Math.floor(options.now / 1000);
+  const context = { worker, workerNow, previous, options, skew };
 
   for (const record of scan.jobs) {
-    const sessionName = record.meta?.session ?? `${options.sessionPrefix}-${record.id}`;
-    const session = bySessionName.get(sessionName);
-    if (session) claimed.add(session.id);
-    jobs.push(build(worker, record.id, record, session, workerNow, previous, options, skew));
+    const session = bySessionName.get(sessionNameOf(record, options.sessionPrefix));
+    const owner = session ? owners.get(session.id) : undefined;
+    if (session && owner !== record.id) {
+      add(build(context, record.id, record, undefined, `its session ${session.name} belongs to job ${owner ?? '?'}`));
+    } else {
+      add(build(context, record.id, record, session));
+    }
   }
-  const prefix = `${options.sessionPrefix}-`;
   for (const session of scan.sessions) {
-    if (claimed.has(session.id)) continue;
-    const id = session.name.startsWith(prefix) && session.name.length > prefix.length ? session.name.slice(prefix.length) : session.name;
-    jobs.push(build(worker, id, undefined, session, workerNow, previous, options, skew));
+    if (owners.has(session.id)) continue;
+    add(build(context, session.id, undefined, session));
   }
   return jobs;
 }
 
+function sessionNameOf(record: JobRecord, prefix: string): string {
+  return record.meta?.session ?? `${prefix}-${record.id}`;
+}
+
+/** Which record owns each claimed session (by session id): the record the name was made for first, then scan order. */
+function sessionOwners(records: readonly JobRecord[], byName: ReadonlyMap<string, TmuxSession>, prefix: string): Map<string, string> {
+  const owners = new Map<string, string>();
+  const made = (record: JobRecord) => sessionNameOf(record, prefix) === `${prefix}-${record.id}`;
+  for (const record of [...records.filter(made), ...records.filter((r) => !made(r))]) {
+    const session = byName.get(sessionNameOf(record, prefix));
+    if (session && !owners.has(session.id)) owners.set(session.id, record.id);
+  }
+  return owners;
+}
+
+interface BuildContext {
+  readonly worker: string;
+  readonly workerNow: number;
+  readonly previous: ReadonlyMap<string, Job>;
+  readonly options: DeriveOptions;
+  readonly skew: number;
+}
+
 function build(
-  worker: string,
+  context: BuildContext,
   id: string,
   record: JobRecord | undefined,
   session: TmuxSession | undefined,
-  workerNow: number,
-  previous: ReadonlyMap<string, Job>,
-  options: DeriveOptions,
-  skew: number,
+  sessionTaken?: string,
 ): Job {
+  const { worker, workerNow, previous, options, skew } = context;
   const key = `${worker}/${id}`;
   const lastOutputAt = latest(session?.activity, record?.logModified);
-  const derived = deriveState(record, session, workerNow, lastOutputAt, options.idleAfterSeconds);
+  let derived = deriveState(record, session, workerNow, lastOutputAt, options.idleAfterSeconds);
+  if (sessionTaken !== undefined && derived.exitCode === undefined) derived = { state: 'unknown', reason: sessionTaken, exitCode: undefined };
   const before = previous.get(key);
   const since =
     before && before.state === derived.state
@@ -84,7 +122,7 @@ function build(
     exitCode: derived.exitCode,
     lastOutputAt,
     createdAt: createdAt !== undefined && Number.isFinite(createdAt) ? createdAt : undefined,
-    session: session ? { id: session.id, name: session.name, attached: session.attached } : undefined,
+    session: session ? { id: session.id, name: session.name, attached: session.attached, created: session.created } : undefined,
     paneId: pane?.id,
     adhoc: record === undefined,
     clockSkew: skew,

@@ -42,9 +42,13 @@ export type JobState = 'running' | 'idle' | 'exited' | 'failed' | 'lost' | 'unkn
 
 /** A job: one tmux session (and its record) on one worker. */
 export interface Job {
-  /** `worker/localId`: unique across the fleet. */
+  /**
+   * Unique across the fleet and stable across scans: `worker/<record id>` for a job with a record, and
+   * `worker/<session id>` (`local/$3`) for a session with no record (started by hand, or its record gone). Record
+   * ids are letters, digits, `_` and `-`, so the two forms never meet.
+   */
   readonly key: string;
-  /** The job's id on its worker (the record directory, or the session name without the prefix). */
+  /** The job's id on its worker: the record directory's name, or the session id (`$3`) of a session with no record. */
   readonly id: string;
   readonly worker: string;
   readonly kind: string;
@@ -61,7 +65,11 @@ export interface Job {
   readonly lastOutputAt: number | undefined;
   /** Launch time, Unix seconds. */
   readonly createdAt: number | undefined;
-  readonly session: { readonly id: string; readonly name: string; readonly attached: number } | undefined;
+  /**
+   * The job's tmux session as the scan saw it: `id` (`$N`) is how actions address it, `name` and `created` (Unix
+   * seconds on the worker) are checked at action time so a replaced session is never hit instead.
+   */
+  readonly session: { readonly id: string; readonly name: string; readonly attached: number; readonly created?: number } | undefined;
   /** The first pane: where captures and keys go. */
   readonly paneId: string | undefined;
   /** True when no record exists: a session someone started by hand on the private socket. */

@@ -2,6 +2,7 @@ import { Box } from 'ink';
 import React from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { jobStateLabel } from '../cli/status-report.js';
+import { jobLabel } from '../state/job-target.js';
 import type { Job } from '../state/types.js';
 import { formatAge, pad } from '../text/format.js';
 import { sanitizeLine } from '../text/sanitize.js';
@@ -59,7 +60,7 @@ export function jobLine(job: Job, width: number, now: number, marked: boolean): 
   const attention = attentionReason(job, now) !== undefined;
   const outputAge = job.lastOutputAt === undefined ? undefined : now / 1000 + job.clockSkew - job.lastOutputAt;
   return [
-    (marked ? '*' : ' ') + (attention ? '!' : ' ') + pad(sanitizeLine(job.id), c.id),
+    (marked ? '*' : ' ') + (attention ? '!' : ' ') + pad(sanitizeLine(jobLabel(job)), c.id),
     pad(sanitizeLine(job.worker), c.worker),
     pad(sanitizeLine(job.kind), c.kind),
     pad(jobStateLabel(job), c.state),

@@ -40,13 +40,17 @@ describe('the dashboard over SSH (two real sshd workers)', () => {
   });
 
   it('attaches to a job on an SSH worker and comes back to the dashboard as it was', async () => {
+    // Sessions with no job record are keyed by session id.
+    const listed = (await world.workers[0]!.tmux(['list-sessions', '-F', '#{session_name} #{session_id}'])).stdout;
+    const id = /^mc-2-fix (\$\d+)$/m.exec(listed)?.[1];
+    const preview = `Preview ─ north/${id} `;
     await tui.send('j');
-    await tui.waitFor('Preview ─ north/2-fix ', { what: 'north/2-fix selected' });
+    await tui.waitFor(preview, { what: 'mc-2-fix selected' });
     await tui.send('Enter');
     await tui.waitFor((s) => s.includes('NORTH-TWO-MARK') && !s.includes('─ Jobs 3 ─'), { what: 'the attached session', timeoutMs: 15_000 });
     await tui.send('C-q');
     const back = await tui.waitFor('─ Jobs 3 ─', { what: 'the dashboard again', timeoutMs: 15_000 });
-    expect(back).toContain('Preview ─ north/2-fix ');
+    expect(back).toContain(preview);
   });
 
   it('shows a worker that dies as unreachable while the other keeps updating, and brings it back by itself', async () => {

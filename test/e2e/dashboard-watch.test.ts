@@ -64,7 +64,7 @@ describe('mission-control watch', () => {
     await tui.type('echo RO-$((1+1))');
     await tui.send('Enter');
     await tui.send('C-b', 'd');
-    await tui.waitFor('detached from local/delta');
+    await tui.waitFor(`detached from ${world.keyOf('delta')}`);
     expect(world.capture('delta')).not.toContain('RO-');
   });
 

@@ -39,7 +39,7 @@ describe('mission-control status (the real binary against real sshd and tmux)', 
     expect(lines[0]).toMatch(/^WORKER\s+PROVIDER\s+STATE/);
     expect(lines.find((l) => l.startsWith('up-host'))).toMatch(/^up-host\s+ssh\s+up\s+direct/);
     expect(lines.find((l) => l.startsWith('dead-host'))).toMatch(/^dead-host\s+ssh\s+unreachable\s+.*dead-host/);
-    expect(result.stdout).toMatch(/up-host\s+42-review\s+session\s+running/);
+    expect(result.stdout).toMatch(/up-host\s+\$\d+ mc-42-review\s+session\s+running/);
   });
 
   it('--json follows the documented schema', async () => {
@@ -56,7 +56,7 @@ describe('mission-control status (the real binary against real sshd and tmux)', 
       ['dead-host', 'down'],
     ]);
     expect(doc.workers[1].lastError).toMatch(/dead-host/);
-    expect(doc.jobs[0]).toMatchObject({ worker: 'up-host', id: '42-review', state: 'running', session: 'mc-42-review', adhoc: true });
+    expect(doc.jobs[0]).toMatchObject({ worker: 'up-host', id: doc.jobs[0].sessionId, state: 'running', session: 'mc-42-review', adhoc: true });
     expect(doc.jobs[0].sessionId).toMatch(/^\$\d+$/);
   });
 

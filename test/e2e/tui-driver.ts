@@ -220,6 +220,13 @@ export class LocalWorld {
     }
   }
 
+  /** The key of the session `mc-<id>`: it has no job record, so it is keyed by its session id (`local/$0`). */
+  keyOf(id: string): string {
+    const line = this.sessions().find((s) => s.startsWith(`mc-${id} `));
+    if (!line) throw new Error(`no session mc-${id}`);
+    return `local/${line.split(' ')[1]}`;
+  }
+
   /** What a job's pane shows. */
   capture(id: string): string {
     return this.tmux('capture-pane', '-p', '-t', `mc-${id}`);

@@ -16,12 +16,12 @@ import { JobRequestError } from '../../src/jobs/params.js';
 import { PlacementError } from '../../src/jobs/placement.js';
 import { JobStepError } from '../../src/jobs/remote.js';
 import { UnsupportedOperationError, type AttachCommand, type WorkerProvider } from '../../src/providers/types.js';
+import { targetOf } from '../../src/state/job-target.js';
 import { selectAllJobs } from '../../src/state/selectors.js';
+import { git, makeRemote } from '../support/git-remote.js';
 import { waitFor } from '../support/ssh-fleet.js';
 
 const exec = promisify(execFile);
-const git = (args: string[], cwd?: string) =>
-  exec('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'init.defaultBranch=main', ...args], cwd ? { cwd } : {});
 
 let dir: string;
 let settings: JobSettings;
@@ -83,18 +83,7 @@ async function endJobs(sockets: readonly string[], marker: string): Promise<void
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mc-jobs-'));
   // The "remote": a bare repository with a main branch and a pull request ref.
-  const remote = join(dir, 'remote.git');
-  const src = join(dir, 'src');
-  await git(['init', '--bare', remote]);
-  await git(['init', src]);
-  await writeFile(join(src, 'README'), 'main\n');
-  await git(['add', '.'], src);
-  await git(['commit', '-qm', 'main'], src);
-  await git(['push', '-q', remote, 'HEAD:refs/heads/main'], src);
-  await writeFile(join(src, 'pr.txt'), 'the change of PR 12\n');
-  await git(['add', '.'], src);
-  await git(['commit', '-qm', 'pr 12'], src);
-  await git(['push', '-q', remote, 'HEAD:refs/pull/12/head'], src);
+  const remote = await makeRemote(dir);
 
   const kinds = kindsSchema.parse({
     show: {
@@ -460,8 +449,9 @@ describe('the CLI handlers and the command layer', () => {
     const outcome = await commands.launch({ kind: 'sleepy', params: { n: '41' } });
     expect(outcome).toEqual({ jobKey: 'cli/41-sleepy', worker: 'cli', created: true, placement: expect.stringContaining('free slot') });
     expect((await commands.launch({ kind: 'sleepy', params: { n: '41' } })).created).toBe(false);
-    await commands.stopJob('cli/41-sleepy');
-    await commands.removeJob('cli/41-sleepy', { purge: true });
+    const listed = targetOf(await createJobActions(fleet, settings).find('cli/41-sleepy'));
+    await commands.stopJob(listed);
+    await commands.removeJob(listed, { purge: true });
     expect(existsSync(join(w.stateDir, 'jobs', '41-sleepy'))).toBe(false);
     await expect(commands.provisionWorker('cli')).rejects.toBeInstanceOf(UnsupportedOperationError);
     await expect(commands.rebuildWorker('cli')).rejects.toBeInstanceOf(UnsupportedOperationError);

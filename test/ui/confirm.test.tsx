@@ -40,8 +40,8 @@ describe('marks and bulk actions', () => {
     expect(callsOf(dashboard)).toEqual([]);
     await mounted.press('y');
     expect(callsOf(dashboard).filter((c) => c.name === 'stopJob')).toEqual([
-      { name: 'stopJob', args: ['local/12-review', '<progress>'] },
-      { name: 'stopJob', args: ['local/13-fix', '<progress>'] },
+      { name: 'stopJob', args: [{ key: 'local/12-review', worker: 'local', recordId: '12-review', session: { id: '$9', name: 'mc-12-review' } }, '<progress>'] },
+      { name: 'stopJob', args: [{ key: 'local/13-fix', worker: 'local', recordId: '13-fix', session: { id: '$6', name: 'mc-13-fix' } }, '<progress>'] },
     ]);
     expect(dashboard.ui.getState().marks.size).toBe(0);
     expect(callsOf(dashboard).filter((c) => c.name === 'refresh')).toEqual([
@@ -73,7 +73,9 @@ describe('marks and bulk actions', () => {
       'y remove 1 job   n / esc cancel',
     ]);
     await mounted.press('y');
-    expect(callsOf(dashboard).filter((c) => c.name === 'removeJob')).toEqual([{ name: 'removeJob', args: ['local/14-ready', {}, '<progress>'] }]);
+    expect(callsOf(dashboard).filter((c) => c.name === 'removeJob')).toEqual([
+      { name: 'removeJob', args: [{ key: 'local/14-ready', worker: 'local', recordId: '14-ready', session: undefined }, {}, '<progress>'] },
+    ]);
   });
 
   it('stopping a job that already ended says so instead of asking', async () => {
@@ -110,6 +112,49 @@ describe('marks and bulk actions', () => {
     expect(dialog(mounted.screen())).toEqual(['Stop worker gce-1?', 'Stops the gce-cos machine of worker gce-1.', '1 live job stops with it:', '  gce-1/1-review  running  review pr=12', 'y stop gce-1   n / esc cancel']);
     await mounted.press('y');
     expect(callsOf(dashboard).filter((c) => c.name === 'stopWorker')).toEqual([{ name: 'stopWorker', args: ['gce-1', '<progress>'] }]);
+  });
+});
+
+describe('a session started by hand beside a job of the same name', () => {
+  // The session `zz` (no record) and the job `zz` (session mc-zz): two keys, and each action reaches only its own.
+  const twins = () =>
+    fleetState(
+      [worker('local')],
+      [
+        job('zz', { session: { id: '$1', name: 'mc-zz', attached: 0, created: 100 } }),
+        job('$3', { adhoc: true, kind: 'session', params: {}, command: ['sh'], session: { id: '$3', name: 'zz', attached: 0, created: 200 } }),
+      ],
+    );
+
+  it('x on the hand-made session removes that session only, as it was when the dialog opened', async () => {
+    const dashboard = testDashboard({ state: twins() });
+    mounted = await renderDashboard(dashboard, 120, 30);
+    expect(linesOf(mounted.screen()).filter((line) => /\bzz\b/.test(line) && line.includes('local '))).toHaveLength(2);
+    await mounted.press('j', 'x');
+    expect(dialog(mounted.screen())).toEqual([
+      'Remove job local/$3?',
+      '  local/$3 (session zz)  running  session',
+      "Kills each job's tmux session and removes its worktree; its logs are kept.",
+      'Still running, ended without a grace period: local/$3',
+      'Started by hand, only the session ends (no record or worktree is touched): local/$3',
+      'y remove 1 job   n / esc cancel',
+    ]);
+    // A refresh while the dialog is open reorders the rows: `y` still acts on what the dialog named.
+    const [record, byHand] = dashboard.source.getState().jobsByWorker['local']!;
+    dashboard.source.setState({ jobsByWorker: { local: [byHand!, record!] } });
+    await mounted.press('y');
+    expect(callsOf(dashboard).filter((c) => c.name === 'removeJob')).toEqual([
+      { name: 'removeJob', args: [{ key: 'local/$3', worker: 'local', recordId: undefined, session: { id: '$3', name: 'zz', created: 200 } }, {}, '<progress>'] },
+    ]);
+  });
+
+  it('s on the job stops the job, never the session that shares its name', async () => {
+    const dashboard = testDashboard({ state: twins() });
+    mounted = await renderDashboard(dashboard, 120, 30);
+    await mounted.press('s', 'y');
+    expect(callsOf(dashboard).filter((c) => c.name === 'stopJob')).toEqual([
+      { name: 'stopJob', args: [{ key: 'local/zz', worker: 'local', recordId: 'zz', session: { id: '$1', name: 'mc-zz', created: 100 } }, '<progress>'] },
+    ]);
   });
 });
 

@@ -7,6 +7,7 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { FleetCommands, LaunchOutcome, LaunchRequest, ObserveCommands } from '../../src/app/commands.js';
 import type { AttachCommand } from '../../src/providers/types.js';
 import { parseScan } from '../../src/scanners/worker-scan/parse.js';
+import type { JobTarget } from '../../src/state/job-target.js';
 import { createFleetStore, type FleetState } from '../../src/state/store.js';
 import type { Job, WorkerView } from '../../src/state/types.js';
 import { createDashboard, type Dashboard, type DashboardAccess, type DashboardHost } from '../../src/ui/dashboard.js';
@@ -138,7 +139,7 @@ export interface Answers {
   capture?: (jobKey: string, lines: number) => Promise<string>;
   readLog?: (jobKey: string) => Promise<string>;
   launch?: (request: LaunchRequest) => Promise<LaunchOutcome>;
-  stopJob?: (jobKey: string) => Promise<void>;
+  stopJob?: (job: JobTarget) => Promise<void>;
 }
 
 function record(calls: Call[], name: string, args: readonly unknown[]): void {
@@ -182,9 +183,9 @@ export function recordingCommands(answers: Answers = {}): FleetCommands & { read
       progress?.('placing');
       return answers.launch ? answers.launch(request) : Promise.resolve({ jobKey: `local/${request.params['pr'] ?? 'x'}-${request.kind}`, worker: 'local', created: true, placement: 'local first' });
     },
-    stopJob(jobKey, progress) {
-      record(calls, 'stopJob', [jobKey, progress]);
-      return answers.stopJob ? answers.stopJob(jobKey) : Promise.resolve();
+    stopJob(target, progress) {
+      record(calls, 'stopJob', [target, progress]);
+      return answers.stopJob ? answers.stopJob(target) : Promise.resolve();
     },
     removeJob: done('removeJob'),
     provisionWorker: done('provisionWorker'),

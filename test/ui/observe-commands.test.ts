@@ -65,7 +65,9 @@ describe('observing commands on a real tmux server', () => {
     const log = await commands.readLog('local/9-review', { bytes: 30 });
     expect(log.endsWith('first\n\x1b]52;c;aGk=\x07second\n')).toBe(true);
     expect(screenLines(log, true).slice(-3)).toEqual(['first', 'second', '']);
-    await expect(commands.readLog('local/by-hand')).rejects.toThrow('was started by hand (no job record), so it has no output log');
+    const byHand = fleet.store.getState().jobsByWorker['local']?.find((j) => j.session?.name === 'by-hand');
+    expect(byHand?.key).toMatch(/^local\/\$\d+$/);
+    await expect(commands.readLog(byHand!.key)).rejects.toThrow('was started by hand (no job record), so it has no output log');
   });
 
   it('attach read-only through a read-only fleet, by session id', () => {

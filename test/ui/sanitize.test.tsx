@@ -47,8 +47,8 @@ describe('remote text on screen', () => {
     const dashboard = testDashboard({ state: recordedHostileFleet() });
     mounted = await renderDashboard(dashboard, 200, 60);
     const screen = mounted.screen();
-    expect(screen).toContain('$(touch /tmp/mc-scan-fixt…');
-    expect(screen).toContain('#(touch /tmp/mc-scan-fixt…');
+    expect(screen).toContain('$5 $(touch /tmp/mc-scan-f…');
+    expect(screen).toContain('$7 #(touch /tmp/mc-scan-f…');
     expect(screen).toContain('j $(touch pwned-7) `touch…');
     expect(dangerous(mounted.frame())).toEqual([]);
     await mounted.press('?');

@@ -76,11 +76,54 @@ describe('deriveJobs', () => {
       failed: ['failed', 3, 'exit code recorded by the job wrapper: exit 3'],
       gone: ['lost', undefined, 'session vanished without an exit code'],
       broken: ['unknown', undefined, 'unreadable record: invalid JSON'],
-      'hand made': ['running', undefined, 'session alive, recent output'],
+      $9: ['running', undefined, 'session alive, recent output'],
     });
-    const adhoc = jobs.find((j) => j.id === 'hand made');
-    expect(adhoc).toMatchObject({ key: 'w/hand made', kind: 'session', adhoc: true, command: ['node'], paneId: '%1' });
+    const adhoc = jobs.find((j) => j.session?.name === 'hand made');
+    expect(adhoc).toMatchObject({ key: 'w/$9', id: '$9', kind: 'session', adhoc: true, command: ['node'], paneId: '%1', session: { id: '$9', name: 'hand made' } });
     expect(jobs.find((j) => j.id === 'run')).toMatchObject({ kind: 'review', params: { pr: '12' }, adhoc: false, session: { name: 'mc-run' } });
+  });
+
+  it('gives every job a key of its own: sessions with no record are keyed by session id, whatever their name', () => {
+    const sessions = [
+      session('mc-zz', { id: '$1' }),
+      // Started by hand with the job's id as its name.
+      session('zz', { id: '$2' }),
+      // A prefixed session with no record, beside a record `yy` whose own session has another name.
+      session('mc-yy', { id: '$3' }),
+      session('custom-yy', { id: '$4' }),
+      // Two records naming one session: the one it was made for keeps it.
+      session('mc-xx', { id: '$5' }),
+      // What tmux made of `a.b` and `a:b` (both rewritten to a_b): a session with no record, like any other.
+      session('a_b', { id: '$6' }),
+    ];
+    const records = [
+      record('intruder', { meta: { ...record('intruder').meta!, session: 'mc-xx' } }),
+      record('zz'),
+      record('yy', { meta: { ...record('yy').meta!, session: 'custom-yy' } }),
+      record('xx'),
+      record('a.b', { meta: { ...record('a.b').meta!, session: 'a.b' } }),
+    ];
+    const jobs = deriveJobs('h1', scan(sessions, records), new Map(), options);
+    const keys = jobs.map((j) => j.key);
+    expect(new Set(keys).size).toBe(keys.length);
+    const byKey = Object.fromEntries(jobs.map((j) => [j.key, [j.adhoc ? 'no record' : 'record', j.session?.id ?? '-', j.state, j.reason]]));
+    expect(byKey).toEqual({
+      'h1/intruder': ['record', '-', 'unknown', 'its session mc-xx belongs to job xx'],
+      'h1/zz': ['record', '$1', 'running', 'session alive, recent output'],
+      'h1/yy': ['record', '$4', 'running', 'session alive, recent output'],
+      'h1/xx': ['record', '$5', 'running', 'session alive, recent output'],
+      'h1/a.b': ['record', '-', 'lost', 'session vanished without an exit code'],
+      'h1/$2': ['no record', '$2', 'running', 'session alive, recent output'],
+      'h1/$3': ['no record', '$3', 'running', 'session alive, recent output'],
+      'h1/$6': ['no record', '$6', 'running', 'session alive, recent output'],
+    });
+    expect(jobs.find((j) => j.key === 'h1/$2')).toMatchObject({ id: '$2', session: { id: '$2', name: 'zz', created: NOW_S - 600 } });
+
+    // Stable across scans: the same keys, and each keeps the time it entered its state.
+    const later = { ...options, now: options.now + 10_000 };
+    const again = deriveJobs('h1', scan([...sessions].reverse(), [...records].reverse()), new Map(jobs.map((j) => [j.key, j])), later);
+    expect(new Set(again.map((j) => j.key))).toEqual(new Set(keys));
+    for (const job of again) expect(job.since).toBe(jobs.find((j) => j.key === job.key)!.since);
   });
 
   it('a recorded exit code wins over a live pane (the wrapper knows best)', () => {

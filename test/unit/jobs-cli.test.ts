@@ -43,8 +43,34 @@ describe('findJob', () => {
     expect(findJob(jobs, 'local/12-r').key).toBe('local/12-review');
   });
   it('says when a reference is ambiguous or matches nothing', () => {
-    expect(() => findJob(jobs, '12-review')).toThrow(/"12-review" matches 2 jobs: local\/12-review, build1\/12-review; type more of it, or worker\/id/);
+    expect(() => findJob(jobs, '12-review')).toThrow(/"12-review" matches 2 jobs: local\/12-review, build1\/12-review; name one by its key/);
     expect(() => findJob(jobs, 'zz')).toThrow(JobLookupError);
+  });
+  it('names a hand-made session and the job that shares its name apart, and lists them by keys that each name one', () => {
+    // The session `zz` started by hand and the job `zz` (session mc-zz) on the same worker, as the scan keys them.
+    const twins = [
+      job('h1', 'zz'),
+      job('h1', '$3', { adhoc: true, kind: 'session', session: { id: '$3', name: 'zz', attached: 0 } }),
+      job('h2', '$3', { adhoc: true, kind: 'session', session: { id: '$3', name: 'evil', attached: 0 } }),
+    ];
+    expect(findJob(twins, 'h1/zz').key).toBe('h1/zz');
+    expect(findJob(twins, 'h1/$3').key).toBe('h1/$3');
+    expect(findJob(twins, 'h2/evil').key).toBe('h2/$3');
+    expect(findJob(twins, 'evil').key).toBe('h2/$3');
+    let error: unknown;
+    try {
+      findJob(twins, 'zz');
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(JobLookupError);
+    expect((error as Error).message).toBe(`"zz" matches 2 jobs: h1/zz, 'h1/$3' (session zz, no record); name one by its key`);
+    // Each name the error offers finds exactly that job.
+    expect(findJob(twins, 'h1/zz')).toBe(twins[0]);
+    expect(findJob(twins, 'h1/$3')).toBe(twins[1]);
+    expect(() => findJob(twins, '$3')).toThrow(`"$3" matches 2 jobs: 'h1/$3' (session zz, no record), 'h2/$3' (session evil, no record)`);
+    // What a shell leaves of an unquoted h2/$3 is refused, not taken as a prefix of h2's only job.
+    expect(() => findJob(twins, 'h2/')).toThrow(`no job matches "h2/" (a key with $ in it, such as 'h2/$3', must be quoted in the shell)`);
   });
 });
 
@@ -67,12 +93,12 @@ describe('jobs table and JSON', () => {
 });
 
 describe('planFinishedRemoval', () => {
-  it('lists exactly the jobs whose exit code is known, with the session name to end', () => {
-    const plan = planFinishedRemoval(jobs, () => 'mc');
-    expect(plan.map((item) => [item.key, item.state, item.exitCode, item.session])).toEqual([
-      ['local/12-fix', 'failed', 3, 'mc-12-fix'],
-      ['build1/12-review', 'exited', 0, 'mc-12-review'],
-      ['build1/hand\x1b]52;c;cHduZWQ=\x07made', 'exited', 0, 'mc-hand\x1b]52;c;cHduZWQ=\x07made'],
+  it('lists exactly the jobs whose exit code is known, each with its record and the session it had (by id)', () => {
+    const plan = planFinishedRemoval(jobs);
+    expect(plan.map((item) => [item.key, item.state, item.exitCode, item.recordId, item.session])).toEqual([
+      ['local/12-fix', 'failed', 3, '12-fix', undefined],
+      ['build1/12-review', 'exited', 0, '12-review', undefined],
+      ['build1/hand\x1b]52;c;cHduZWQ=\x07made', 'exited', 0, undefined, { id: '$1', name: 'mc-hand\x1b]52;c;cHduZWQ=\x07made' }],
     ]);
   });
 });

@@ -45,9 +45,9 @@ describe('fleet store', () => {
     expect(state.workers.a).toMatchObject({ connection: 'up', rttMs: 3, lastError: undefined, failures: 0 });
     expect(state.workers.b).toMatchObject({ connection: 'down', lastError: 'b: connection refused', failures: 1, lastRefresh: NOW });
     expect(selectAllJobs(state).map((j) => [j.key, j.state, j.reason])).toEqual([
-      ['a/1', 'running', 'session alive, recent output'],
-      ['a/2', 'running', 'session alive, recent output'],
-      ['b/3', 'unknown', 'worker unreachable (was running)'],
+      ['a/$0', 'running', 'session alive, recent output'],
+      ['a/$1', 'running', 'session alive, recent output'],
+      ['b/$0', 'unknown', 'worker unreachable (was running)'],
     ]);
     expect(summarizeFleet(state)).toMatchObject({
       workers: { up: 1, down: 1, connecting: 0, total: 2 },
@@ -75,7 +75,7 @@ describe('fleet store', () => {
     expect(state.workers.b).toBeUndefined();
     expect(state.workers.a!.connection).toBe('up');
     expect(state.workers.c!.maxJobs).toBe(9);
-    expect(selectAllJobs(state).map((j) => j.key)).toEqual(['a/1']);
+    expect(selectAllJobs(state).map((j) => j.key)).toEqual(['a/$0']);
     expect(state.configSource).toBe('/new.yaml');
   });
 

@@ -2,6 +2,7 @@
  * The confirmation dialogs of dangerous actions, as data: exactly which jobs or worker, and what will happen to
  * them. Pure, so tests assert the exact text.
  */
+import { describeTarget, targetOf } from '../../state/job-target.js';
 import type { Job, WorkerView } from '../../state/types.js';
 import { sanitizeLine } from '../../text/sanitize.js';
 import type { ConfirmRequest } from '../state/ui-types.js';
@@ -16,7 +17,7 @@ function describeJob(job: Job): string {
     .map(([name, value]) => `${name}=${value}`)
     .join(' ');
   const what = [job.kind, params].filter((part) => part !== '').join(' ');
-  return sanitizeLine(`${job.key}  ${job.state}  ${what}`.trimEnd());
+  return sanitizeLine(`${describeTarget(targetOf(job))}  ${job.state}  ${what}`.trimEnd());
 }
 
 function listJobs(jobs: readonly Job[]): string[] {
@@ -40,7 +41,7 @@ export function stopRequest(targets: readonly Job[]): ConfirmRequest | string {
     title: stoppable.length === 1 ? `Stop job ${sanitizeLine(stoppable[0]?.key ?? '')}?` : `Stop ${plural(stoppable.length, 'job')}?`,
     lines,
     confirmLabel: `stop ${plural(stoppable.length, 'job')}`,
-    action: { type: 'stop-jobs', jobKeys: stoppable.map((job) => job.key) },
+    action: { type: 'stop-jobs', jobs: stoppable.map(targetOf) },
   };
 }
 
@@ -50,11 +51,13 @@ export function removeRequest(targets: readonly Job[]): ConfirmRequest | string 
   const running = targets.filter(live);
   const lines = [...listJobs(targets), "Kills each job's tmux session and removes its worktree; its logs are kept."];
   if (running.length > 0) lines.push(`Still running, ended without a grace period: ${running.map((job) => sanitizeLine(job.key)).join(', ')}`);
+  const byHand = targets.filter((job) => job.adhoc);
+  if (byHand.length > 0) lines.push(`Started by hand, only the session ends (no record or worktree is touched): ${byHand.map((job) => sanitizeLine(job.key)).join(', ')}`);
   return {
     title: targets.length === 1 ? `Remove job ${sanitizeLine(targets[0]?.key ?? '')}?` : `Remove ${plural(targets.length, 'job')}?`,
     lines,
     confirmLabel: `remove ${plural(targets.length, 'job')}`,
-    action: { type: 'remove-jobs', jobKeys: targets.map((job) => job.key) },
+    action: { type: 'remove-jobs', jobs: targets.map(targetOf) },
   };
 }
 

@@ -20,18 +20,16 @@ export function runPending(dashboard: Dashboard, action: PendingAction): void {
   switch (action.type) {
     case 'stop-jobs':
       dashboard.ui.getState().clearMarks();
-      for (const key of action.jobKeys) {
-        void track(dashboard, `stop ${sanitizeLine(key)}`, (progress) => commands.stopJob(key, progress), () => `stopped ${sanitizeLine(key)}`).then(() =>
-          refresh(workerOf(key)),
-        );
+      for (const job of action.jobs) {
+        const name = sanitizeLine(job.key);
+        void track(dashboard, `stop ${name}`, (progress) => commands.stopJob(job, progress), () => `stopped ${name}`).then(() => refresh(job.worker));
       }
       return;
     case 'remove-jobs':
       dashboard.ui.getState().clearMarks();
-      for (const key of action.jobKeys) {
-        void track(dashboard, `remove ${sanitizeLine(key)}`, (progress) => commands.removeJob(key, {}, progress), () => `removed ${sanitizeLine(key)}`).then(
-          () => refresh(workerOf(key)),
-        );
+      for (const job of action.jobs) {
+        const name = sanitizeLine(job.key);
+        void track(dashboard, `remove ${name}`, (progress) => commands.removeJob(job, {}, progress), () => `removed ${name}`).then(() => refresh(job.worker));
       }
       return;
     case 'provision-worker':
@@ -47,11 +45,6 @@ export function runPending(dashboard: Dashboard, action: PendingAction): void {
       void track(dashboard, `rebuild ${action.worker}`, (p) => commands.rebuildWorker(action.worker, p)).then(() => refresh(action.worker));
       return;
   }
-}
-
-function workerOf(jobKey: string): string | undefined {
-  const slash = jobKey.indexOf('/');
-  return slash > 0 ? jobKey.slice(0, slash) : undefined;
 }
 
 /** Launches a job after checking its parameters; reports where it went and selects it. Returns a problem, if any. */

@@ -32,7 +32,7 @@ export interface JobMatcher {
 /**
  * Parses the filter syntax: plain text matches as a case-insensitive substring; `/regex/` (the closing slash
  * optional) as a case-insensitive regular expression; a leading `!` inverts either. Matched against the job's id,
- * worker, kind, state, command, parameters and reason, one per line (so `^` and `$` anchor a field).
+ * worker, kind, state, command, parameters, reason and session name, one per line (so `^` and `$` anchor a field).
  */
 export function parseFilter(text: string): JobMatcher {
   let source = text.trim();
@@ -63,7 +63,8 @@ const haystacks = new WeakMap<Job, string>();
 function haystackOf(job: Job): string {
   let text = haystacks.get(job);
   if (text === undefined) {
-    text = [job.id, job.worker, job.kind, job.state, job.command.join(' '), ...Object.entries(job.params).map(([k, v]) => `${k}=${v}`), job.reason].join('\n');
+    const params = Object.entries(job.params).map(([k, v]) => `${k}=${v}`);
+    text = [job.id, job.worker, job.kind, job.state, job.command.join(' '), ...params, job.reason, job.session?.name ?? ''].join('\n');
     haystacks.set(job, text);
   }
   return text;

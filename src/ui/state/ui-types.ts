@@ -2,6 +2,7 @@
  * The dashboard's own state: what the user is looking at and doing, never what the fleet is. It lives in a
  * store of its own (see `ui-store.ts`) so it survives the dashboard being unmounted for an attach.
  */
+import type { JobTarget } from '../../state/job-target.js';
 
 /** The panes that take list navigation. */
 export type Pane = 'jobs' | 'workers';
@@ -21,10 +22,13 @@ export interface SortState {
   readonly descending: boolean;
 }
 
-/** A mutating action waiting for confirmation, as data: the dialog shows it, `y` runs it. */
+/**
+ * A mutating action waiting for confirmation, as data: the dialog shows it, `y` runs it. Jobs are the exact targets
+ * listed in the dialog (fixed when it opened), never keys to look up again when `y` is pressed.
+ */
 export type PendingAction =
-  | { readonly type: 'stop-jobs'; readonly jobKeys: readonly string[] }
-  | { readonly type: 'remove-jobs'; readonly jobKeys: readonly string[] }
+  | { readonly type: 'stop-jobs'; readonly jobs: readonly JobTarget[] }
+  | { readonly type: 'remove-jobs'; readonly jobs: readonly JobTarget[] }
   | { readonly type: 'provision-worker'; readonly worker: string }
   | { readonly type: 'start-worker'; readonly worker: string }
   | { readonly type: 'stop-worker'; readonly worker: string }
