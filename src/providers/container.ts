@@ -26,10 +26,13 @@ export const DEADLINE_VARIABLE = 'mc_deadline_s';
  * kills only its child, so a stuck grandchild (a wedged `tmux` client under `sh -c`) would stay. The watchdog's
  * `sleep` is killed with it when the command ends in time.
  */
-const WATCHDOG = [
+export const WATCHDOG = [
   'd=$1; shift',
-  "( trap 'kill \"$w\" 2>/dev/null; exit 0' TERM",
-  '  sleep "$d" & w=$!; wait "$w"',
+  // A TERM that comes before `w` is set (while `sleep` is being started) is noted and acted on just after.
+  "( w=; t=; trap 'if [ -n \"$w\" ]; then kill \"$w\"; exit 0; fi; t=1' TERM",
+  '  sleep "$d" & w=$!',
+  '  [ -z "$t" ] || { kill "$w"; exit 0; }',
+  '  wait "$w"',
   '  kill -s KILL -- -$$ 2>/dev/null || kill -s KILL $$',
   ') </dev/null >/dev/null 2>&1 &',
   'k=$!',
