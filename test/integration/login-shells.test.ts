@@ -113,4 +113,14 @@ describe.each(['/usr/bin/fish', '/usr/bin/tcsh', '/usr/bin/zsh'])('a worker whos
     expect(existsSync(join(home, 'dev', 'worktrees', '3-sleepy'))).toBe(false);
     expect(existsSync(join(home, '.mission-control', 'jobs', '3-sleepy'))).toBe(false);
   });
+
+  it('kills a command that runs past its time limit on the worker, with what it started', async () => {
+    const provider = fleet().provider('w')!;
+    const pidFile = join(home, 'slow.pid');
+    const slow = provider.exec({ argv: ['sh', '-c', `sleep 300 & echo $! > ${pidFile}; wait`] }, { target: 'host', timeoutMs: 2000 });
+    await expect(slow).rejects.toThrow(/did not finish within 2000 ms/);
+    const pid = Number((await readFile(pidFile, 'utf8')).trim());
+    expect(pid).toBeGreaterThan(0);
+    await waitFor('the slow command to be killed', () => !existsSync(`/proc/${pid}`), 15_000);
+  });
 });
