@@ -61,7 +61,7 @@ interface TestUser {
 async function createUser(shell: string, home: string): Promise<TestUser> {
   const name = `mc-${basename(shell).slice(0, 8)}-${randomBytes(3).toString('hex')}`;
   // `*`, not useradd's default `!`: with UsePAM off, sshd refuses accounts whose password starts with `!`.
-  await run('useradd', ['-M', '-d', home, '-s', shell, '-p', '*', name]);
+  await withPasswdLock(() => run('useradd', ['-M', '-d', home, '-s', shell, '-p', '*', name], { allowFailure: true }));
   const uid = Number((await run('id', ['-u', name])).stdout.trim());
   return { name, uid };
 }
@@ -85,7 +85,17 @@ async function removeUser(user: TestUser): Promise<void> {
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  await run('userdel', [user.name], { allowFailure: true });
+  await withPasswdLock(() => run('userdel', [user.name], { allowFailure: true }));
+}
+
+/** Runs useradd or userdel, again while another process holds the lock of /etc/passwd (tests run in parallel). */
+async function withPasswdLock(command: () => Promise<{ code: number | null; stderr: string }>): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const result = await command();
+    if (result.code === 0) return;
+    if (!/lock/i.test(result.stderr) || attempt >= 20) throw new Error(`user account change failed: ${result.stderr.trim()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100 + 50 * attempt));
+  }
 }
 
 const SSHD = '/usr/sbin/sshd';
@@ -201,8 +211,11 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
     async stop() {
       await killSessions();
       if (child) await stopChild(child);
-      if (testUser) await removeUser(testUser);
-      await rm(dir, { recursive: true, force: true });
+      try {
+        if (testUser) await removeUser(testUser);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     },
   };
 }
