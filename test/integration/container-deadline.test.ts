@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFleet, type Fleet } from '../../src/app/fleet.js';
 import { loadConfig } from '../../src/config/load.js';
-import type { WorkerObserver } from '../../src/providers/types.js';
+import type { WorkerObserver, WorkerProvider } from '../../src/providers/types.js';
 import { sharedDocker, type TestDocker } from '../harness/docker.js';
 import { startSshd, type TestSshd } from '../harness/sshd.js';
 import { waitFor } from '../support/ssh-fleet.js';
@@ -41,6 +41,7 @@ describe('a scan that times out inside the container (real sshd, dockerd, tmux)'
   let sshd: TestSshd;
   let dir: string;
   let fleet: Fleet<WorkerObserver> | undefined;
+  let writable: Fleet<WorkerProvider> | undefined;
   let initPid: number;
   let serverPid: number;
   const inside = (args: string[]) => docker.docker(['exec', '-i', CONTAINER, ...args]);
@@ -84,6 +85,7 @@ describe('a scan that times out inside the container (real sshd, dockerd, tmux)'
 
   afterAll(async () => {
     await fleet?.close();
+    await writable?.close();
     await docker?.docker(['rm', '-f', CONTAINER]);
     await sshd?.stop();
     await rm(dir, { recursive: true, force: true });
@@ -122,5 +124,15 @@ describe('a scan that times out inside the container (real sshd, dockerd, tmux)'
       throw new Error(`${(error as Error).message}; still there: ${JSON.stringify(await left())}`);
     });
     expect(await alive(serverPid)).toBe(true);
+  });
+
+  it('runs a command in the container under its deadline with its input byte for byte and its exit status', async () => {
+    const loaded = await loadConfig(join(dir, 'config.yaml'));
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+    writable = createFleet(loaded.config);
+    const input = Buffer.concat([Buffer.from("-x it's 100% \\ $(no)\n"), Buffer.from([0, 0xff]), Buffer.from('tail')]);
+    const result = await writable.provider('box')!.exec({ argv: ['sh', '-c', 'od -An -tx1 | tr -d " \\n"; exit 5'] }, { stdin: input, timeoutMs: 10_000 });
+    expect(result.code).toBe(5);
+    expect(result.stdout).toBe(input.toString('hex'));
   });
 });
