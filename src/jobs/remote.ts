@@ -31,8 +31,9 @@ export interface StepOptions {
 }
 
 /**
- * Runs a POSIX sh script on the session host as `sh -c SCRIPT` (argv, so the login shell, whatever it is, only
- * sees one quoted word). Every piece of data in `script` must have gone through `shellQuote`.
+ * Runs a POSIX sh script on the session host as `sh -c SCRIPT` (argv: the providers hand it to `sh` itself, never
+ * to the worker user's login shell, which may be fish or tcsh). Every piece of data in `script` must have gone
+ * through `shellQuote`.
  */
 export async function runScript(provider: WorkerProvider, script: string, options: StepOptions): Promise<ExecResult> {
   try {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { homedir } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { inContainer } from './container.js';
+import { inContainer, placeCommand } from './container.js';
 import { tmuxArgv, tmuxServer } from './tmux.js';
 import {
   isObservation,
@@ -58,7 +58,8 @@ export class LocalProvider implements WorkerProvider {
   }
 
   async exec(command: RemoteCommand, options: ExecOptions = {}): Promise<ExecResult> {
-    const wrapped = options.target !== 'host' && this.containerName ? inContainer(this.containerName, command) : command;
+    const where = { container: this.containerName, target: options.target ?? 'session', timeoutMs: options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS } as const;
+    const wrapped = placeCommand(command, where);
     const argv = 'argv' in wrapped ? wrapped.argv : ['sh', '-c', wrapped.script];
     const started = performance.now();
     const result = await runChild(argv, options);
@@ -76,7 +77,7 @@ export class LocalProvider implements WorkerProvider {
 
   attachCommand(sessionId: string, options: { readonly readOnly?: boolean } = {}): AttachCommand {
     const argv = tmuxArgv(this.tmux, ['attach-session', ...(options.readOnly ? ['-r'] : []), '-t', sessionId]);
-    return this.containerName ? inContainer(this.containerName, { argv }, true) : { argv };
+    return this.containerName ? inContainer(this.containerName, { argv }, { interactive: true }) : { argv };
   }
 
   async ensureReady(): Promise<void> {

@@ -1,7 +1,7 @@
 import type { SshConnection } from '../ssh/pool.js';
 import { callLimit, raceAbort } from '../ssh/call-limits.js';
-import { shellJoin } from '../ssh/quote.js';
-import { inContainer } from './container.js';
+import { loginShellJoin, shellJoin } from '../ssh/quote.js';
+import { inContainer, placeCommand } from './container.js';
 import { DEFAULT_EXEC_TIMEOUT_MS } from './local.js';
 import { tmuxArgv, tmuxServer } from './tmux.js';
 import {
@@ -75,9 +75,9 @@ export class SshProvider implements WorkerProvider {
   async observe(command: Observation, options: ExecOptions = {}): Promise<ExecResult> {
     if (!isObservation(command)) throw new ReadOnlyError('a command that is not an observation');
     if (options.stdin !== undefined) return this.exec(command, options);
-    const script = this.toScript(command, options.target ?? 'session');
     // The deadline covers reaching the worker too (resolving, connecting, a cloud worker's route choice), not just the run.
     const timeoutMs = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
+    const script = this.toScript(command, options.target ?? 'session', timeoutMs);
     const started = Date.now();
     const limit = callLimit(timeoutMs, options.signal, () => new WorkerUnreachableError(this.name, `no answer within ${timeoutMs} ms`));
     try {
@@ -90,18 +90,19 @@ export class SshProvider implements WorkerProvider {
   }
 
   async exec(command: RemoteCommand, options: ExecOptions = {}): Promise<ExecResult> {
-    const script = this.toScript(command, options.target ?? 'session');
+    const timeoutMs = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
+    const script = this.toScript(command, options.target ?? 'session', timeoutMs);
     if (options.quick && options.stdin === undefined) {
       const connection = await this.pooled();
       const result = await connection.run(script, {
-        timeoutMs: options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS,
+        timeoutMs,
         separateStderr: true,
         ...(options.signal ? { signal: options.signal } : {}),
       });
       return { code: result.code, stdout: result.output, stderr: result.stderr ?? '' };
     }
     return (await this.pooled()).exec({ script }, {
-      timeoutMs: options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS,
+      timeoutMs,
       ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
@@ -116,9 +117,7 @@ export class SshProvider implements WorkerProvider {
   }
 
   attachCommand(sessionId: string, options: { readonly readOnly?: boolean } = {}): AttachCommand {
-    const tmux = tmuxArgv(this.tmux, ['attach-session', ...(options.readOnly ? ['-r'] : []), '-t', sessionId]);
-    const remote = this.containerName ? inContainer(this.containerName, { argv: tmux }, true).argv : tmux;
-    return { argv: ['ssh', '-t', ...this.options.attachArgs, '--', shellJoin(remote)] };
+    return sshAttachCommand(this.options.attachArgs, this, sessionId, options.readOnly ?? false);
   }
 
   async ensureReady(): Promise<void> {
@@ -154,9 +153,25 @@ export class SshProvider implements WorkerProvider {
     if (connection) await this.options.release?.(connection);
   }
 
-  /** The shell string for a command: argv quoted, container wrapping applied for the session target. */
-  private toScript(command: RemoteCommand, target: 'session' | 'host'): string {
-    const wrapped = target === 'session' && this.containerName ? inContainer(this.containerName, command) : command;
-    return 'argv' in wrapped ? shellJoin(wrapped.argv) : wrapped.script;
+  /** The shell string for a command: argv quoted, placed in the container for the session target, bounded by `timeoutMs`. */
+  private toScript(command: RemoteCommand, target: 'session' | 'host', timeoutMs: number): string {
+    const placed = placeCommand(command, { container: this.containerName, target, timeoutMs });
+    return 'argv' in placed ? shellJoin(placed.argv) : placed.script;
   }
+}
+
+/**
+ * `ssh -t ARGS -- tmux … attach-session -t $N` (through `docker exec -it` when the worker has a container). sshd
+ * runs the remote command with the user's login shell, which may be fish or tcsh, so it is made of words every
+ * shell reads alike.
+ */
+export function sshAttachCommand(
+  sshArgs: readonly string[],
+  worker: Pick<WorkerProvider, 'tmux' | 'containerName'>,
+  sessionId: string,
+  readOnly: boolean,
+): AttachCommand {
+  const tmux = tmuxArgv(worker.tmux, ['attach-session', ...(readOnly ? ['-r'] : []), '-t', sessionId]);
+  const remote = worker.containerName ? inContainer(worker.containerName, { argv: tmux }, { interactive: true }).argv : tmux;
+  return { argv: ['ssh', '-t', ...sshArgs, '--', loginShellJoin(remote)] };
 }

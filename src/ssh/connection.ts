@@ -118,7 +118,10 @@ export class SshConnection {
     return { open: this.#slots.inUse, waiting: this.#slots.waiting };
   }
 
-  /** Runs one command on its own exec channel; `argv` is quoted with shellJoin, a script is run as is by `sh -c`. */
+  /**
+   * Runs one command on its own exec channel; `argv` is quoted with shellJoin, a script is run as is by `sh`
+   * (never by the login shell: see `exec-channel.ts`).
+   */
   async exec(command: RemoteCommand, options: SshExecOptions = {}): Promise<ExecResult> {
     const line = 'argv' in command ? shellJoin(command.argv) : command.script;
     const what = describeCommand(command);
@@ -356,6 +359,7 @@ export class SshConnection {
 /** Names a command for messages without repeating its arguments (which may hold data that is not ours to print). */
 function describeCommand(command: RemoteCommand): string {
   if ('argv' in command) return `\`${command.argv[0] ?? ''}\``;
-  const first = command.script.trim().split(/\s/, 1)[0] ?? '';
+  // Leading variable assignments (such as the container deadline) are not the command.
+  const first = command.script.trim().replace(/^(?:[A-Za-z_][A-Za-z0-9_]*=\S*\s+)+/, '').split(/\s/, 1)[0] ?? '';
   return `a script (\`${first.slice(0, 40)}…\`)`;
 }

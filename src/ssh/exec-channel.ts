@@ -2,6 +2,11 @@
  * One command on its own exec channel. The command runs under `sh` (whatever the login shell is) and
  * first reports its process id on stderr, so a command that times out can be killed on the worker:
  * closing an SSH channel does not stop the process behind it, and OpenSSH ignores signal requests.
+ *
+ * sshd hands the exec request to the user's login shell (`$SHELL -c REQUEST`), and login shells disagree
+ * about quoting: fish reads `\'` inside single quotes as a quote, csh and tcsh reject a newline inside
+ * quotes. So the request is only ever the two plain words `exec sh`, which every shell reads alike, and
+ * the command, with any input it is given, travels as a script on sh's standard input.
  */
 import { randomBytes } from 'node:crypto';
 import type { Client, ClientChannel } from 'ssh2';
@@ -24,13 +29,46 @@ export interface ExecChannelOptions {
   readonly signal: AbortSignal;
 }
 
+/** What the exec request asks the login shell to run: plain words that every shell parses the same way. */
+export const EXEC_REQUEST = 'exec sh';
+
 /**
- * Wraps a command line so it runs under `sh -c` and reports its pid first. `exec` keeps the pid of the
- * login shell sshd started, and sshd makes that process a session (and process group) leader, so the pid
- * names the group of everything the command starts.
+ * The script `sh` reads on standard input: report the pid, then run the command line. `exec` keeps the pid
+ * of the login shell sshd started, and sshd makes that process a session (and process group) leader, so the
+ * pid names the group of everything the command starts. The command line is one quoted word for `eval`, so
+ * sh has read all of it before it runs; its standard input is `input` (written into the script, see
+ * {@link inputLines}) or /dev/null, never the rest of the script.
  */
-export function wrapForPid(commandLine: string, tag: string): string {
-  return `exec sh -c ${shellQuote(`printf '%s %s\\n' ${tag} "$$" >&2\n${commandLine}`)}`;
+export function execScript(commandLine: string, tag: string, input?: string | Buffer): string {
+  const report = `printf '%s %s\\n' ${tag} "$$" >&2`;
+  const run = `eval ${shellQuote(commandLine)}`;
+  if (input === undefined) return `${report}\n${run} </dev/null\n`;
+  return `${report}\n{\n${inputLines(input).join('\n')}\n} | ${run}\n`;
+}
+
+/** The longest `printf` format one line of {@link inputLines} carries. */
+const INPUT_LINE_CHARS = 4096;
+
+/**
+ * `printf` lines that write `input` byte for byte. Bytes other than printable ASCII, and `\`, `'`, `%` and a
+ * leading `-`, are octal escapes in the format, which dash, bash, zsh and busybox ash all print alike (NUL
+ * included), so no decoder (base64, xxd) has to exist on the worker.
+ */
+export function inputLines(input: string | Buffer): string[] {
+  const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
+  const lines: string[] = [];
+  let line = '';
+  for (const byte of bytes) {
+    // A format starting with `-` would read as an option to some printf builtins.
+    const plain = byte >= 0x20 && byte <= 0x7e && byte !== 0x5c && byte !== 0x27 && byte !== 0x25 && !(byte === 0x2d && line === '');
+    line += plain ? String.fromCharCode(byte) : `\\${byte.toString(8).padStart(3, '0')}`;
+    if (line.length >= INPUT_LINE_CHARS) {
+      lines.push(`printf '${line}'`);
+      line = '';
+    }
+  }
+  if (line !== '' || lines.length === 0) lines.push(`printf '${line}'`);
+  return lines;
 }
 
 /**
@@ -92,12 +130,11 @@ export function runExecChannel(
           stderr: pid === undefined ? text : text.replace(`${tag} ${pid}\n`, ''),
         });
       });
-      // No stdin means end of input at once, so a command that reads stdin sees EOF rather than hanging.
-      if (options.stdin !== undefined) opened.end(options.stdin);
-      else opened.end();
+      // The whole script, then end of input: sh runs it and exits; the command's own input is inside it.
+      opened.end(execScript(commandLine, tag, options.stdin));
     };
     try {
-      client.exec(wrapForPid(commandLine, tag), onChannel);
+      client.exec(EXEC_REQUEST, onChannel);
     } catch {
       // ssh2 throws synchronously when its socket is already gone.
       settle(hooks.lost());

@@ -19,3 +19,31 @@ export function shellQuote(value: string): string {
 export function shellJoin(argv: readonly string[]): string {
   return argv.map(shellQuote).join(' ');
 }
+
+/**
+ * Words every login shell (sh, bash, zsh, fish, csh, tcsh) reads as themselves unquoted (not starting with
+ * `=`, which zsh expands to a command's path).
+ */
+const LOGIN_SHELL_PLAIN = /^[A-Za-z0-9_./:%@+,-][A-Za-z0-9_./:%@=+,-]*$/;
+
+/** Printable ASCII that means nothing inside single quotes to any of them (fish treats `\`, csh `!`, specially). */
+const LOGIN_SHELL_QUOTABLE = /^[\x20-\x7e]+$/;
+
+/**
+ * Joins argv into a command line that any login shell parses into the same words, for the remote command of
+ * the user's own `ssh` (which sshd runs with `$SHELL -c`, whatever that shell is). A word is left bare when it
+ * is made of plain characters, or put in single quotes when it holds only printable ASCII other than `'`, `\`
+ * and `!`; any other word is refused, since no quoting means the same to every shell.
+ */
+export function loginShellJoin(argv: readonly string[]): string {
+  return argv
+    .map((word) => {
+      if (LOGIN_SHELL_PLAIN.test(word)) return word;
+      if (LOGIN_SHELL_QUOTABLE.test(word) && !/['\\!]/.test(word)) return `'${word}'`;
+      throw new Error(
+        `cannot pass ${JSON.stringify(word)} through the worker's login shell: only printable ASCII other than ' \\ and ! ` +
+          'reads the same in sh, fish and tcsh; rename the socket path or container to avoid these characters',
+      );
+    })
+    .join(' ');
+}

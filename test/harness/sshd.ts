@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, mkdir, readFile, rm, writeFile, chmod } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, mkdir, readdir, readFile, rm, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { freePort, run, stopChild, waitForBanner } from './process.js';
 
 /** A private OpenSSH server on loopback, with generated keys and its own HOME for the login user. */
@@ -39,6 +40,62 @@ export interface SshdOptions {
   extraConfig?: string[];
   /** Environment for sessions (one `SetEnv` line: OpenSSH keeps only the first SetEnv it reads). */
   env?: Record<string, string>;
+  /**
+   * Log sessions in as a throwaway user whose login shell is this program (e.g. `/usr/bin/fish`) instead of the
+   * current user: made with `useradd`, given the server's HOME (empty rc files for sh, bash, zsh, fish, tcsh),
+   * authorized for the client key, and removed (`userdel`, after its processes are killed by pid) by `stop()`.
+   */
+  loginShell?: string;
+}
+
+/** Empty rc files of every shell a test user may have, so nothing but the product runs at login. */
+const RC_FILES = ['.bashrc', '.profile', '.zshenv', '.zshrc', '.tcshrc', '.cshrc', '.login', '.config/fish/config.fish'];
+
+/** A user made for one test server. */
+interface TestUser {
+  readonly name: string;
+  readonly uid: number;
+}
+
+/** Creates a locked-password (but key-login) user with `shell` as its login shell and `home` as its home. */
+async function createUser(shell: string, home: string): Promise<TestUser> {
+  const name = `mc-${basename(shell).slice(0, 8)}-${randomBytes(3).toString('hex')}`;
+  // `*`, not useradd's default `!`: with UsePAM off, sshd refuses accounts whose password starts with `!`.
+  await withPasswdLock(() => run('useradd', ['-M', '-d', home, '-s', shell, '-p', '*', name], { allowFailure: true }));
+  const uid = Number((await run('id', ['-u', name])).stdout.trim());
+  return { name, uid };
+}
+
+/** Kills every process of `user` (found by uid in /proc, killed by pid), then removes the user and its group. */
+async function removeUser(user: TestUser): Promise<void> {
+  for (let round = 0; round < 5; round++) {
+    const pids: number[] = [];
+    for (const entry of await readdir('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const status = await readFile(`/proc/${entry}/status`, 'utf8').catch(() => '');
+      if (new RegExp(`^Uid:\\s+${user.uid}\\s`, 'm').test(status)) pids.push(Number(entry));
+    }
+    if (pids.length === 0) break;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await withPasswdLock(() => run('userdel', [user.name], { allowFailure: true }));
+}
+
+/** Runs useradd or userdel, again while another process holds the lock of /etc/passwd (tests run in parallel). */
+async function withPasswdLock(command: () => Promise<{ code: number | null; stderr: string }>): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const result = await command();
+    if (result.code === 0) return;
+    if (!/lock/i.test(result.stderr) || attempt >= 20) throw new Error(`user account change failed: ${result.stderr.trim()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100 + 50 * attempt));
+  }
 }
 
 const SSHD = '/usr/sbin/sshd';
@@ -59,7 +116,23 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
   await chmod(join(dir, 'authorized_keys'), 0o600);
   const hostPublicKey = (await readFile(join(dir, 'host_ed25519.pub'), 'utf8')).trim().split(/\s+/).slice(0, 2).join(' ');
   const port = await freePort(host);
-  const user = (await run('id', ['-un'])).stdout.trim();
+  const testUser = options.loginShell ? await createUser(options.loginShell, home) : undefined;
+  if (testUser) {
+    try {
+      for (const file of RC_FILES) {
+        await mkdir(join(home, file, '..'), { recursive: true });
+        await writeFile(join(home, file), '');
+      }
+      // sshd reads the authorized keys as the user; the user needs to reach its HOME inside this directory.
+      await chmod(dir, 0o755);
+      await run('chown', ['-R', `${testUser.name}:`, home, join(dir, 'authorized_keys')]);
+    } catch (error) {
+      await removeUser(testUser);
+      await rm(dir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+  const user = testUser?.name ?? (await run('id', ['-un'])).stdout.trim();
   const knownHostsLine = `[${host}]:${port} ${hostPublicKey}`;
   const knownHostsFile = join(dir, 'known_hosts');
   await writeFile(knownHostsFile, `${knownHostsLine}\n`);
@@ -93,7 +166,13 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
     await Promise.race([waitForBanner(host, port), failed]);
     failed.catch(() => undefined);
   };
-  await launch();
+  try {
+    await launch();
+  } catch (error) {
+    if (testUser) await removeUser(testUser);
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
 
   // Sessions are children of per-connection sshd processes, which outlive the listener; kill them by
   // their parent: the listener's pid.
@@ -132,7 +211,11 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
     async stop() {
       await killSessions();
       if (child) await stopChild(child);
-      await rm(dir, { recursive: true, force: true });
+      try {
+        if (testUser) await removeUser(testUser);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     },
   };
 }

@@ -66,7 +66,7 @@ describe('buildScanCommand', () => {
     expect(newScanNonce()).not.toBe(newScanNonce());
   });
 
-  it('runs the session-host part inside the container with docker exec -i NAME sh -c, only when it is running', () => {
+  it('runs the session-host part inside the container with docker exec -i NAME (under the call deadline), only when it is running', () => {
     const host = script();
     const inContainer = script({ container: 'maintainer-worker' });
     expect(inContainer).toContain("printf 'container %s\\n' maintainer-worker");
@@ -77,7 +77,7 @@ describe('buildScanCommand', () => {
     expect(inContainer.split('\n')[line]?.startsWith("case $s$c in 0true'\x1f'*) docker exec -i maintainer-worker sh -c '")).toBe(true);
 
     // The quoted inner script is exactly the host's session part, with its own frame functions.
-    const match = /docker exec -i maintainer-worker sh -c ('(?:[^']|'\\'')*') <\/dev\/null; e session \$\? ;;\n/.exec(inContainer);
+    const match = / mission-control "\$\{mc_deadline_s:-30\}" sh -c ('(?:[^']|'\\'')*') <\/dev\/null; e session \$\? ;;\n/.exec(inContainer);
     expect(match).not.toBeNull();
     const inner = unquote(match?.[1] ?? '');
     const hostLines = host.split('\n');
@@ -108,10 +108,12 @@ describe('buildCaptureCommand', () => {
   });
 
   it('runs inside the container when there is one', () => {
-    expect(capture({ container: 'maintainer-worker', lines: 0 })).toBe(
-      "(docker exec -i maintainer-worker sh -c 'tmux -u -S '\\''/run/mc sock'\\'' capture-pane -p -e -J -t %7 -S -0' </dev/null; " +
+    const text = capture({ container: 'maintainer-worker', lines: 0 });
+    expect(text.startsWith("(docker exec -i maintainer-worker sh -c '")).toBe(true);
+    expect(text.endsWith(
+      " mission-control \"${mc_deadline_s:-30}\" sh -c 'tmux -u -S '\\''/run/mc sock'\\'' capture-pane -p -e -J -t %7 -S -0' </dev/null; " +
         "printf '\\n%s %s\\n' @@MC-CAPTURE-STATUS@@ \"$?\") </dev/null 2>&1",
-    );
+    )).toBe(true);
   });
 
   it('refuses anything but a pane id, and silly line counts', () => {

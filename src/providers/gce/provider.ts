@@ -8,10 +8,7 @@ import type { GceProviderKind } from '../../config/gce-schema.js';
 import type { GceWorkerConfig } from '../../config/schema.js';
 import { isSshError } from '../../ssh/errors.js';
 import type { SshConnection, SshPool } from '../../ssh/pool.js';
-import { shellJoin } from '../../ssh/quote.js';
-import { inContainer } from '../container.js';
-import { SshProvider } from '../ssh.js';
-import { tmuxArgv } from '../tmux.js';
+import { sshAttachCommand, SshProvider } from '../ssh.js';
 import {
   WorkerUnreachableError,
   type AttachCommand,
@@ -148,10 +145,8 @@ export class GceProvider extends SshProvider {
   }
 
   override attachCommand(sessionId: string, options: { readonly readOnly?: boolean } = {}): AttachCommand {
-    const tmux = tmuxArgv(this.tmux, ['attach-session', ...(options.readOnly ? ['-r'] : []), '-t', sessionId]);
-    const remote = this.containerName ? inContainer(this.containerName, { argv: tmux }, true).argv : tmux;
     const args = this.#connections.sshArgs();
-    if (args) return { argv: ['ssh', '-t', ...args, '--', shellJoin(remote)] };
+    if (args) return sshAttachCommand(args, this, sessionId, options.readOnly ?? false);
     // Not `gcloud compute ssh`: it may push keys into the project's metadata and trusts unknown host keys on first use.
     throw new WorkerUnreachableError(this.name, 'not connected yet, so there is no checked route to attach through', 'wait for the worker to show as up, then attach again');
   }

@@ -4,7 +4,8 @@
  */
 import { observation, type Observation } from '../../providers/types.js';
 import { shellQuote } from '../../ssh/quote.js';
-import { onSessionHost, tmuxPrefix } from '../session-host.js';
+import { onSessionHost } from '../../providers/container.js';
+import { tmuxPrefix } from '../session-host.js';
 
 /** Starts the line that ends a capture's output and carries its exit status. */
 export const CAPTURE_TRAILER = '@@MC-CAPTURE-STATUS@@';

@@ -10,7 +10,8 @@
 import { randomBytes } from 'node:crypto';
 import { observation, type Observation } from '../../providers/types.js';
 import { shellQuote } from '../../ssh/quote.js';
-import { onSessionHost, shellPath, tmuxPrefix } from '../session-host.js';
+import { onSessionHost } from '../../providers/container.js';
+import { shellPath, tmuxPrefix } from '../session-host.js';
 
 /** Separates the fields of one output line; tmux escapes control characters in names, so it never appears in one. */
 export const FIELD_SEPARATOR = '\x1f';
