@@ -51,7 +51,6 @@ const notJson = expect.stringMatching(/^meta\.json is not valid JSON: /) as unkn
 
 /** The world's job records, sorted by id. */
 const worldJobs: JobRecord[] = [
-  job('j $(touch pwned-7) `touch pwned-8`', { meta: meta('j-odd-name') }),
   job('j-badexit', { exitError: 'the exit file holds "abc", not a number' }),
   job('j-badjson', { meta: undefined, metaError: notJson }),
   job('j-badshape', { meta: undefined, metaError: 'meta.json has no string "kind"' }),
@@ -73,7 +72,8 @@ const worldJobs: JobRecord[] = [
   job('j-running', { logModified: T, logBytes: 12 }),
 ];
 
-const worldProblems = ['job directory "bad?name" skipped: its name holds a newline or a control character'];
+/** Directory names that are not job ids are reported, quoted, never listed as jobs. */
+const worldProblems = ['job directories "bad?name", "j $(touch pwned-7) `touch pwned-8`" skipped: a job id is letters, digits, _ and - only'];
 
 function host(now: number, uptimeSeconds: number, load: [number, number, number]): HostInfo {
   return { now, uptimeSeconds, load1: load[0], load5: load[1], load15: load[2], cpus: 2 };
