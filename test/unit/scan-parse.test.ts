@@ -170,3 +170,29 @@ describe('parseScan on recorded outputs', () => {
     expect(parseScan(fixture(name), NONCE)).toEqual(expected);
   });
 });
+
+describe('parseScan on records over their caps and names that are not job ids (jobs-capped.*.txt)', () => {
+  const M = 1795000000;
+  const capped = (id: string, over: Partial<JobRecord>): JobRecord => job(id, { meta: meta(id, { params: { pr: '1' }, command: ['true'] }), ...over });
+  it.each([['jobs-capped.dash.txt'], ['jobs-capped.busybox.txt']])('%s', (name) => {
+    const result = parseScan(fixture(name), NONCE);
+    expect(result.jobs).toEqual([
+      capped('1-ok', { exitCode: 0, logModified: M, logBytes: 5 }),
+      capped('2-huge', {
+        meta: undefined,
+        metaError: 'record too large: meta.json is 8388739 bytes, over the 64 KiB limit; not read',
+        logModified: M,
+        logBytes: 4,
+      }),
+      capped('3-hugeexit', { exitError: 'record too large: the exit file is 4002 bytes, over the 1 KiB limit; not read' }),
+      // Exactly at the cap: read.
+      job('4-edge', { meta: expect.objectContaining({ id: '4-edge' }) as unknown as JobMeta }),
+    ]);
+    expect(result.jobsError).toBeUndefined();
+    expect(result.problems).toEqual([
+      'job 2-huge: record too large: meta.json is 8388739 bytes, over the 64 KiB limit; not read',
+      'job 3-hugeexit: record too large: the exit file is 4002 bytes, over the 1 KiB limit; not read',
+      'job directories (a name holding a newline or a separator), "x\\u001b]0;TITLE\\u0007" skipped: a job id is letters, digits, _ and - only',
+    ]);
+  });
+});
