@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { WorkerObserver } from '../providers/types.js';
-import { buildScanCommand, newScanNonce } from '../scanners/worker-scan/command.js';
+import { buildScanCommand, MAX_SCAN_OUTPUT_BYTES, newScanNonce } from '../scanners/worker-scan/command.js';
 import { parseScan } from '../scanners/worker-scan/parse.js';
 import type { FleetStore } from '../state/store.js';
 import { describeError } from './errors.js';
@@ -34,6 +34,7 @@ export async function refreshWorker(
     const result = await provider.observe(command, {
       target: 'host',
       timeoutMs: scanTimeoutMs(pollIntervalMs),
+      maxOutputBytes: MAX_SCAN_OUTPUT_BYTES,
       ...(signal ? { signal } : {}),
     });
     const scan = parseScan(result.stdout, nonce);

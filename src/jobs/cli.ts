@@ -13,7 +13,7 @@ import { formatAge } from '../text/format.js';
 import { safeJson, sanitizeBlock, sanitizeLine } from '../text/sanitize.js';
 import { createJobActions, type JobActions } from './actions.js';
 import { resolveJobSettings, type JobSettings } from './kinds.js';
-import { followLog, readLogChunk } from './logs.js';
+import { DEFAULT_TAIL_BYTES, followLog, writeLogTail } from './logs.js';
 import { JobLookupError } from './lookup.js';
 import { JobRequestError, paramsFromWords } from './params.js';
 import { PlacementError, refreshStale, type JobFleet } from './placement.js';
@@ -43,7 +43,9 @@ export const JOBS_HELP = `  mission-control launch [--worker W] KIND [PARAMS…]
                                        start a job (or find the one that exists); KIND: review, fix,
                                        ready, implement, open, or one from the config's kinds:
   mission-control jobs [--json]        list jobs on every worker
-  mission-control logs JOB [-f]        a job's output (-f: follow until it ends)
+  mission-control logs JOB [-f] [--bytes N]
+                                       the last N bytes of a job's output (default 16384); -f: then
+                                       follow it until the job ends, as tail -f does
   mission-control stop JOB [--grace S] interrupt a job (C-c), kill it after S seconds (default 10)
   mission-control rm JOB [--purge]     kill a job, remove its worktree; its record and log are archived
                                        unless --purge
@@ -191,7 +193,7 @@ function describeRemoval(result: RemoveResult): string {
 export const runLogs: JobsCliHandler = (fleet, args, io, settings) =>
   guarded(io, 'logs', async () => {
     const { values, positionals } = parse(args, { follow: { type: 'boolean', short: 'f' }, bytes: { type: 'string' } });
-    const bytes = values.bytes === undefined ? 16_384 : Number(values.bytes);
+    const bytes = values.bytes === undefined ? DEFAULT_TAIL_BYTES : Number(values.bytes);
     if (!Number.isInteger(bytes) || bytes < 0) throw new Usage(`--bytes takes a number of bytes, got ${values.bytes}`);
     const job = await actionsFor(fleet, settings).find(single(positionals, 'JOB'));
     const provider = fleet.provider(job.worker);
@@ -199,8 +201,7 @@ export const runLogs: JobsCliHandler = (fleet, args, io, settings) =>
     if (!provider || !config) throw new Error(`there is no worker named ${job.worker}`);
     const write = (text: string) => io.stdout.write(sanitizeBlock(text, { keepColor: true }));
     if (!values.follow) {
-      const chunk = await readLogChunk(provider, config.stateDir, job.id, { tailBytes: bytes });
-      write(chunk.text);
+      await writeLogTail(provider, config.stateDir, job.id, bytes, write);
       return JOB_EXIT.ok;
     }
     const code = await followLog(provider, config.stateDir, job.id, write, { tailBytes: bytes, ...(io.signal ? { signal: io.signal } : {}) });

@@ -1,13 +1,21 @@
 /**
  * A job's output log: its tail, and following it by polling with byte offsets (one short command per poll over
- * the pooled connection; the job never depends on the follower). Log text is the pane's raw output: callers
- * sanitize it before it reaches a terminal.
+ * the pooled connection; the job never depends on the follower). Every read returns at most {@link LOG_READ_BYTES}:
+ * a long backlog, or a burst of output between two polls, is read in pieces and written out piece by piece, so
+ * memory stays bounded whatever the log's size. Log text is the pane's raw output: callers sanitize it before it
+ * reaches a terminal.
  */
 import type { WorkerObserver } from '../providers/types.js';
 import { shellPath } from '../scanners/session-host.js';
+import { isJobId } from '../scanners/worker-scan/job-id.js';
 import { shellQuote } from '../ssh/quote.js';
-import { SAFE_NAME } from './params.js';
 import { JobStepError, observeScript, output } from './remote.js';
+
+/** The most one read of a log returns. */
+export const LOG_READ_BYTES = 1024 * 1024;
+
+/** How much of the log `logs` shows before following it, unless `--bytes` says otherwise (as `tail -f` does). */
+export const DEFAULT_TAIL_BYTES = 16 * 1024;
 
 /** One read of the log from an offset. */
 export interface LogChunk {
@@ -15,29 +23,37 @@ export interface LogChunk {
   readonly size: number;
   /** The byte offset `text` starts at. */
   readonly offset: number;
+  /** The byte offset where this read stopped: `size`, or less when more was there than one read returns. */
+  readonly end: number;
   readonly text: string;
   /** The recorded exit code, once the job has ended. */
   readonly exitCode: number | undefined;
 }
 
-/** Reads the log from `offset` (or its last `tailBytes` when no offset is given). */
+/**
+ * Reads the log from `offset` (or its last `tailBytes` when no offset is given), at most `maxBytes` of it
+ * (default {@link LOG_READ_BYTES}); `end` says where the next read starts.
+ */
 export async function readLogChunk(
   provider: WorkerObserver,
   stateDir: string,
   id: string,
   from: { offset: number } | { tailBytes: number },
+  maxBytes: number = LOG_READ_BYTES,
 ): Promise<LogChunk> {
-  if (!SAFE_NAME.test(id)) throw new JobStepError('logs', provider.name, `${JSON.stringify(id)} has no job record (a session started by hand)`);
+  if (!isJobId(id)) throw new JobStepError('logs', provider.name, `${JSON.stringify(id)} has no job record (a session started by hand)`);
   const start = 'offset' in from ? `o=${Math.max(0, Math.floor(from.offset))}` : `n=${Math.max(0, Math.floor(from.tailBytes))}; o=$((s > n ? s - n : 0))`;
+  const most = Math.max(1, Math.floor(maxBytes));
   const script = [
     `jd=${shellPath(stateDir)}/jobs/${shellQuote(id)}; f=$jd/output.log`,
     "[ -f \"$f\" ] || { printf 'MISSING\\n'; exit 0; }",
-    'e=-; [ -f "$jd/exit" ] && { e=$(head -n 1 "$jd/exit"); [ -n "$e" ] || e=-; }',
+    'e=-; [ -f "$jd/exit" ] && { e=$(head -c 64 "$jd/exit" | head -n 1); [ -n "$e" ] || e=-; }',
     's=$(wc -c <"$f"); s=$((s))',
     start,
     '[ "$o" -gt "$s" ] && o=$s',
-    "printf '%s %s %s\\n' \"$s\" \"$o\" \"$e\"",
-    '[ "$s" -gt "$o" ] && tail -c +$((o + 1)) "$f" | head -c $((s - o))',
+    `c=$((s - o)); [ "$c" -gt ${most} ] && c=${most}`,
+    "printf '%s %s %s %s\\n' \"$s\" \"$o\" \"$c\" \"$e\"",
+    '[ "$c" -gt 0 ] && tail -c +$((o + 1)) "$f" | head -c "$c"',
     'exit 0',
   ].join('\n');
   const result = await observeScript(provider, script, { step: 'logs' });
@@ -45,19 +61,46 @@ export async function readLogChunk(
   const newline = result.stdout.indexOf('\n');
   const head = result.stdout.slice(0, newline < 0 ? undefined : newline);
   if (head === 'MISSING') throw new JobStepError('logs', provider.name, `job ${id} has no output log`);
-  const match = /^(\d+) (\d+) (-?\d+|-)$/.exec(head.trim());
+  const match = /^(\d+) (\d+) (\d+) (-?\d+|-)$/.exec(head.trim());
   if (!match) throw new JobStepError('logs', provider.name, `unexpected answer: ${output(result)}`);
+  const offset = Number(match[2]);
   return {
     size: Number(match[1]),
-    offset: Number(match[2]),
+    offset,
+    // The worker's byte counts, never lengths of decoded text: offsets stay exact whatever the log holds.
+    end: offset + Number(match[3]),
     text: newline < 0 ? '' : result.stdout.slice(newline + 1),
-    exitCode: match[3] === '-' ? undefined : Number(match[3]),
+    exitCode: match[4] === '-' ? undefined : Number(match[4]),
   };
+}
+
+/**
+ * Writes the log's last `tailBytes` (as it was at the first read), in pieces of at most {@link LOG_READ_BYTES}.
+ * Resolves to the last piece read.
+ */
+export async function writeLogTail(
+  provider: WorkerObserver,
+  stateDir: string,
+  id: string,
+  tailBytes: number,
+  write: (text: string) => void,
+): Promise<LogChunk> {
+  let last = await readLogChunk(provider, stateDir, id, { tailBytes });
+  const until = last.size;
+  if (last.text) write(last.text);
+  while (last.end < until) {
+    const next = await readLogChunk(provider, stateDir, id, { offset: last.end }, Math.min(LOG_READ_BYTES, until - last.end));
+    if (next.text) write(next.text);
+    // The log was cut shorter meanwhile: nothing more to read up to `until`.
+    if (next.end <= next.offset) return next;
+    last = next;
+  }
+  return last;
 }
 
 /** Options for {@link followLog}. */
 export interface FollowOptions {
-  /** Bytes of history to show first; default 8 KiB. */
+  /** Bytes of history to show first; default {@link DEFAULT_TAIL_BYTES}. */
   readonly tailBytes?: number;
   /** Poll interval; default 500 ms. */
   readonly intervalMs?: number;
@@ -67,7 +110,8 @@ export interface FollowOptions {
 
 /**
  * Writes the log's tail, then everything appended to it, until the job's exit code is recorded and the log has
- * been read to its end, or `signal` aborts. Resolves to the exit code (undefined when aborted first).
+ * been read to its end, or `signal` aborts. Resolves to the exit code (undefined when aborted first). Output that
+ * arrives faster than one read returns is read again at once, without waiting for the next poll.
  */
 export async function followLog(
   provider: WorkerObserver,
@@ -76,21 +120,28 @@ export async function followLog(
   write: (text: string) => void,
   options: FollowOptions = {},
 ): Promise<number | undefined> {
-  let chunk = await readLogChunk(provider, stateDir, id, { tailBytes: options.tailBytes ?? 8192 });
+  const readOn = async (from: LogChunk): Promise<LogChunk> => {
+    const next = await readLogChunk(provider, stateDir, id, { offset: from.end });
+    if (next.text) write(next.text);
+    return next;
+  };
+  let chunk = await writeLogTail(provider, stateDir, id, options.tailBytes ?? DEFAULT_TAIL_BYTES, write);
   for (;;) {
-    if (chunk.text) write(chunk.text);
+    if (options.signal?.aborted) return undefined;
+    if (chunk.end < chunk.size) {
+      chunk = await readOn(chunk);
+      continue;
+    }
     if (chunk.exitCode !== undefined) {
-      // The wrapper writes `exit` after the job's last output, but the pane copy may lag by a moment: one last read.
+      // The wrapper writes `exit` after the job's last output, but the pane copy may lag by a moment: one last look.
       await sleep(Math.min(options.intervalMs ?? 500, 200), options.signal);
-      const last = await readLogChunk(provider, stateDir, id, { offset: chunk.size });
-      if (last.text) write(last.text);
+      let last = await readOn(chunk);
+      while (last.end < last.size) last = await readOn(last);
       return chunk.exitCode;
     }
-    if (options.signal?.aborted) return undefined;
     await sleep(options.intervalMs ?? 500, options.signal);
     if (options.signal?.aborted) return undefined;
-    // The worker sent exactly the bytes up to `size`: offsets are its byte counts, never lengths of decoded text.
-    chunk = await readLogChunk(provider, stateDir, id, { offset: chunk.size });
+    chunk = await readOn(chunk);
   }
 }
 

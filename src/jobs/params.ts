@@ -3,10 +3,11 @@
  * session name built from safe characters only, and the command argv filled in. Pure.
  */
 import { createHash } from 'node:crypto';
+import { isJobId, JOB_ID_CHARACTERS, MAX_JOB_ID_LENGTH, SAFE_ID_PATTERN } from '../scanners/worker-scan/job-id.js';
 import { fillTemplate, type JobKind, type JobSettings } from './kinds.js';
 
 /** The only characters a job id or session name may hold: tmux expands `#(…)`/`#{…}` and rewrites `.` and `:` in names. */
-export const SAFE_NAME = /^[A-Za-z0-9_-]+$/;
+export const SAFE_NAME = SAFE_ID_PATTERN;
 
 /** A launch request that is wrong before anything runs: unknown kind, missing or malformed parameter. */
 export class JobRequestError extends Error {
@@ -50,7 +51,11 @@ export function specifyJob(settings: JobSettings, kindName: string, params: Read
     }
     values[spec.name] = value;
   }
-  return { kind, params: values, id: jobIdFor(kind, values), command: kind.command.map((part) => fillTemplate(part, values)) };
+  const id = jobIdFor(kind, values);
+  if (!isJobId(id)) {
+    throw new JobRequestError(`the job id ${JSON.stringify(id)} would be longer than ${MAX_JOB_ID_LENGTH} characters; give shorter parameter values`);
+  }
+  return { kind, params: values, id, command: kind.command.map((part) => fillTemplate(part, values)) };
 }
 
 /** Maps positional values (in the kind's parameter order) and `name=value` words to parameters. */
@@ -90,9 +95,11 @@ export function jobIdFor(kind: JobKind, params: Readonly<Record<string, string>>
   return [...parts, kind.name].join('-');
 }
 
+const UNSAFE_RUN = new RegExp(`[^${JOB_ID_CHARACTERS}]+`, 'g');
+
 function idPart(value: string): string {
   if (SAFE_NAME.test(value) && value.length <= 40) return value;
-  const slug = value.replace(/[^A-Za-z0-9_-]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 24);
+  const slug = value.replace(UNSAFE_RUN, '_').replace(/^_+|_+$/g, '').slice(0, 24);
   const hash = createHash('sha256').update(value).digest('hex').slice(0, 8);
   return slug ? `${slug}-${hash}` : hash;
 }
@@ -100,7 +107,7 @@ function idPart(value: string): string {
 /** The tmux session name of a job: `<prefix>-<id>`; both parts are checked to hold safe characters only. */
 export function sessionNameFor(prefix: string, id: string): string {
   const name = `${prefix}-${id}`;
-  if (!SAFE_NAME.test(prefix) || !SAFE_NAME.test(id)) {
+  if (!SAFE_NAME.test(prefix) || !isJobId(id)) {
     throw new JobRequestError(`session name ${JSON.stringify(name)} would hold characters tmux interprets; expected letters, digits, _ and -`);
   }
   return name;

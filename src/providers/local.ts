@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { homedir } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { OutputCollector, OutputLimitError, outputCap } from '../ssh/output-limit.js';
 import { inContainer, placeCommand } from './container.js';
 import { tmuxArgv, tmuxServer } from './tmux.js';
 import {
@@ -110,7 +111,9 @@ export class LocalProvider implements WorkerProvider {
 /**
  * Runs argv as a child process (no shell), with a time limit, stdin and abort. The child leads a process group of
  * its own, so a time-out or an abort ends everything it started (a wedged tmux or docker client under `sh -c`),
- * and the call settles then, without waiting for grandchildren that still hold its output pipes.
+ * and the call settles then, without waiting for grandchildren that still hold its output pipes. Output past
+ * `maxOutputBytes` stops the command the same way and rejects with an {@link OutputLimitError}. Nothing here throws
+ * inside a child-process callback: every outcome goes through the promise.
  */
 export function runChild(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
   const [file, ...args] = argv;
@@ -140,22 +143,23 @@ export function runChild(argv: readonly string[], options: ExecOptions = {}): Pr
     const timer = setTimeout(() => end(new Error(`${file} did not finish within ${limit} ms and was killed`)), limit);
     const onAbort = () => end(abortError(file));
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    const output = new OutputCollector(outputCap(options.maxOutputBytes));
+    const collect = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
+      if (!output.add(stream, chunk)) end(new OutputLimitError(`\`${file}\``, output.limitBytes));
+    };
+    child.stdout.on('data', collect('stdout'));
+    child.stderr.on('data', collect('stderr'));
     child.on('error', (error: NodeJS.ErrnoException) => {
       finish(() => reject(error.code === 'ENOENT' ? new Error(`${file} is not installed on this machine`) : error));
     });
     child.on('close', (code, signal) => {
-      finish(() =>
-        resolve({
-          code,
-          ...(signal ? { signal } : {}),
-          stdout: Buffer.concat(stdout).toString('utf8'),
-          stderr: Buffer.concat(stderr).toString('utf8'),
-        }),
-      );
+      finish(() => {
+        try {
+          resolve({ code, ...(signal ? { signal } : {}), stdout: output.text('stdout'), stderr: output.text('stderr') });
+        } catch (error) {
+          reject(error);
+        }
+      });
     });
     child.stdin.on('error', () => undefined);
     child.stdin.end(options.stdin ?? '');

@@ -82,7 +82,11 @@ export class SshProvider implements WorkerProvider {
     const limit = callLimit(timeoutMs, options.signal, () => new WorkerUnreachableError(this.name, `no answer within ${timeoutMs} ms`));
     try {
       const connection = await raceAbort(this.pooled(), limit.signal);
-      const result = await connection.run(script, { timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)), signal: limit.signal });
+      const result = await connection.run(script, {
+        timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)),
+        signal: limit.signal,
+        ...(options.maxOutputBytes !== undefined ? { maxOutputBytes: options.maxOutputBytes } : {}),
+      });
       return { code: result.code, stdout: result.output, stderr: '' };
     } finally {
       limit.clear();
@@ -98,6 +102,7 @@ export class SshProvider implements WorkerProvider {
         timeoutMs,
         separateStderr: true,
         ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.maxOutputBytes !== undefined ? { maxOutputBytes: options.maxOutputBytes } : {}),
       });
       return { code: result.code, stdout: result.output, stderr: result.stderr ?? '' };
     }
@@ -105,6 +110,7 @@ export class SshProvider implements WorkerProvider {
       timeoutMs,
       ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.maxOutputBytes !== undefined ? { maxOutputBytes: options.maxOutputBytes } : {}),
     });
   }
 

@@ -34,6 +34,11 @@ export interface ExecOptions {
   readonly target?: ExecTarget;
   /** Give up (and close the channel) after this many milliseconds; default 30 s. */
   readonly timeoutMs?: number;
+  /**
+   * The most the command may print, stdout and stderr together; default 16 MiB (`DEFAULT_MAX_OUTPUT_BYTES`), never
+   * above 256 MiB. Past it the command is stopped and the call rejects with an `OutputLimitError` naming the cap.
+   */
+  readonly maxOutputBytes?: number;
   /** Bytes written to the command's standard input, then closed. */
   readonly stdin?: string | Buffer;
   /** Aborts the command. */

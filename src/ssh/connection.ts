@@ -11,7 +11,8 @@ import { callLimit, raceAbort, sleep, type CallLimit } from './call-limits.js';
 import { ChannelSlots } from './channel-slots.js';
 import { ChannelOpenRefused, SshError } from './errors.js';
 import { runExecChannel } from './exec-channel.js';
-import { FramedShell, type RunResult } from './framed-shell.js';
+import { FramedShell, type FramedRunOptions, type RunResult } from './framed-shell.js';
+import { OutputLimitError } from './output-limit.js';
 import { openClient, type HandshakeSettings } from './handshake.js';
 import { shellJoin } from './quote.js';
 import type { SshTarget } from './target.js';
@@ -37,6 +38,8 @@ export interface SshExecOptions {
   readonly stdin?: string | Buffer;
   /** Aborting does what a timeout does, and rejects with the signal's reason. */
   readonly signal?: AbortSignal;
+  /** The most the command may print; past it, what a timeout does, rejecting with an `OutputLimitError` (default 16 MiB). */
+  readonly maxOutputBytes?: number;
 }
 
 /** Options for {@link SshConnection.run}. */
@@ -47,6 +50,8 @@ export interface SshRunOptions {
   readonly signal?: AbortSignal;
   /** Keeps stderr apart (in `stderr`) instead of merged into `output`. */
   readonly separateStderr?: boolean;
+  /** The most the script may print; past it the shell is closed as on a time-out, rejecting with an `OutputLimitError` (default 16 MiB). */
+  readonly maxOutputBytes?: number;
 }
 
 export type { RunResult } from './framed-shell.js';
@@ -134,7 +139,7 @@ export class SshConnection {
         const client = await raceAbort(this.#ready(), limit.signal);
         const stdin = options.stdin !== undefined ? { stdin: options.stdin } : {};
         return await this.#retryRefusedOpen(what, limit.signal, () =>
-          runExecChannel(client, line, { ...stdin, signal: limit.signal }, {
+          runExecChannel(client, line, { ...stdin, signal: limit.signal, what, ...cap(options.maxOutputBytes) }, {
             lost: () => this.#lostError(client, what),
             kill: (pid) => this.#killGroup(client, pid),
           }),
@@ -154,7 +159,8 @@ export class SshConnection {
    */
   run(script: string, options: SshRunOptions = {}): Promise<RunResult> {
     const limit = this.#limit(options.timeoutMs ?? 30_000, options.signal, 'a script');
-    const turn = this.#runQueue.then(() => this.#runNow(script, limit.signal, options.separateStderr ?? false));
+    const run = { separateStderr: options.separateStderr ?? false, ...cap(options.maxOutputBytes) };
+    const turn = this.#runQueue.then(() => this.#runNow(script, limit.signal, run));
     this.#runQueue = turn.catch(() => undefined);
     // A call that times out while still queued rejects now; its turn is skipped when it comes.
     return raceAbort(turn, limit.signal).finally(() => limit.clear());
@@ -198,16 +204,17 @@ export class SshConnection {
     this.#transport?.dispose();
   }
 
-  async #runNow(script: string, signal: AbortSignal, separateStderr: boolean): Promise<RunResult> {
+  async #runNow(script: string, signal: AbortSignal, options: FramedRunOptions): Promise<RunResult> {
     signal.throwIfAborted();
     const shell = await this.#openShell(signal);
     const started = performance.now();
     try {
-      const result = await shell.run(script, signal, { separateStderr });
+      const result = await shell.run(script, signal, options);
       this.#rttMs = Math.round((performance.now() - started) * 10) / 10;
       return result;
     } catch (error) {
-      if (signal.aborted && shell.alive) {
+      // A script stopped mid-way (time-out, abort, too much output) may still run: its shell is not reused.
+      if ((signal.aborted || error instanceof OutputLimitError) && shell.alive) {
         this.#shell = undefined;
         shell.close();
         if (this.#client) this.#killGroup(this.#client, shell.pid);
@@ -354,6 +361,11 @@ export class SshConnection {
       });
     });
   }
+}
+
+/** The output cap option, only when one is set. */
+function cap(maxOutputBytes: number | undefined): { maxOutputBytes?: number } {
+  return maxOutputBytes === undefined ? {} : { maxOutputBytes };
 }
 
 /** Names a command for messages without repeating its arguments (which may hold data that is not ours to print). */

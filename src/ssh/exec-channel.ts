@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import type { Client, ClientChannel } from 'ssh2';
 import type { ExecResult } from '../providers/types.js';
 import { ChannelOpenRefused } from './errors.js';
+import { OutputCollector, OutputLimitError, outputCap } from './output-limit.js';
 import { shellQuote } from './quote.js';
 
 /** What {@link runExecChannel} needs from the connection it runs on. */
@@ -27,10 +28,17 @@ export interface ExecChannelOptions {
   readonly stdin?: string | Buffer;
   /** Aborting closes the channel, kills the command on the worker, and rejects with the signal's reason. */
   readonly signal: AbortSignal;
+  /** Output past this (stdout and stderr together; default 16 MiB) does what an abort does, rejecting with an {@link OutputLimitError}. */
+  readonly maxOutputBytes?: number;
+  /** Names the command in an {@link OutputLimitError}. */
+  readonly what?: string;
 }
 
 /** What the exec request asks the login shell to run: plain words that every shell parses the same way. */
 export const EXEC_REQUEST = 'exec sh';
+
+/** The pid line comes first on stderr (after anything the login shell's rc files print): looked for only in this much of it. */
+const PID_LINE_WITHIN = 64 * 1024;
 
 /**
  * The script `sh` reads on standard input: report the pid, then run the command line. `exec` keeps the pid
@@ -88,8 +96,8 @@ export function runExecChannel(
     let settled = false;
     let pid: number | undefined;
     let exit: { code: number | null; signal?: string } | undefined;
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
+    const output = new OutputCollector(outputCap(options.maxOutputBytes));
+    let head = '';
 
     const settle = (error: unknown, result?: ExecResult) => {
       if (settled) return;
@@ -98,11 +106,15 @@ export function runExecChannel(
       if (result) resolve(result);
       else reject(error);
     };
-    const onAbort = () => {
+    const stop = (reason: unknown) => {
       if (settled) return;
       channel?.close();
       if (pid !== undefined) hooks.kill(pid);
-      settle(signal.reason);
+      settle(reason);
+    };
+    const onAbort = () => stop(signal.reason);
+    const collect = (stream: 'stdout' | 'stderr', data: Buffer) => {
+      if (!output.add(stream, data)) stop(new OutputLimitError(options.what ?? 'a command', output.limitBytes));
     };
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
@@ -112,10 +124,13 @@ export function runExecChannel(
       channel = opened;
       // Aborted while the channel was opening: the command has not reported its pid yet, so it cannot be killed.
       if (settled) return void opened.close();
-      opened.on('data', (data: Buffer) => stdout.push(data));
+      opened.on('data', (data: Buffer) => collect('stdout', data));
       opened.stderr.on('data', (data: Buffer) => {
-        stderr.push(data);
-        if (pid === undefined) pid = findPid(Buffer.concat(stderr).toString('latin1'), tag);
+        if (pid === undefined && head.length < PID_LINE_WITHIN) {
+          head += data.subarray(0, PID_LINE_WITHIN).toString('latin1');
+          pid = findPid(head, tag);
+        }
+        collect('stderr', data);
       });
       opened.on('exit', (code: number | null, signalName?: string) => {
         exit = signalName ? { code: null, signal: signalName } : { code };
@@ -123,10 +138,10 @@ export function runExecChannel(
       opened.on('error', () => undefined);
       opened.on('close', () => {
         if (!exit) return settle(hooks.lost());
-        const text = Buffer.concat(stderr).toString('utf8');
+        const text = output.text('stderr');
         settle(undefined, {
           ...exit,
-          stdout: Buffer.concat(stdout).toString('utf8'),
+          stdout: output.text('stdout'),
           stderr: pid === undefined ? text : text.replace(`${tag} ${pid}\n`, ''),
         });
       });

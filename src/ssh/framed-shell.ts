@@ -6,6 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Client, ClientChannel } from 'ssh2';
 import { ChannelOpenRefused } from './errors.js';
+import { FrameReader } from './frame-reader.js';
+import { OutputLimitError, outputCap } from './output-limit.js';
 import { shellQuote } from './quote.js';
 
 /** A script's output, byte for byte, and its exit status. */
@@ -23,14 +25,24 @@ export interface FramedShellHooks {
   lost(): Error;
 }
 
+/** Options for {@link FramedShell.run}. */
+export interface FramedRunOptions {
+  /** Keeps stderr apart (in `stderr`) instead of merged into `output`. */
+  readonly separateStderr?: boolean;
+  /**
+   * The most the script may print on each of stdout and stderr; default 16 MiB. Past it the call rejects with an
+   * {@link OutputLimitError}; the script may still be running, so the caller must close this shell.
+   */
+  readonly maxOutputBytes?: number;
+}
+
 interface Frame {
-  readonly needle: Buffer;
-  scanFrom: number;
-  /** Set when stderr is framed too: its marker line, and what came before it once it has. */
-  readonly errNeedle: Buffer | undefined;
-  errScanFrom: number;
+  readonly reader: FrameReader;
+  /** Set when stderr is framed too: its reader, and what came before its marker once it has. */
+  readonly errReader: FrameReader | undefined;
   errOutput: Buffer | undefined;
   out: { status: number; output: Buffer } | undefined;
+  readonly limit: number;
   resolve(frame: { status: number; output: Buffer; stderr: Buffer }): void;
   reject(error: unknown): void;
 }
@@ -39,8 +51,6 @@ interface Frame {
 export class FramedShell {
   readonly #channel: ClientChannel;
   readonly #hooks: FramedShellHooks;
-  #buffer: Buffer = Buffer.alloc(0);
-  #errBuffer: Buffer = Buffer.alloc(0);
   #frame: Frame | undefined;
   #closed = false;
   readonly #closeListeners: Array<() => void> = [];
@@ -84,7 +94,7 @@ export class FramedShell {
           const shell = new FramedShell(channel, hooks);
           if (aborted) return shell.close();
           shell
-            .#frameOut((marker) => `printf '\\n%s %d\\n' ${marker} "$$"\n`, signal)
+            .#frameOut((marker) => `printf '\\n%s %d\\n' ${marker} "$$"\n`, signal, outputCap(undefined))
             .then(({ status }) => {
               shell.pid = status;
               resolve(shell);
@@ -117,14 +127,16 @@ export class FramedShell {
    * Runs one script. It runs in a subshell via `eval`, so a syntax error, `exit`, `cd` or `set -e` in it
    * ends or changes only that subshell, never the long-lived shell; stdin is /dev/null so it cannot eat
    * the frames that follow. On abort the promise rejects with the signal's reason and the caller must
-   * close this shell (the script may still be running in it).
+   * close this shell (the script may still be running in it); the same holds when it printed more than its cap.
    */
-  async run(script: string, signal: AbortSignal, options: { readonly separateStderr?: boolean } = {}): Promise<RunResult> {
+  async run(script: string, signal: AbortSignal, options: FramedRunOptions = {}): Promise<RunResult> {
+    const limit = outputCap(options.maxOutputBytes);
     if (options.separateStderr) {
       // stderr stays on the channel's own stderr stream, framed there by a marker line of its own.
       const { status, output, stderr } = await this.#frameOut(
         (marker) => `( eval ${shellQuote(script)} ) </dev/null; s=$?; printf '\\n%s\\n' ${marker} >&2; printf '\\n%s %d\\n' ${marker} "$s"\n`,
         signal,
+        limit,
         true,
       );
       return { code: status, output: output.toString('utf8'), stderr: stderr.toString('utf8') };
@@ -132,6 +144,7 @@ export class FramedShell {
     const { status, output } = await this.#frameOut(
       (marker) => `( eval ${shellQuote(script)} ) </dev/null 2>&1; printf '\\n%s %d\\n' ${marker} "$?"\n`,
       signal,
+      limit,
     );
     return { code: status, output: output.toString('utf8') };
   }
@@ -145,6 +158,7 @@ export class FramedShell {
   #frameOut(
     render: (marker: string) => string,
     signal: AbortSignal,
+    limit: number,
     separateStderr = false,
   ): Promise<{ status: number; output: Buffer; stderr: Buffer }> {
     if (this.#closed) return Promise.reject(this.#hooks.lost());
@@ -158,16 +172,13 @@ export class FramedShell {
       };
       signal.addEventListener('abort', onAbort, { once: true });
       const done = () => signal.removeEventListener('abort', onAbort);
-      // Bytes that arrived between frames belong to no call (e.g. a background job a script left behind).
-      this.#buffer = Buffer.alloc(0);
-      this.#errBuffer = Buffer.alloc(0);
+      // Bytes that arrive between frames belong to no call (e.g. a background job a script left behind): they are dropped.
       this.#frame = {
-        needle: Buffer.from(`\n${marker} `),
-        scanFrom: 0,
-        errNeedle: separateStderr ? Buffer.from(`\n${marker}\n`) : undefined,
-        errScanFrom: 0,
+        reader: new FrameReader(Buffer.from(`\n${marker} `), limit, true),
+        errReader: separateStderr ? new FrameReader(Buffer.from(`\n${marker}\n`), limit, false) : undefined,
         errOutput: undefined,
         out: undefined,
+        limit,
         resolve: (frame) => (done(), resolve(frame)),
         reject: (error) => (done(), reject(error)),
       };
@@ -177,44 +188,35 @@ export class FramedShell {
 
   #onErrData(data: Buffer): void {
     const frame = this.#frame;
-    if (!frame?.errNeedle || frame.errOutput) return;
-    this.#errBuffer = this.#errBuffer.length ? Buffer.concat([this.#errBuffer, data]) : data;
-    const at = this.#errBuffer.indexOf(frame.errNeedle, frame.errScanFrom);
-    if (at < 0) {
-      frame.errScanFrom = Math.max(0, this.#errBuffer.length - frame.errNeedle.length + 1);
-      return;
-    }
-    frame.errOutput = this.#errBuffer.subarray(0, at);
-    this.#errBuffer = Buffer.alloc(0);
+    if (!frame?.errReader || frame.errOutput) return;
+    const progress = frame.errReader.push(data);
+    if (progress === 'more') return;
+    if (progress === 'over') return this.#overflow(frame);
+    frame.errOutput = progress.output;
     this.#settle(frame);
   }
 
   /** Resolves the frame once stdout's marker (and stderr's, when framed) have both arrived. */
   #settle(frame: Frame): void {
-    if (!frame.out || (frame.errNeedle && !frame.errOutput)) return;
+    if (!frame.out || (frame.errReader && !frame.errOutput)) return;
     this.#frame = undefined;
     frame.resolve({ ...frame.out, stderr: frame.errOutput ?? Buffer.alloc(0) });
   }
 
+  /** The script printed more than its cap: the call fails, and what it printed is dropped. */
+  #overflow(frame: Frame): void {
+    this.#frame = undefined;
+    frame.reject(new OutputLimitError('a script', frame.limit));
+  }
+
   #onData(data: Buffer): void {
-    this.#buffer = this.#buffer.length ? Buffer.concat([this.#buffer, data]) : data;
     const frame = this.#frame;
     if (!frame || frame.out) return;
-    const at = this.#buffer.indexOf(frame.needle, frame.scanFrom);
-    if (at < 0) {
-      frame.scanFrom = Math.max(0, this.#buffer.length - frame.needle.length + 1);
-      return;
-    }
-    const lineEnd = this.#buffer.indexOf(0x0a, at + frame.needle.length);
-    if (lineEnd < 0) {
-      frame.scanFrom = at;
-      return;
-    }
-    const status = Number(this.#buffer.subarray(at + frame.needle.length, lineEnd).toString('latin1'));
-    // The newline printed before the marker is ours, not the script's: it is dropped exactly once.
-    const output = this.#buffer.subarray(0, at);
-    this.#buffer = this.#buffer.subarray(lineEnd + 1);
-    frame.out = { status, output };
+    const progress = frame.reader.push(data);
+    if (progress === 'more') return;
+    if (progress === 'over') return this.#overflow(frame);
+    // The newline printed before the marker is ours, not the script's: the reader dropped exactly that one.
+    frame.out = { status: Number(progress.trailer), output: progress.output };
     this.#settle(frame);
   }
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { parseCapture } from '../../src/scanners/pane-capture/parse.js';
 import { buildScanCommand, newScanNonce } from '../../src/scanners/worker-scan/command.js';
 import { parseScan } from '../../src/scanners/worker-scan/parse.js';
 import type { WorkerScan } from '../../src/scanners/worker-scan/types.js';
-import { createWorld, type World } from '../fixtures/scan/world.js';
+import { createWorld, HUGE_META_BYTES, type World } from '../fixtures/scan/world.js';
 
 const exec = promisify(execFile);
 
@@ -82,7 +82,6 @@ describe('worker scan run for real with sh -c against a private tmux server', ()
 
     const jobs = new Map(scan.jobs.map((j) => [j.id, j]));
     expect([...jobs.keys()]).toEqual([
-      'j $(touch pwned-7) `touch pwned-8`',
       'j-badexit',
       'j-badjson',
       'j-badshape',
@@ -90,6 +89,8 @@ describe('worker scan run for real with sh -c against a private tmux server', ()
       'j-emptyexit',
       'j-forge',
       'j-hostile',
+      'j-huge',
+      'j-hugeexit',
       'j-nometa',
       'j-rawctl',
       'j-running',
@@ -103,7 +104,20 @@ describe('worker scan run for real with sh -c against a private tmux server', ()
     expect(jobs.get('j-forge')).toMatchObject({ exitCode: 1, metaError: expect.stringMatching(/not valid JSON/) });
     expect(jobs.get('j-rawctl')?.meta?.id).toBe('j-rawctl');
     expect(scan.jobsError).toBeUndefined();
-    expect(scan.problems).toEqual(['job directory "bad?name" skipped: its name holds a newline or a control character']);
+    // Records over their caps stay listed, unread, with the reason; names that are not job ids are reported escaped.
+    const hugeMeta = statSync(join(world.home, '.mission-control/jobs/j-huge/meta.json')).size;
+    expect(hugeMeta).toBeGreaterThan(HUGE_META_BYTES);
+    const tooLarge = `record too large: meta.json is ${hugeMeta} bytes, over the 64 KiB limit; not read`;
+    expect(jobs.get('j-huge')).toMatchObject({ meta: undefined, metaError: tooLarge, logBytes: 4 });
+    const exitTooLarge = 'record too large: the exit file is 4002 bytes, over the 1 KiB limit; not read';
+    expect(jobs.get('j-hugeexit')).toMatchObject({ meta: expect.objectContaining({ id: 'j-hugeexit' }), exitCode: undefined, exitError: exitTooLarge });
+    expect(scan.problems).toEqual([
+      `job j-huge: ${tooLarge}`,
+      `job j-hugeexit: ${exitTooLarge}`,
+      'job directories (a name holding a newline or a separator), "j $(touch pwned-7) `touch pwned-8`", ' +
+        '"x\\u001b]0;TITLE\\u0007\\u001b]52;c;cHduZWQ=\\u0007" skipped: a job id is letters, digits, _ and - only',
+    ]);
+    for (const problem of scan.problems ?? []) expect(problem).not.toMatch(/[\x00-\x1f\x7f-\x9f]/);
     expect(scan.host.now).toBeGreaterThan(1_700_000_000);
     expect(scan.host.cpus).toBeGreaterThan(0);
     for (const file of world.pwnedFiles) expect(existsSync(file), file).toBe(false);
@@ -116,6 +130,15 @@ describe('worker scan run for real with sh -c against a private tmux server', ()
     expect(scan.tmuxError).toBeUndefined();
     expect(scan.container).toBeUndefined();
     expectWorld(scan);
+  });
+
+  it('reads the world on a busybox system, where every tool the scan uses is a busybox applet', async () => {
+    if (!existsSync('/bin/busybox')) return;
+    const applets = join(dir, 'busybox-bin');
+    await mkdir(applets);
+    for (const applet of ['sh', 'date', 'nproc', 'stat', 'tr', 'wc', 'find', 'cat']) await symlink('/bin/busybox', join(applets, applet));
+    await symlink('/usr/bin/tmux', join(applets, 'tmux'));
+    expectWorld(await scanWith({ shell: [join(applets, 'sh')], env: { ...env, PATH: applets } }));
   });
 
   it('reads the same world through docker exec -i NAME sh -c (docker replaced by a shim)', async () => {
@@ -136,7 +159,7 @@ describe('worker scan run for real with sh -c against a private tmux server', ()
   it('reports zero sessions, not an error, when no server runs on the socket', async () => {
     const scan = await scanWith({ socket: join(dir, 'no-such-dir', 'sock') });
     expect(scan).toMatchObject({ tmuxRunning: false, tmuxError: undefined, sessions: [] });
-    expect(scan.jobs).toHaveLength(11);
+    expect(scan.jobs).toHaveLength(12);
   });
 
   it('reports no jobs and no error on a fresh worker', async () => {

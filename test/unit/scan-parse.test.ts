@@ -51,7 +51,6 @@ const notJson = expect.stringMatching(/^meta\.json is not valid JSON: /) as unkn
 
 /** The world's job records, sorted by id. */
 const worldJobs: JobRecord[] = [
-  job('j $(touch pwned-7) `touch pwned-8`', { meta: meta('j-odd-name') }),
   job('j-badexit', { exitError: 'the exit file holds "abc", not a number' }),
   job('j-badjson', { meta: undefined, metaError: notJson }),
   job('j-badshape', { meta: undefined, metaError: 'meta.json has no string "kind"' }),
@@ -73,7 +72,8 @@ const worldJobs: JobRecord[] = [
   job('j-running', { logModified: T, logBytes: 12 }),
 ];
 
-const worldProblems = ['job directory "bad?name" skipped: its name holds a newline or a control character'];
+/** Directory names that are not job ids are reported, quoted, never listed as jobs. */
+const worldProblems = ['job directories "bad?name", "j $(touch pwned-7) `touch pwned-8`" skipped: a job id is letters, digits, _ and - only'];
 
 function host(now: number, uptimeSeconds: number, load: [number, number, number]): HostInfo {
   return { now, uptimeSeconds, load1: load[0], load5: load[1], load15: load[2], cpus: 2 };
@@ -168,5 +168,31 @@ const cases: [string, WorkerScan][] = [
 describe('parseScan on recorded outputs', () => {
   it.each(cases)('%s', (name, expected) => {
     expect(parseScan(fixture(name), NONCE)).toEqual(expected);
+  });
+});
+
+describe('parseScan on records over their caps and names that are not job ids (jobs-capped.*.txt)', () => {
+  const M = 1795000000;
+  const capped = (id: string, over: Partial<JobRecord>): JobRecord => job(id, { meta: meta(id, { params: { pr: '1' }, command: ['true'] }), ...over });
+  it.each([['jobs-capped.dash.txt'], ['jobs-capped.busybox.txt']])('%s', (name) => {
+    const result = parseScan(fixture(name), NONCE);
+    expect(result.jobs).toEqual([
+      capped('1-ok', { exitCode: 0, logModified: M, logBytes: 5 }),
+      capped('2-huge', {
+        meta: undefined,
+        metaError: 'record too large: meta.json is 8388739 bytes, over the 64 KiB limit; not read',
+        logModified: M,
+        logBytes: 4,
+      }),
+      capped('3-hugeexit', { exitError: 'record too large: the exit file is 4002 bytes, over the 1 KiB limit; not read' }),
+      // Exactly at the cap: read.
+      job('4-edge', { meta: expect.objectContaining({ id: '4-edge' }) as unknown as JobMeta }),
+    ]);
+    expect(result.jobsError).toBeUndefined();
+    expect(result.problems).toEqual([
+      'job 2-huge: record too large: meta.json is 8388739 bytes, over the 64 KiB limit; not read',
+      'job 3-hugeexit: record too large: the exit file is 4002 bytes, over the 1 KiB limit; not read',
+      'job directories (a name holding a newline or a separator), "x\\u001b]0;TITLE\\u0007" skipped: a job id is letters, digits, _ and - only',
+    ]);
   });
 });

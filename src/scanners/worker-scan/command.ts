@@ -3,8 +3,8 @@
  * panes on the worker's private socket and the job records, each in a framed section.
  *
  * The script is POSIX sh (dash, bash, busybox ash) and cheap: a handful of processes per scan
- * whatever the number of jobs (job files are read with the shell's own `read`, and one `stat`
- * covers every log). Sections are framed by lines that carry a per-scan nonce, so neither a file's
+ * whatever the number of jobs (one `find` lists the record files over their size caps, the others are
+ * read with the shell's own `read`, and one `stat` covers every log and every oversized file). Sections are framed by lines that carry a per-scan nonce, so neither a file's
  * contents nor a session name can forge a section; see `parse.ts` for the format.
  */
 import { randomBytes } from 'node:crypto';
@@ -12,12 +12,22 @@ import { observation, type Observation } from '../../providers/types.js';
 import { shellQuote } from '../../ssh/quote.js';
 import { onSessionHost } from '../../providers/container.js';
 import { shellPath, tmuxPrefix } from '../session-host.js';
+import { JOB_ID_CHARACTERS } from './job-id.js';
 
 /** Separates the fields of one output line; tmux escapes control characters in names, so it never appears in one. */
 export const FIELD_SEPARATOR = '\x1f';
 
 /** Stripped from job files before framing, with {@link FIELD_SEPARATOR} and newlines. */
 export const RECORD_SEPARATOR = '\x1e';
+
+/** The largest `meta.json` the scan reads; a larger one is reported with its size, not read. */
+export const MAX_RECORD_BYTES = 64 * 1024;
+
+/** The largest `exit` file the scan reads (it holds one number). */
+export const MAX_EXIT_FILE_BYTES = 1024;
+
+/** What one scan may print before it is stopped: far more than 10,000 jobs and sessions need. */
+export const MAX_SCAN_OUTPUT_BYTES = 8 * 1024 * 1024;
 
 /** Version of the output format, printed in the `plan` section. */
 export const SCAN_FORMAT_VERSION = 1;
@@ -142,18 +152,25 @@ function sessionHostScript(opts: ScanCommandOptions): string {
     'b jobs; s=0; set --',
     'if [ -d "$jd" ]; then',
     ' if cd -- "$jd"; then',
+    // One find lists the record files over their caps (it reads sizes, never contents): they are not read.
+    `  big=$nl$(find -L . -path './*/*' -prune \\( -name exit -size +${MAX_EXIT_FILE_BYTES}c -o -name meta.json -size +${MAX_RECORD_BYTES}c \\) -print 2>/dev/null)$nl`,
     '  for j in *; do',
     '   [ -d "$j" ] || continue',
-    '   case $j in *"$nl"*|*"$rs"*|*"$us"*)',
-    `    printf 'S%s%s\\n' "$us" "$(printf '%s' "$j" | tr '\\n\\036\\037' '???')"; continue ;; esac`,
+    // A name that is not a job id is reported, never read; one that cannot be framed is reported without its name.
+    '   case $j in *"$nl"*|*"$rs"*|*"$us"*) printf \'S%s\\n\' "$us"; continue ;;',
+    `    *[!${JOB_ID_CHARACTERS}]*) printf 'S%s%s\\n' "$us" "$j"; continue ;; esac`,
     '   hm=0; m=',
     '   if [ -f "$j/meta.json" ]; then hm=1',
-    '    { while IFS= read -r l || [ -n "$l" ]; do m=$m$l; done; } 2>/dev/null <"$j/meta.json" || hm=2',
+    '    case $big in *"$nl./$j/meta.json$nl"*) hm=3 ;;',
+    // A file that grew past the cap after find looked stops being read at the line that crosses it.
+    `    *) { while IFS= read -r l || [ -n "$l" ]; do m=$m$l; [ \${#m} -le ${MAX_RECORD_BYTES} ] || { hm=3; m=; break; }; done; } 2>/dev/null <"$j/meta.json" || hm=2 ;; esac`,
+    '    [ $hm = 3 ] && set -- "$@" "$j/meta.json"',
     `    case $m in *"$rs"*|*"$us"*) m=$(printf '%s' "$m" | tr -d '\\036\\037') ;; esac`,
     '   fi',
     '   he=0; x=',
     '   if [ -f "$j/exit" ]; then he=1',
-    '    { IFS= read -r x || :; } 2>/dev/null <"$j/exit" || he=2',
+    '    case $big in *"$nl./$j/exit$nl"*) he=3; set -- "$@" "$j/exit" ;;',
+    '    *) { IFS= read -r x || :; } 2>/dev/null <"$j/exit" || he=2 ;; esac',
     `    case $x in *"$rs"*|*"$us"*) x=$(printf '%s' "$x" | tr -d '\\036\\037') ;; esac`,
     '   fi',
     `   printf 'J%s%s%s%s%s%s%s%s%s%s\\n' "$us" "$j" "$us" "$hm" "$us" "$he" "$us" "$x" "$us" "$m"`,
@@ -163,10 +180,10 @@ function sessionHostScript(opts: ScanCommandOptions): string {
     "elif [ -e \"$jd\" ]; then printf 'the jobs path is not a directory\\n'; s=1",
     'fi',
     'e jobs $s',
-    // One stat for every log; busybox builds without `stat -c` fall back to date -r and wc -c.
+    // One stat for every log and every record file over its cap; busybox builds without `stat -c` fall back to date -r and wc -c.
     'b logs; s=0',
     'if [ $# -gt 0 ]; then',
-    " stat -c '%Y %s %n' -- \"$@\" || { s=$?; for f; do [ -f \"$f\" ] && printf '%s %d %s\\n' \"$(date -r \"$f\" +%s)\" \"$(wc -c <\"$f\")\" \"$f\"; done; }",
+    " stat -L -c '%Y %s %n' -- \"$@\" || { s=$?; for f; do [ -f \"$f\" ] && printf '%s %d %s\\n' \"$(date -r \"$f\" +%s)\" \"$(wc -c <\"$f\")\" \"$f\"; done; }",
     'fi',
     'e logs $s',
   ].join('\n');

@@ -2,10 +2,12 @@
  * Reads the job-record part of a scan (`jobs` and `logs` sections). Pure; never throws.
  *
  * `jobs` holds one line per job directory: `J US id US metaState US exitState US exit US meta`,
- * where a state is 0 (no file), 1 (read) or 2 (could not be read), and `S US name` for a
- * directory whose name cannot be framed. `logs` holds `stat -c '%Y %s %n'` lines.
+ * where a state is 0 (no file), 1 (read), 2 (could not be read) or 3 (over its size cap, not read),
+ * and `S US name` for a directory whose name is not a job id (`S US` alone when the name cannot be
+ * framed). `logs` holds `stat -c '%Y %s %n'` lines for the logs and for the files over their caps.
  */
-import { FIELD_SEPARATOR } from './command.js';
+import { FIELD_SEPARATOR, MAX_EXIT_FILE_BYTES, MAX_RECORD_BYTES } from './command.js';
+import { isJobId, quoteName } from './job-id.js';
 import { firstLines } from './parse-tmux.js';
 import type { Section } from './sections.js';
 import type { JobMeta, JobRecord } from './types.js';
@@ -17,19 +19,28 @@ export interface JobsPart {
   readonly problems: readonly string[];
 }
 
+/** How many skipped directory names are quoted before the rest are only counted. */
+const NAMES_SHOWN = 5;
+
+interface FileStat {
+  readonly modified: number;
+  readonly bytes: number;
+}
+
 /** Reads the `jobs` and `logs` sections; either is undefined when the output has none. */
 export function parseJobSections(jobs: Section | undefined, logs: Section | undefined): JobsPart {
   if (jobs === undefined) return { jobs: [], jobsError: 'the scan output has no job records part', problems: [] };
   const problems: string[] = [];
-  const stats = parseLogStats(logs, problems);
+  const stats = parseFileStats(logs, problems);
   const records = new Map<string, JobRecord>();
+  const skipped: string[] = [];
   const body = jobs.status === undefined ? jobs.body.slice(0, jobs.body.lastIndexOf('\n') + 1) : jobs.body;
   let errorText = '';
   for (const line of body.split('\n')) {
     if (line === '') continue;
     const fields = line.split(FIELD_SEPARATOR);
     if (fields[0] === 'S' && fields.length === 2) {
-      problems.push(`job directory ${JSON.stringify(fields[1])} skipped: its name holds a newline or a control character`);
+      skipped.push(fields[1] === '' ? '(a name holding a newline or a separator)' : quoteName(fields[1] ?? ''));
       continue;
     }
     if (fields[0] !== 'J' || fields.length !== 6) {
@@ -37,19 +48,27 @@ export function parseJobSections(jobs: Section | undefined, logs: Section | unde
       continue;
     }
     const [, id, metaState, exitState, exitText, metaText] = fields as [string, string, string, string, string, string];
+    if (!isJobId(id)) {
+      skipped.push(quoteName(id));
+      continue;
+    }
     if (records.has(id)) {
       problems.push(`job ${JSON.stringify(id)} listed twice; the first is used`);
       continue;
     }
-    const stat = stats.get(id);
-    records.set(id, {
+    const log = stats.get(`${id}/output.log`);
+    const record: JobRecord = {
       id,
-      ...readMeta(metaState, metaText),
-      ...readExit(exitState, exitText),
-      logModified: stat?.modified,
-      logBytes: stat?.bytes,
-    });
+      ...readMeta(metaState, metaText, stats.get(`${id}/meta.json`)?.bytes),
+      ...readExit(exitState, exitText, stats.get(`${id}/exit`)?.bytes),
+      logModified: log?.modified,
+      logBytes: log?.bytes,
+    };
+    if (metaState === '3') problems.push(`job ${id}: ${record.metaError ?? ''}`);
+    if (exitState === '3') problems.push(`job ${id}: ${record.exitError ?? ''}`);
+    records.set(id, record);
   }
+  if (skipped.length > 0) problems.push(skippedProblem(skipped));
   let jobsError: string | undefined;
   if (jobs.status === undefined) problems.push('the job records were cut short');
   else if (jobs.status !== 0) {
@@ -59,15 +78,23 @@ export function parseJobSections(jobs: Section | undefined, logs: Section | unde
   return { jobs: sorted, jobsError, problems };
 }
 
-function parseLogStats(logs: Section | undefined, problems: string[]): Map<string, { modified: number; bytes: number }> {
-  const stats = new Map<string, { modified: number; bytes: number }>();
+function skippedProblem(names: readonly string[]): string {
+  const shown = names.slice(0, NAMES_SHOWN).join(', ');
+  const more = names.length > NAMES_SHOWN ? ` and ${names.length - NAMES_SHOWN} more` : '';
+  const what = names.length === 1 ? 'job directory' : 'job directories';
+  return `${what} ${shown}${more} skipped: a job id is letters, digits, _ and - only`;
+}
+
+/** `<id>/<file>` to its modification time and size, for logs and for record files over their caps. */
+function parseFileStats(logs: Section | undefined, problems: string[]): Map<string, FileStat> {
+  const stats = new Map<string, FileStat>();
   if (logs === undefined) {
     problems.push('the scan output has no job log part');
     return stats;
   }
   const unread: string[] = [];
   for (const line of logs.body.split('\n')) {
-    const match = /^(\d{1,15}) (\d{1,15}) (.+)\/output\.log$/.exec(line);
+    const match = /^(\d{1,15}) (\d{1,15}) ([^/]+\/(?:output\.log|meta\.json|exit))$/.exec(line);
     if (match) stats.set(match[3] ?? '', { modified: Number(match[1]), bytes: Number(match[2]) });
     else if (line.trim() !== '') unread.push(line);
   }
@@ -77,8 +104,19 @@ function parseLogStats(logs: Section | undefined, problems: string[]): Map<strin
   return stats;
 }
 
-function readMeta(state: string, text: string): { meta: JobMeta | undefined; metaError: string | undefined } {
+/** `what is N bytes, over the L limit; not read`. */
+function tooLarge(what: string, bytes: number | undefined, limit: number): string {
+  const size = bytes === undefined ? `larger than ${formatBytes(limit)}` : `${bytes} bytes, over the ${formatBytes(limit)} limit`;
+  return `record too large: ${what} is ${size}; not read`;
+}
+
+function formatBytes(bytes: number): string {
+  return bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`;
+}
+
+function readMeta(state: string, text: string, bytes: number | undefined): { meta: JobMeta | undefined; metaError: string | undefined } {
   if (state === '0') return { meta: undefined, metaError: undefined };
+  if (state === '3') return { meta: undefined, metaError: tooLarge('meta.json', bytes, MAX_RECORD_BYTES) };
   if (state !== '1') return { meta: undefined, metaError: 'meta.json could not be read' };
   if (text.trim() === '') return { meta: undefined, metaError: 'meta.json is empty' };
   let value: unknown;
@@ -90,7 +128,6 @@ function readMeta(state: string, text: string): { meta: JobMeta | undefined; met
   const meta = toJobMeta(value);
   return typeof meta === 'string' ? { meta: undefined, metaError: `meta.json ${meta}` } : { meta, metaError: undefined };
 }
-
 /** Checks the shape of a parsed `meta.json`, keeping only the known fields. */
 export function toJobMeta(value: unknown): JobMeta | string {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'is not a JSON object';
@@ -117,8 +154,9 @@ export function toJobMeta(value: unknown): JobMeta | string {
   };
 }
 
-function readExit(state: string, text: string): { exitCode: number | undefined; exitError: string | undefined } {
+function readExit(state: string, text: string, bytes: number | undefined): { exitCode: number | undefined; exitError: string | undefined } {
   if (state === '0') return { exitCode: undefined, exitError: undefined };
+  if (state === '3') return { exitCode: undefined, exitError: tooLarge('the exit file', bytes, MAX_EXIT_FILE_BYTES) };
   if (state !== '1') return { exitCode: undefined, exitError: 'the exit file could not be read' };
   const trimmed = text.trim();
   // Empty: the wrapper has truncated the file and not yet written the code.

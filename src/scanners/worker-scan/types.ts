@@ -70,11 +70,11 @@ export interface TmuxSession {
 
 /** A job's record on the worker: files written at launch and by the job's wrapper when it ends. */
 export interface JobRecord {
-  /** The job directory's name. */
+  /** The job directory's name: always a job id (`isJobId`); other directories are reported in `problems`. */
   readonly id: string;
   /** The parsed `meta.json`, or undefined when it is missing or unreadable. */
   readonly meta: JobMeta | undefined;
-  /** Why `meta` is undefined, when the file exists but could not be read. */
+  /** Why `meta` is undefined, when the file exists but could not be used (unreadable, not JSON, or over the scan's size cap). */
   readonly metaError: string | undefined;
   /** The exit code the wrapper recorded, when the job has ended. */
   readonly exitCode: number | undefined;
@@ -120,8 +120,9 @@ export interface WorkerScan {
   /** Why job records could not be listed (so `jobs` is not the whole story); undefined when they were. */
   readonly jobsError?: string | undefined;
   /**
-   * Parts of the output that could not be used, one sentence each: a skipped job directory, an
-   * unreadable tmux line, a missing or cut-short section. Empty for a clean scan.
+   * Parts of the output that could not be used, one sentence each: job directories whose names are not job ids
+   * (quoted with escapes, never raw), a record over its size cap (with the job and the size), an unreadable tmux
+   * line, a missing or cut-short section. Empty for a clean scan.
    */
   readonly problems?: readonly string[];
 }
