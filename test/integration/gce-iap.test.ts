@@ -118,7 +118,7 @@ describe('GCE connectivity: fast path, IAP fallback, host keys on both', () => {
       '-o',
       `HostKeyAlias=compute.${id}`,
       '-o',
-      expect.stringMatching(new RegExp(`^UserKnownHostsFile=${join(dir, 'known_hosts')} `)),
+      expect.stringMatching(new RegExp(`^UserKnownHostsFile="${join(dir, 'known_hosts')}" `)),
       '-i',
       sshd.clientKeyPath,
       '-l',
