@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { homedir } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { inContainer } from './container.js';
-import { tmuxArgv, tmuxServer } from './tmux.js';
+import { attachSessionArgs, tmuxArgv, tmuxServer } from './tmux.js';
 import {
   isObservation,
   ReadOnlyError,
@@ -75,7 +75,7 @@ export class LocalProvider implements WorkerProvider {
   }
 
   attachCommand(sessionId: string, options: { readonly readOnly?: boolean } = {}): AttachCommand {
-    const argv = tmuxArgv(this.tmux, ['attach-session', ...(options.readOnly ? ['-r'] : []), '-t', sessionId]);
+    const argv = tmuxArgv(this.tmux, attachSessionArgs(sessionId, options));
     return this.containerName ? inContainer(this.containerName, { argv }, true) : { argv };
   }
 

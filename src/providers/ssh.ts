@@ -3,7 +3,7 @@ import { callLimit, raceAbort } from '../ssh/call-limits.js';
 import { shellJoin } from '../ssh/quote.js';
 import { inContainer } from './container.js';
 import { DEFAULT_EXEC_TIMEOUT_MS } from './local.js';
-import { tmuxArgv, tmuxServer } from './tmux.js';
+import { attachSessionArgs, tmuxArgv, tmuxServer } from './tmux.js';
 import {
   isObservation,
   ReadOnlyError,
@@ -116,7 +116,7 @@ export class SshProvider implements WorkerProvider {
   }
 
   attachCommand(sessionId: string, options: { readonly readOnly?: boolean } = {}): AttachCommand {
-    const tmux = tmuxArgv(this.tmux, ['attach-session', ...(options.readOnly ? ['-r'] : []), '-t', sessionId]);
+    const tmux = tmuxArgv(this.tmux, attachSessionArgs(sessionId, options));
     const remote = this.containerName ? inContainer(this.containerName, { argv: tmux }, true).argv : tmux;
     return { argv: ['ssh', '-t', ...this.options.attachArgs, '--', shellJoin(remote)] };
   }

@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalProvider } from '../../src/providers/local.js';
 import { readOnlyView } from '../../src/providers/read-only.js';
 import { MUTATING_OPERATIONS, observation, ReadOnlyError, UnsupportedOperationError } from '../../src/providers/types.js';
+import { shellJoin } from '../../src/ssh/quote.js';
 import { run } from '../harness/process.js';
+import { waitFor } from '../support/ssh-fleet.js';
 
 describe('LocalProvider', () => {
   let dir: string;
@@ -56,10 +58,35 @@ describe('LocalProvider', () => {
   });
 
   it('attaches by session id on its private socket, read-only when asked', () => {
-    expect(provider.attachCommand('$3').argv).toEqual(['tmux', '-u', '-S', socket, 'attach-session', '-t', '$3']);
-    expect(provider.attachCommand('$3', { readOnly: true }).argv).toEqual(['tmux', '-u', '-S', socket, 'attach-session', '-r', '-t', '$3']);
+    const release = ['set-option', '-wu', '-t', '$3', 'window-size', ';'];
+    expect(provider.attachCommand('$3').argv).toEqual(['tmux', '-u', '-S', socket, ...release, 'attach-session', '-t', '$3']);
+    const pin = ['if-shell', '-F', '-t', '$3', '#{session_attached}', '', 'set-option -w -t $3 window-size manual', ';'];
+    expect(provider.attachCommand('$3', { readOnly: true }).argv).toEqual(['tmux', '-u', '-S', socket, ...pin, 'attach-session', '-r', '-t', '$3']);
     const inContainer = new LocalProvider({ name: 'c', tmuxSocket: 'mc', stateDir: '~/.mc', container: 'maintainer-worker' });
-    expect(inContainer.attachCommand('$1').argv).toEqual(['docker', 'exec', '-it', 'maintainer-worker', 'tmux', '-u', '-L', 'mc', 'attach-session', '-t', '$1']);
+    expect(inContainer.attachCommand('$1').argv).toEqual(['docker', 'exec', '-it', 'maintainer-worker', 'tmux', '-u', '-L', 'mc', 'set-option', '-wu', '-t', '$1', 'window-size', ';', 'attach-session', '-t', '$1']);
+  });
+
+  it('a read-only client attached alone leaves the job window its size; a read-write client still sizes it', async () => {
+    const outer = join(dir, 'outer.sock');
+    const tmux = (args: string[]) => run('tmux', ['-S', socket, ...args], { allowFailure: true });
+    await tmux(['new-session', '-d', '-s', 'wide', '-x', '200', '-y', '50', 'sleep 600']);
+    const id = (await tmux(['display-message', '-p', '-t', 'wide', '#{session_id}'])).stdout.trim();
+    const size = async () => (await tmux(['display-message', '-p', '-t', id, '#{window_width}x#{window_height}'])).stdout.trim();
+    const clients = async () => (await tmux(['list-clients', '-t', id, '-F', '#{client_readonly}'])).stdout.split('\n').filter(Boolean);
+    expect(await size()).toBe('200x50');
+    try {
+      // The watcher's terminal: a pane of 80x23 in another tmux server.
+      await run('tmux', ['-S', outer, 'new-session', '-d', '-x', '80', '-y', '24', shellJoin(provider.attachCommand(id, { readOnly: true }).argv)]);
+      await waitFor('the watcher to attach', async () => (await clients()).join() === '1');
+      expect(await size()).toBe('200x50');
+      // A person attaching to type gets the window at their terminal's size, as before.
+      await run('tmux', ['-S', outer, 'split-window', '-h', shellJoin(provider.attachCommand(id).argv)]);
+      await waitFor('the read-write client to attach', async () => (await clients()).length === 2);
+      await waitFor('the window to follow the read-write client', async () => (await size()) !== '200x50');
+    } finally {
+      await run('tmux', ['-S', outer, 'kill-server'], { allowFailure: true });
+      await tmux(['kill-session', '-t', id]);
+    }
   });
 
   it('rejects lifecycle operations it cannot do with a typed error', async () => {

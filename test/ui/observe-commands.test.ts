@@ -11,6 +11,7 @@ import { createFleet, type Fleet } from '../../src/app/fleet.js';
 import { bindDetachKey, createObserveCommands, readTmuxPrefix } from '../../src/app/observe-commands.js';
 import { defaultFleet, DEFAULT_SETTINGS } from '../../src/config/schema.js';
 import type { WorkerObserver } from '../../src/providers/types.js';
+import { attachSessionArgs } from '../../src/providers/tmux.js';
 import { screenLines } from '../../src/ui/feeds.js';
 
 let dir: string;
@@ -71,7 +72,7 @@ describe('observing commands on a real tmux server', () => {
   it('attach read-only through a read-only fleet, by session id', () => {
     const commands = createObserveCommands(fleet);
     const job = fleet.store.getState().jobsByWorker['local']?.find((j) => j.id === '9-review');
-    expect(commands.attachCommand('local/9-review')).toEqual({ argv: ['tmux', '-u', '-S', sock, 'attach-session', '-r', '-t', job?.session?.id] });
+    expect(commands.attachCommand('local/9-review')).toEqual({ argv: ['tmux', '-u', '-S', sock, ...attachSessionArgs(job!.session!.id, { readOnly: true })] });
     expect(() => commands.attachCommand('local/nope')).toThrow('no job local/nope');
   });
 

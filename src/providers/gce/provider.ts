@@ -11,7 +11,7 @@ import type { SshConnection, SshPool } from '../../ssh/pool.js';
 import { shellJoin } from '../../ssh/quote.js';
 import { inContainer } from '../container.js';
 import { SshProvider } from '../ssh.js';
-import { tmuxArgv } from '../tmux.js';
+import { attachSessionArgs, tmuxArgv } from '../tmux.js';
 import {
   WorkerUnreachableError,
   type AttachCommand,
@@ -148,7 +148,7 @@ export class GceProvider extends SshProvider {
   }
 
   override attachCommand(sessionId: string, options: { readonly readOnly?: boolean } = {}): AttachCommand {
-    const tmux = tmuxArgv(this.tmux, ['attach-session', ...(options.readOnly ? ['-r'] : []), '-t', sessionId]);
+    const tmux = tmuxArgv(this.tmux, attachSessionArgs(sessionId, options));
     const remote = this.containerName ? inContainer(this.containerName, { argv: tmux }, true).argv : tmux;
     const args = this.#connections.sshArgs();
     if (args) return { argv: ['ssh', '-t', ...args, '--', shellJoin(remote)] };
