@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { inContainer } from './container.js';
@@ -116,7 +117,8 @@ export function runChild(argv: readonly string[], options: ExecOptions = {}): Pr
   if (!file) return Promise.reject(new Error('empty command'));
   if (options.signal?.aborted) return Promise.reject(abortError(file));
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { cwd: homedir(), stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const cwd = homedir();
+    const child = spawn(file, args, { cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     const limit = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
     let settled = false;
     const finish = (outcome: () => void) => {
@@ -144,7 +146,7 @@ export function runChild(argv: readonly string[], options: ExecOptions = {}): Pr
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
     child.on('error', (error: NodeJS.ErrnoException) => {
-      finish(() => reject(error.code === 'ENOENT' ? new Error(`${file} is not installed on this machine`) : error));
+      finish(() => reject(spawnError(file, cwd, error)));
     });
     child.on('close', (code, signal) => {
       finish(() =>
@@ -159,6 +161,21 @@ export function runChild(argv: readonly string[], options: ExecOptions = {}): Pr
     child.stdin.on('error', () => undefined);
     child.stdin.end(options.stdin ?? '');
   });
+}
+
+/** What a failed spawn means: ENOENT stands both for a missing program and for a missing working directory. */
+function spawnError(file: string, cwd: string, error: NodeJS.ErrnoException): Error {
+  if (error.code !== 'ENOENT' && error.code !== 'ENOTDIR') return error;
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(cwd).isDirectory();
+  } catch {
+    // Missing or unreadable: said below.
+  }
+  if (!isDirectory) {
+    return new Error(`cannot run ${file}: its working directory ${cwd} (the home directory, from HOME) does not exist; set HOME to an existing directory`);
+  }
+  return new Error(`${file} is not installed on this machine`);
 }
 
 function abortError(file: string): Error {
