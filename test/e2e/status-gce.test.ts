@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,9 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startComputeApi, type ComputeApiFake } from '../harness/compute-api.js';
+import { run } from '../harness/process.js';
 import { PROJECT, ZONE } from '../harness/compute/gce-worker.js';
 
 const BIN = join(import.meta.dirname, '../../bin/mission-control.js');
+
+/** Runs the real binary to its end. */
+const runCli = (args: readonly string[], env: NodeJS.ProcessEnv) => run(process.execPath, [BIN, ...args], { env, allowFailure: true });
 
 describe('mission-control status with GCE workers (real binary, real Compute client, local Compute API)', () => {
   let fake: ComputeApiFake;
@@ -82,15 +85,3 @@ describe('mission-control status with GCE workers (real binary, real Compute cli
   });
 });
 
-/** Runs the real binary to its end. */
-function runCli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
