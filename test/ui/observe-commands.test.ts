@@ -34,7 +34,7 @@ beforeAll(async () => {
   tmux('new-session', '-d', '-s', 'mc-9-review', '-x', '80', '-y', '10', hostile);
   tmux('new-session', '-d', '-s', 'by-hand', '-x', '80', '-y', '10', 'exec sleep 600');
   fleet = createFleet(defaultFleet(undefined, { ...DEFAULT_SETTINGS, tmuxSocket: sock, stateDir: state }), { readOnly: true });
-  const deadline = Date.now() + 5000;
+  const deadline = Date.now() + 20_000;
   for (;;) {
     if (tmux('capture-pane', '-p', '-t', 'mc-9-review').includes('HOSTILE')) break;
     if (Date.now() > deadline) throw new Error('the hostile pane printed nothing');
