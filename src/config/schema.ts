@@ -141,7 +141,12 @@ const pollInterval = z.union([z.number(), z.string()], { error: expecting(DURATI
 const settingsShape = {
   pollInterval: pollInterval.optional(),
   tmuxSocket: matching(/^\S+$/, "a tmux socket name (tmux -L) or a path containing '/' (tmux -S), without spaces").optional(),
-  stateDir: matching(/^[^\n\0]+$/, 'a directory path on the worker, such as ~/.mission-control').optional(),
+  // A relative path would be resolved against whatever directory each command starts in (the login's home for
+  // an ssh exec, `/` or the image's workdir for a `docker exec`): the scan and launch would use different places.
+  stateDir: matching(
+    /^(~|~\/[^\n\0]*|\/[^\n\0]*)$/,
+    'a directory path on the worker, absolute (/var/lib/mc) or under its home (~/.mission-control)',
+  ).optional(),
   maxJobs: positiveInt.optional(),
   hostKeyPolicy: z.enum(['strict', 'accept-new'], { error: expecting('`strict` or `accept-new`') }).optional(),
   sessionPrefix: matching(

@@ -5,7 +5,9 @@
  *   `jobs/*`), so two launches of the same job at the same moment end with one session; the loser waits for the
  *   winner and reports the job it made. An existing job directory means the job exists: it is reported, not redone.
  * - **worktree**: `git fetch` of the kind's ref into `refs/mission-control/<id>` (never FETCH_HEAD, which concurrent
- *   launches share), then `git worktree add`.
+ *   launches share), then `git worktree add`. A worktree left from an earlier run of the job is reused only when it is
+ *   clean, and moved to what was just fetched (or to the kind's branch), so a relaunch never runs on a stale commit
+ *   nor on changes left behind.
  * - **start**: the job directory with `meta.json` (written to a temporary file, then moved), the wrapper and an empty
  *   log, then `tmux new-session` on the private socket: one remote command, so a warm worker starts the job within
  *   one exec of the worktree being ready.
@@ -260,11 +262,11 @@ async function prepareWorktree(provider: WorkerProvider, request: WorktreeReques
     `remote=${shellQuote(request.remote)}; src=${shellQuote(request.fetch)}; branch=${shellQuote(request.branch ?? '')}`,
     'common() { git -C "$1" rev-parse --path-format=absolute --git-common-dir 2>/dev/null; }',
     'mc=$(common "$main") || { printf \'no git clone at %s\\n\' "$main" >&2; exit 10; }',
-    'if [ -e "$wt" ]; then',
-    "  if [ \"$(common \"$wt\")\" = \"$mc\" ]; then printf 'REUSED\\n'; exit 0; fi",
+    'if [ -e "$wt" ] && [ "$(common "$wt")" != "$mc" ]; then',
     "  printf '%s exists and is not a worktree of %s; move it away\\n' \"$wt\" \"$main\" >&2; exit 11",
     'fi',
     'git -C "$main" fetch --quiet --no-tags "$remote" "+$src:$ref" || exit 12',
+    ...reuseWorktreeLines(),
     'mkdir -p "$(dirname "$wt")" || exit 13',
     'if [ -z "$branch" ]; then',
     '  git -C "$main" worktree add --quiet --detach "$wt" "$ref" || exit 14',
@@ -282,9 +284,15 @@ async function prepareWorktree(provider: WorkerProvider, request: WorktreeReques
     12: `git fetch ${request.remote} ${request.fetch} failed`,
     13: 'cannot create the worktrees directory',
     14: 'git worktree add failed',
+    15: `the worktree ${request.worktree} from an earlier run has uncommitted changes`,
+    16: `cannot check out ${request.branch ?? request.fetch} in the worktree ${request.worktree}`,
   };
   if (result.code !== 0) {
-    const hint = result.code === 10 ? `run \`mission-control setup ${provider.name}\` first` : undefined;
+    const hints: Record<number, string> = {
+      10: `run \`mission-control setup ${provider.name}\` first`,
+      15: 'commit, stash or discard them (or move the worktree away), then launch again',
+    };
+    const hint = hints[result.code ?? -1];
     throw new JobStepError('worktree', provider.name, `${what[result.code ?? -1] ?? 'failed'}: ${firstLine(result)}`, hint);
   }
   const created = /^CREATED$/m.test(result.stdout);
@@ -295,6 +303,24 @@ async function prepareWorktree(provider: WorkerProvider, request: WorktreeReques
     created,
     ...(/^BRANCH$/m.test(result.stdout) && request.branch ? { branch: request.branch } : {}),
   };
+}
+
+/**
+ * The worktree script's lines for a worktree that exists already (after the fetch): a clean one is moved to the
+ * fetched ref (detached), or to the kind's branch, which carries the job's work and is left where it is when it is
+ * checked out already; uncommitted changes refuse the reuse (exit 15) rather than run the job on them.
+ */
+function reuseWorktreeLines(): string[] {
+  return [
+    'if [ -e "$wt" ]; then',
+    '  if [ -n "$branch" ] && [ "$(git -C "$wt" symbolic-ref -q HEAD)" = "refs/heads/$branch" ]; then printf \'REUSED\\n\'; exit 0; fi',
+    '  dirty=$(git -C "$wt" status --porcelain 2>&1 | head -n 3 | tr \'\\n\' \' \')',
+    '  if [ -n "$dirty" ]; then printf \'%s\\n\' "$dirty" >&2; exit 15; fi',
+    '  if [ -n "$branch" ]; then git -C "$wt" checkout --quiet "$branch" || exit 16',
+    '  else git -C "$wt" checkout --quiet --detach "$ref" || exit 16; fi',
+    "  printf 'REUSED\\n'; exit 0",
+    'fi',
+  ];
 }
 
 interface StartRequest {
@@ -312,14 +338,16 @@ async function startSession(provider: WorkerProvider, request: StartRequest): Pr
     '-c', tmuxLiteral(request.workDir),
     '--', 'sh', `${jobDir}/run.sh`,
   ]);
+  // The records are private (umask 077), the job is not: tmux and the wrapper get the login's umask, captured first.
   const run = wrapperScript({ id: meta.id, jobDir, workDir: request.workDir, command: meta.command });
   const script = [
+    'um=$(umask)',
     'umask 077',
     `jd=${shellQuote(jobDir)}; lk=${shellQuote(request.lock)}`,
     "mkdir \"$jd\" || { printf 'the job directory exists already\\n' >&2; exit 21; }",
     `{ printf '%s\\n' ${shellQuote(JSON.stringify(meta))} >"$jd/meta.json.tmp" && mv -f "$jd/meta.json.tmp" "$jd/meta.json" &&`,
     `  printf '%s' ${shellQuote(run)} >"$jd/run.sh" && : >"$jd/output.log"; } || { rm -rf "$jd"; exit 22; }`,
-    `if out=$(${shellJoin(tmux)} 2>&1); then rm -rf "$lk"; printf 'STARTED %s\\n' "$out"; exit 0; fi`,
+    `if out=$(umask "$um" && ${shellJoin(tmux)} "$um" 2>&1); then rm -rf "$lk"; printf 'STARTED %s\\n' "$out"; exit 0; fi`,
     'rm -rf "$jd"; printf \'%s\\n\' "$out" >&2; exit 23',
   ].join('\n');
   const result = await runScript(provider, script, { step: 'start', quick: true });

@@ -6,6 +6,9 @@
  *
  * - The wrapper's working directory is the job directory and it writes `exit` relative to it: a job whose
  *   directory was archived (`rm`) records its code in the archive, never in a new job's directory of the same id.
+ * - It sets the job's umask from its first argument, the umask of the login that launched it: tmux forks every
+ *   session from its server, so without this a job would inherit whatever umask the server was started with (the
+ *   launch's private `077`, when a launch started it) and write files no one else can read.
  * - It catches INT, TERM and HUP (caught, not ignored: the job still gets them with their default effect) so it
  *   lives to record the code.
  * - When the pane's terminal hangs up (its session or the tmux server killed), only the wrapper, which leads the
@@ -44,9 +47,13 @@ export function pipeCommand(jobDir: string): string {
   ].join('');
 }
 
-/** The text of `run.sh` for one job. Every value is quoted with `shellQuote`. */
+/** The umask a job gets when its launch could not say which one its login had. */
+export const DEFAULT_JOB_UMASK = '022';
+
+/** The text of `run.sh` for one job, run as `sh run.sh UMASK`. Every value is quoted with `shellQuote`. */
 export function wrapperScript(options: WrapperOptions): string {
   return [
+    `case \${1:-} in [0-7][0-7][0-7]|[0-7][0-7][0-7][0-7]) umask "$1" ;; *) umask ${DEFAULT_JOB_UMASK} ;; esac`,
     'trap : INT TERM HUP',
     '# mission-control job wrapper, written at launch: runs the job in its worktree, copies the pane to',
     '# output.log and records the exit code in ./exit (tmp file, then mv) when the job ends.',

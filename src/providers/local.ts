@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { OutputCollector, OutputLimitError, outputCap } from '../ssh/output-limit.js';
 import { inContainer, placeCommand } from './container.js';
-import { tmuxArgv, tmuxServer } from './tmux.js';
+import { attachSessionArgs, tmuxArgv, tmuxServer } from './tmux.js';
 import {
   isObservation,
   ReadOnlyError,
@@ -77,7 +78,7 @@ export class LocalProvider implements WorkerProvider {
   }
 
   attachCommand(sessionId: string, options: { readonly readOnly?: boolean } = {}): AttachCommand {
-    const argv = tmuxArgv(this.tmux, ['attach-session', ...(options.readOnly ? ['-r'] : []), '-t', sessionId]);
+    const argv = tmuxArgv(this.tmux, attachSessionArgs(sessionId, options));
     return this.containerName ? inContainer(this.containerName, { argv }, { interactive: true }) : { argv };
   }
 
@@ -120,7 +121,8 @@ export function runChild(argv: readonly string[], options: ExecOptions = {}): Pr
   if (!file) return Promise.reject(new Error('empty command'));
   if (options.signal?.aborted) return Promise.reject(abortError(file));
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { cwd: homedir(), stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const cwd = homedir();
+    const child = spawn(file, args, { cwd, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     const limit = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
     let settled = false;
     const finish = (outcome: () => void) => {
@@ -150,7 +152,7 @@ export function runChild(argv: readonly string[], options: ExecOptions = {}): Pr
     child.stdout.on('data', collect('stdout'));
     child.stderr.on('data', collect('stderr'));
     child.on('error', (error: NodeJS.ErrnoException) => {
-      finish(() => reject(error.code === 'ENOENT' ? new Error(`${file} is not installed on this machine`) : error));
+      finish(() => reject(spawnError(file, cwd, error)));
     });
     child.on('close', (code, signal) => {
       finish(() => {
@@ -164,6 +166,21 @@ export function runChild(argv: readonly string[], options: ExecOptions = {}): Pr
     child.stdin.on('error', () => undefined);
     child.stdin.end(options.stdin ?? '');
   });
+}
+
+/** What a failed spawn means: ENOENT stands both for a missing program and for a missing working directory. */
+function spawnError(file: string, cwd: string, error: NodeJS.ErrnoException): Error {
+  if (error.code !== 'ENOENT' && error.code !== 'ENOTDIR') return error;
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(cwd).isDirectory();
+  } catch {
+    // Missing or unreadable: said below.
+  }
+  if (!isDirectory) {
+    return new Error(`cannot run ${file}: its working directory ${cwd} (the home directory, from HOME) does not exist; set HOME to an existing directory`);
+  }
+  return new Error(`${file} is not installed on this machine`);
 }
 
 function abortError(file: string): Error {

@@ -3,7 +3,7 @@ import { callLimit, raceAbort } from '../ssh/call-limits.js';
 import { loginShellJoin, shellJoin } from '../ssh/quote.js';
 import { inContainer, placeCommand } from './container.js';
 import { DEFAULT_EXEC_TIMEOUT_MS } from './local.js';
-import { tmuxArgv, tmuxServer } from './tmux.js';
+import { attachSessionArgs, tmuxArgv, tmuxServer } from './tmux.js';
 import {
   isObservation,
   ReadOnlyError,
@@ -177,7 +177,7 @@ export function sshAttachCommand(
   sessionId: string,
   readOnly: boolean,
 ): AttachCommand {
-  const tmux = tmuxArgv(worker.tmux, ['attach-session', ...(readOnly ? ['-r'] : []), '-t', sessionId]);
+  const tmux = tmuxArgv(worker.tmux, attachSessionArgs(sessionId, { readOnly }));
   const remote = worker.containerName ? inContainer(worker.containerName, { argv: tmux }, { interactive: true }).argv : tmux;
   return { argv: ['ssh', '-t', ...sshArgs, '--', loginShellJoin(remote)] };
 }

@@ -12,3 +12,19 @@ export function tmuxServer(socket: string): TmuxServer {
 export function tmuxArgv(server: TmuxServer, args: readonly string[]): string[] {
   return ['tmux', '-u', ...server.socketArgs, ...args];
 }
+
+/**
+ * tmux arguments that attach a client to a session (by id, `$N`). A read-only client must not size the job's
+ * window, but tmux (3.3) ignores an `ignore-size` client (which `-r` implies) only while another client is
+ * attached: so a watcher that attaches alone first pins the window at its size (`window-size manual`, a display
+ * setting; the job is untouched), and a read-write attach releases the pin, so the window follows whoever types.
+ */
+export function attachSessionArgs(sessionId: string, options: { readonly readOnly?: boolean } = {}): string[] {
+  // The id goes into a tmux command string below: only a plain `$N` may (anything else attaches without the pin).
+  const pinnable = /^\$\d+$/.test(sessionId);
+  if (options.readOnly) {
+    const pin = ['if-shell', '-F', '-t', sessionId, '#{session_attached}', '', `set-option -w -t ${sessionId} window-size manual`, ';'];
+    return [...(pinnable ? pin : []), 'attach-session', '-r', '-t', sessionId];
+  }
+  return [...(pinnable ? ['set-option', '-wu', '-t', sessionId, 'window-size', ';'] : []), 'attach-session', '-t', sessionId];
+}

@@ -1,12 +1,17 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startComputeApi, type ComputeApiFake } from '../harness/compute-api.js';
+import { run } from '../harness/process.js';
 import { PROJECT, ZONE } from '../harness/compute/gce-worker.js';
 
 const BIN = join(import.meta.dirname, '../../bin/mission-control.js');
+
+/** Runs the real binary to its end. */
+const runCli = (args: readonly string[], env: NodeJS.ProcessEnv) => run(process.execPath, [BIN, ...args], { env, allowFailure: true });
 
 describe('mission-control status with GCE workers (real binary, real Compute client, local Compute API)', () => {
   let fake: ComputeApiFake;
@@ -42,18 +47,7 @@ describe('mission-control status with GCE workers (real binary, real Compute cli
   });
 
   it('shows the stopped VM with its disk cost, the fleet cost, and the labelled VM that is not in the config', async () => {
-    const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, 'status', '--json', '--config', config], {
-        env: { ...process.env, MISSION_CONTROL_COMPUTE_EMULATOR: fake.url, HOME: dir },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    const result = await runCli(['status', '--json', '--config', config], { ...process.env, MISSION_CONTROL_COMPUTE_EMULATOR: fake.url, HOME: dir });
     expect(result.code, result.stderr).toBe(1);
     const doc = JSON.parse(result.stdout);
     const [vm] = doc.workers;
@@ -67,4 +61,27 @@ describe('mission-control status with GCE workers (real binary, real Compute cli
     ]);
     expect(fake.requestsTo('POST', /\/instances\/vm-1\/start$/)).toEqual([]);
   });
+
+  it('off Google Cloud, without credentials, prints no MetadataLookupWarning from the auth library', async () => {
+    // The metadata server the auth library probes for credentials: a local one that fails (as a network off
+    // Google Cloud makes the real one fail), so no probe leaves loopback.
+    const probes: string[] = [];
+    const metadata = createServer((req, res) => {
+      probes.push(req.url ?? '');
+      res.writeHead(500).end();
+    });
+    await new Promise<void>((resolve) => metadata.listen(0, '127.0.0.1', resolve));
+    const port = (metadata.address() as AddressInfo).port;
+    // No credentials anywhere the library looks: no key file, no gcloud configuration, an empty HOME.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(GOOGLE_|CLOUDSDK_|GCLOUD_|GCE_METADATA)/.test(key)));
+    try {
+      const result = await runCli(['status', '--config', config], { ...env, HOME: dir, GCE_METADATA_HOST: `127.0.0.1:${port}` });
+      expect(result.stdout).toMatch(/^vm-1 /m);
+      expect(probes.length, 'the auth library probed the metadata server').toBeGreaterThan(0);
+      expect(result.stderr).not.toMatch(/MetadataLookupWarning|--trace-warnings/);
+    } finally {
+      metadata.close();
+    }
+  });
 });
+

@@ -40,11 +40,12 @@ describe('a worker that accepts connections and never answers (a black hole on l
     try {
       const started = Date.now();
       await expect(refreshWorker(fleet.store, fleet.provider('hole')!, 2000)).rejects.toThrow(/^hole: /);
-      const took = Date.now() - started;
-      expect(took).toBeGreaterThanOrEqual(scanTimeoutMs(2000) - 50);
-      expect(took).toBeLessThan(8000);
+      // Not before the scan deadline (a lower bound, which load cannot break) and by the scan deadline's own
+      // error, not the connect timeout's: the message names the deadline that fired.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(scanTimeoutMs(2000) - 50);
       expect(fleet.store.getState().workers.hole!.connection).toBe('down');
-      expect(fleet.store.getState().workers.hole!.lastError).toMatch(/^hole: .*within \d+ ms/);
+      const within = /^hole: .*within (\d+) ms/.exec(fleet.store.getState().workers.hole!.lastError ?? '');
+      expect(Number(within?.[1])).toBeLessThanOrEqual(scanTimeoutMs(2000));
     } finally {
       await fleet.close();
     }

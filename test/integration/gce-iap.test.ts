@@ -118,14 +118,14 @@ describe('GCE connectivity: fast path, IAP fallback, host keys on both', () => {
       '-o',
       `HostKeyAlias=compute.${id}`,
       '-o',
-      expect.stringMatching(new RegExp(`^UserKnownHostsFile=${join(dir, 'known_hosts')} `)),
+      expect.stringMatching(new RegExp(`^UserKnownHostsFile="${join(dir, 'known_hosts')}" `)),
       '-i',
       sshd.clientKeyPath,
       '-l',
       sshd.user,
       'iap-1',
       '--',
-      "tmux -u -L mission-control attach-session -t '$3'",
+      "tmux -u -L mission-control set-option -wu -t '$3' window-size ';' attach-session -t '$3'",
     ]);
     // The user's own ssh really gets in with those arguments (same keys, same host key check, same tunnel).
     const viaOpenSsh = await run(attach.argv[0]!, [...attach.argv.slice(1, -2), '-o', 'BatchMode=yes', '--', 'echo openssh-ok'], { allowFailure: true });

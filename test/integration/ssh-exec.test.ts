@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as runProcess } from '../harness/process.js';
 import { startSshd, type TestSshd } from '../harness/sshd.js';
+import { waitFor } from '../support/ssh-fleet.js';
 import { SshError } from '../../src/ssh/errors.js';
 import { SshPool } from '../../src/ssh/pool.js';
 import { shellQuote } from '../../src/ssh/quote.js';
@@ -96,8 +97,7 @@ describe('SshConnection.exec', () => {
     await expect(slow).rejects.toThrow(/^worker: .*did not finish within 400 ms/);
     expect((await fast).stdout).toBe('fine\n');
     // The kill runs on its own channel right after the timeout.
-    for (let i = 0; i < 50 && (await remoteProcesses('sleep 47.5')).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
-    expect(await remoteProcesses('sleep 47.5')).toEqual([]);
+    await waitFor('the timed-out command to be killed on the worker', async () => (await remoteProcesses('sleep 47.5')).length === 0);
     expect(conn.connects).toBe(1);
     expect((await conn.exec({ argv: ['echo', 'still here'] })).stdout).toBe('still here\n');
   });
@@ -159,8 +159,7 @@ describe('SshConnection.run', () => {
     await expect(slow).rejects.toMatchObject({ kind: 'timeout' });
     expect(await queued).toEqual({ code: 0, output: 'after\n' });
     expect((await conn.run('echo $$')).output).not.toBe(pid);
-    for (let i = 0; i < 50 && (await remoteProcesses('sleep 48.5')).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
-    expect(await remoteProcesses('sleep 48.5')).toEqual([]);
+    await waitFor('the timed-out command to be killed on the worker', async () => (await remoteProcesses('sleep 48.5')).length === 0);
     expect(conn.connects).toBe(1);
   });
 });

@@ -28,3 +28,28 @@ export async function makeRemote(dir: string, prs: readonly string[] = ['12']): 
   for (const pr of prs) await git(['push', '-q', remote, `HEAD:refs/pull/${pr}/head`], src);
   return remote;
 }
+
+/** A test "origin" whose pull request refs a test can move: the bare repository and the clone that pushes to it. */
+export interface TestRemote {
+  readonly remote: string;
+  readonly src: string;
+  /** Commits `text` as pr.txt in the clone and force-pushes it as `refs/pull/<pr>/head`; returns the commit. */
+  pushPr(pr: number, text: string): Promise<string>;
+}
+
+/** {@link makeRemote} with no pull request refs yet, and a way to push new ones. */
+export async function makeMovableRemote(dir: string): Promise<TestRemote> {
+  const remote = await makeRemote(dir, []);
+  const src = join(dir, 'src');
+  return {
+    remote,
+    src,
+    async pushPr(pr, text) {
+      await writeFile(join(src, 'pr.txt'), text);
+      await git(['add', '.'], src);
+      await git(['commit', '-qm', `pr ${pr}`], src);
+      await git(['push', '-qf', remote, `HEAD:refs/pull/${pr}/head`], src);
+      return (await git(['rev-parse', 'HEAD'], src)).stdout.trim();
+    },
+  };
+}

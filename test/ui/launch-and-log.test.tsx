@@ -12,7 +12,7 @@ afterEach(() => {
 });
 
 const until = async (check: () => boolean, what: string) => {
-  const deadline = Date.now() + 3000;
+  const deadline = Date.now() + 20_000;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));

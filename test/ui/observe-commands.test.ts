@@ -11,6 +11,7 @@ import { createFleet, type Fleet } from '../../src/app/fleet.js';
 import { bindDetachKey, createObserveCommands, readTmuxPrefix } from '../../src/app/observe-commands.js';
 import { defaultFleet, DEFAULT_SETTINGS } from '../../src/config/schema.js';
 import type { WorkerObserver } from '../../src/providers/types.js';
+import { attachSessionArgs } from '../../src/providers/tmux.js';
 import { screenLines } from '../../src/ui/feeds.js';
 
 let dir: string;
@@ -33,7 +34,7 @@ beforeAll(async () => {
   tmux('new-session', '-d', '-s', 'mc-9-review', '-x', '80', '-y', '10', hostile);
   tmux('new-session', '-d', '-s', 'by-hand', '-x', '80', '-y', '10', 'exec sleep 600');
   fleet = createFleet(defaultFleet(undefined, { ...DEFAULT_SETTINGS, tmuxSocket: sock, stateDir: state }), { readOnly: true });
-  const deadline = Date.now() + 5000;
+  const deadline = Date.now() + 20_000;
   for (;;) {
     if (tmux('capture-pane', '-p', '-t', 'mc-9-review').includes('HOSTILE')) break;
     if (Date.now() > deadline) throw new Error('the hostile pane printed nothing');
@@ -73,7 +74,7 @@ describe('observing commands on a real tmux server', () => {
   it('attach read-only through a read-only fleet, by session id', () => {
     const commands = createObserveCommands(fleet);
     const job = fleet.store.getState().jobsByWorker['local']?.find((j) => j.id === '9-review');
-    expect(commands.attachCommand('local/9-review')).toEqual({ argv: ['tmux', '-u', '-S', sock, 'attach-session', '-r', '-t', job?.session?.id] });
+    expect(commands.attachCommand('local/9-review')).toEqual({ argv: ['tmux', '-u', '-S', sock, ...attachSessionArgs(job!.session!.id, { readOnly: true })] });
     expect(() => commands.attachCommand('local/nope')).toThrow('no job local/nope');
   });
 

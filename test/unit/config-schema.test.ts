@@ -158,6 +158,21 @@ describe('valid configs', () => {
   });
 });
 
+describe('stateDir', () => {
+  it('takes an absolute path or one under the home directory, as written', async () => {
+    for (const stateDir of ['/var/lib/mc', '~/.mc state', '~']) {
+      const config = await fleet(`defaults:\n  stateDir: ${JSON.stringify(stateDir)}\n`);
+      expect(config.workers[0]?.stateDir).toBe(stateDir);
+    }
+  });
+
+  it('rejects a relative path on a worker, where each command would resolve it elsewhere', async () => {
+    expect(await errors('workers:\n  - name: box\n    provider: ssh\n    ssh: box\n    stateDir: .mc\n')).toEqual([
+      'config.yaml:5:15: workers[0].stateDir: expected a directory path on the worker, absolute (/var/lib/mc) or under its home (~/.mission-control), got ".mc"',
+    ]);
+  });
+});
+
 describe('errors', () => {
   it('reports a wrong type at the value, with the field path and what was expected', async () => {
     const { result, file } = await load('workers:\n  - name: local\n    provider: local\n  - name: box\n    provider: ssh\n    ssh: box\n    maxJobs: ten\n');
@@ -178,6 +193,11 @@ describe('errors', () => {
     ],
     ['pollInterval: 500ms', 'config.yaml:2:17: defaults.pollInterval: expected at least 1s (the floor), got "500ms"'],
     ['pollInterval: 0.5', 'config.yaml:2:17: defaults.pollInterval: expected at least 1s (the floor), got 0.5'],
+    [
+      'stateDir: state/mc',
+      'config.yaml:2:13: defaults.stateDir: expected a directory path on the worker, absolute (/var/lib/mc) or under its home (~/.mission-control), got "state/mc"',
+    ],
+    ['stateDir: ~other/mc', expect.stringMatching(/^config\.yaml:2:13: defaults\.stateDir: expected a directory path .*, got "~other\/mc"$/)],
     ['sessionPrefix: a.b', "config.yaml:2:18: defaults.sessionPrefix: expected a session name prefix of 1-32 letters, digits, '_' or '-' (tmux names cannot contain '.' or ':'), got \"a.b\""],
     ['pollIntervl: 2', 'config.yaml:2:3: defaults.pollIntervl: unknown field `pollIntervl`; did you mean `pollInterval`?'],
     [

@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allowsFallback, iapProxyCommand, probeSsh, sshOptions } from '../../src/providers/gce/connectivity.js';
 import { hostKeyAliasOf, publishedHostKeys, recordHostKeys } from '../../src/providers/gce/host-keys.js';
@@ -36,7 +38,15 @@ describe('GCE connectivity pieces', () => {
         knownHostsFiles: ['/s/known_hosts', '/home/a/.ssh/known_hosts'],
         hostKeyAlias: 'compute.42',
       }),
-    ).toEqual(['-o', 'HostKeyAlias=compute.42', '-o', 'UserKnownHostsFile=/s/known_hosts /home/a/.ssh/known_hosts', '-i', '/k/id', '-p', '2222', '-l', 'alice', '10.0.0.2']);
+    ).toEqual(['-o', 'HostKeyAlias=compute.42', '-o', 'UserKnownHostsFile="/s/known_hosts" "/home/a/.ssh/known_hosts"', '-i', '/k/id', '-p', '2222', '-l', 'alice', '10.0.0.2']);
+  });
+
+  it('known_hosts paths with spaces, quotes, backslashes and % reach ssh as the same files (real `ssh -G`)', async () => {
+    const files = ['/tmp/mc state  dir/known_hosts', '/x/say "hi"\\there/kh', '/p/100%/kh'];
+    const args = sshOptions({ host: '10.0.0.2', port: 22, user: 'alice', identityFiles: [], knownHostsFiles: files, hostKeyAlias: 'compute.42' });
+    const { stdout } = await promisify(execFile)('ssh', ['-G', '-F', '/dev/null', ...args]);
+    // ssh -G prints the list joined by single spaces: the double space shows the first path stayed one word.
+    expect(stdout.split('\n')).toContain(`userknownhostsfile ${files.join(' ')}`);
   });
 
   it('falls back only for network failures, never for host keys or logins', () => {

@@ -79,9 +79,8 @@ describe('stages', () => {
   });
 
   it('the deadline holds even when the work ignores the signal', async () => {
-    const started = Date.now();
+    // The work never settles: only the stage's own deadline can end this call.
     await expect(runStage('w1', 'starting', 'operation', 50, () => new Promise(() => undefined))).rejects.toThrow('stalled at stage "operation"');
-    expect(Date.now() - started).toBeLessThan(1000);
   });
 
   it('polls with growing waits until the condition holds, and passes other errors through', async () => {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PollScheduler } from '../../src/state/scheduler.js';
 
 /** Resolves when `predicate` holds, checking on every macrotask; fails after `ms`. */
-async function until(predicate: () => boolean, ms = 5000): Promise<void> {
+async function until(predicate: () => boolean, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!predicate()) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
@@ -20,12 +20,15 @@ describe('PollScheduler', () => {
     const inFlight = new Map<string, number>();
     let maxOverlap = 0;
     const calls = { slow: 0, fast: 0 };
+    // The slow worker's scan ends only when the test says so: no race with the clock.
+    let releaseSlow!: () => void;
+    const slowGate = new Promise<void>((resolve) => (releaseSlow = resolve));
     scheduler = new PollScheduler(async (name) => {
       const n = (inFlight.get(name) ?? 0) + 1;
       inFlight.set(name, n);
       maxOverlap = Math.max(maxOverlap, n);
       calls[name as 'slow' | 'fast'] += 1;
-      await new Promise((r) => setTimeout(r, name === 'slow' ? 400 : 1));
+      await (name === 'slow' ? slowGate : new Promise((r) => setTimeout(r, 1)));
       inFlight.set(name, n - 1);
     });
     scheduler.setWorkers(new Map([['slow', { intervalMs: 10 }], ['fast', { intervalMs: 10 }]]));
@@ -33,6 +36,8 @@ describe('PollScheduler', () => {
     scheduler.refreshNow('slow');
     scheduler.refreshNow('slow');
     expect(calls.slow).toBe(1);
+    releaseSlow();
+    await until(() => calls.slow >= 2);
     expect(maxOverlap).toBe(1);
   });
 
@@ -76,18 +81,24 @@ describe('PollScheduler', () => {
   });
 
   it('stop() waits for a refresh in flight and ends every loop', async () => {
-    let finished = false;
     let calls = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
     scheduler = new PollScheduler(async () => {
       calls += 1;
-      await new Promise((r) => setTimeout(r, 100));
-      finished = true;
+      await gate;
     });
     scheduler.setWorkers(new Map([['w', { intervalMs: 1 }]]));
     await until(() => calls === 1);
-    await scheduler.stop();
-    expect(finished).toBe(true);
+    let stopped = false;
+    const stopping = scheduler.stop().then(() => (stopped = true));
+    // stop() is still waiting for the refresh in flight.
+    await new Promise((r) => setImmediate(r));
+    expect(stopped).toBe(false);
+    release();
+    await stopping;
     const after = calls;
+    // A loop left running would poll again within its 1 ms interval; give it many of them.
     await new Promise((r) => setTimeout(r, 50));
     expect(calls).toBe(after);
   });

@@ -53,8 +53,34 @@ type Clients = {
 
 let loading: Promise<ComputeModule> | undefined;
 
+/**
+ * The warning type google-auth-library's metadata-server probe (gcp-metadata) emits off Google Cloud, where the
+ * probe is expected to fail: the credential error that follows already says what to do.
+ */
+export const METADATA_LOOKUP_WARNING = 'MetadataLookupWarning';
+
+let warningsFiltered = false;
+
+/**
+ * Keeps {@link METADATA_LOOKUP_WARNING} off the user's terminal. Node prints every `process.emitWarning` to stderr
+ * (a 'warning' listener cannot stop that), so this one type is dropped where it is emitted; every other warning
+ * goes through unchanged.
+ */
+export function dropMetadataLookupWarnings(): void {
+  if (warningsFiltered) return;
+  warningsFiltered = true;
+  const emitWarning = process.emitWarning;
+  const typeOf = (warning: unknown, option: unknown): unknown =>
+    typeof option === 'string' ? option : ((option as { type?: unknown } | undefined)?.type ?? (warning instanceof Error ? warning.name : undefined));
+  process.emitWarning = function (this: NodeJS.Process, warning: string | Error, ...rest: unknown[]): void {
+    if (typeOf(warning, rest[0]) === METADATA_LOOKUP_WARNING) return;
+    (emitWarning as (...args: unknown[]) => void).call(this, warning, ...rest);
+  } as typeof process.emitWarning;
+}
+
 /** Imports `@google-cloud/compute` once (the only place that does). */
 export function loadComputeModule(): Promise<ComputeModule> {
+  dropMetadataLookupWarnings();
   loading ??= import('@google-cloud/compute').then((module) => {
     // A CommonJS package: its exports are `default` when imported from ESM.
     const exports = (module as unknown as { default?: ComputeModule }).default ?? module;

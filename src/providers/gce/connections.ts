@@ -9,7 +9,7 @@ import type { SshTarget } from '../../ssh/target.js';
 import type { GceWorkerFields } from '../../config/gce-schema.js';
 import { WorkerUnreachableError, type ConnectionPath } from '../types.js';
 import type { ComputeApi, ComputeInstance, InstanceRef } from './compute-api.js';
-import { allowsFallback, fastPathTarget, iapTarget, probeSsh, sshOptions, type InstanceAddress } from './connectivity.js';
+import { allowsFallback, fastPathTarget, iapTarget, knownHostsOption, probeSsh, sshOptions, type InstanceAddress } from './connectivity.js';
 import { hostKeyAliasOf, HOST_KEYS_QUERY_PATH, publishedHostKeys, recordHostKeys } from './host-keys.js';
 import type { GceRoute, RouteMemory } from './local-state.js';
 
@@ -105,7 +105,7 @@ export class GceConnections {
     const alias = 'alias' in this.#options.worker.ssh && this.#route === 'direct';
     if (!alias) return sshOptions(target);
     // The alias keeps the user's own config; the host key names are ours when the VM published its keys.
-    const names = target.hostKeyAlias ? ['-o', `HostKeyAlias=${target.hostKeyAlias}`, '-o', `UserKnownHostsFile=${target.knownHostsFiles.join(' ')}`] : [];
+    const names = target.hostKeyAlias ? ['-o', `HostKeyAlias=${target.hostKeyAlias}`, ...knownHostsOption(target.knownHostsFiles)] : [];
     return [...names, ...target.sshArgs];
   }
 

@@ -129,11 +129,21 @@ export function sshOptions(target: Omit<SshTarget, 'sshArgs' | 'label'>): string
   if (target.proxyCommand) args.push('-o', `ProxyCommand=${target.proxyCommand}`);
   if (target.proxyJump) args.push('-J', target.proxyJump);
   if (target.hostKeyAlias) args.push('-o', `HostKeyAlias=${target.hostKeyAlias}`);
-  if (target.knownHostsFiles.length > 0) args.push('-o', `UserKnownHostsFile=${target.knownHostsFiles.join(' ')}`);
+  if (target.knownHostsFiles.length > 0) args.push(...knownHostsOption(target.knownHostsFiles));
   for (const key of target.identityFiles) args.push('-i', key);
   if (target.port !== 22) args.push('-p', String(target.port));
   args.push('-l', target.user, target.host);
   return args;
+}
+
+/**
+ * `-o UserKnownHostsFile=…` naming exactly `files`. ssh splits the value into words as ssh_config does and expands
+ * `%` tokens in each, so every path is one double-quoted word (`\\` and `"` escaped) with `%` written `%%`: a path
+ * with spaces stays one file.
+ */
+export function knownHostsOption(files: readonly string[]): string[] {
+  const word = (path: string) => `"${path.replace(/[\\"]/g, '\\$&').replace(/%/g, '%%')}"`;
+  return ['-o', `UserKnownHostsFile=${files.map(word).join(' ')}`];
 }
 
 /**
