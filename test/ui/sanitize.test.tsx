@@ -49,7 +49,8 @@ describe('remote text on screen', () => {
     const screen = mounted.screen();
     expect(screen).toContain('$5 $(touch /tmp/mc-scan-f…');
     expect(screen).toContain('$7 #(touch /tmp/mc-scan-f…');
-    expect(screen).toContain('j $(touch pwned-7) `touch…');
+    // A job directory named like that is not a job id: the worker reports it as a problem instead of listing it.
+    expect(screen).toContain('"j $(touch pwned-7) `touch pwned-8`" skipped');
     expect(dangerous(mounted.frame())).toEqual([]);
     await mounted.press('?');
     expect(dangerous(mounted.frame())).toEqual([]);
