@@ -48,7 +48,7 @@ describe('a fleet of SSH workers (real sshd, real tmux)', () => {
     expect(state.workers.beta).toMatchObject({ connection: 'up' });
     const alphaSessions = (state.jobsByWorker.alpha ?? []).map((j) => j.session?.name).sort();
     expect(alphaSessions).toEqual([...names, `mc-#(touch ${pwned})`].sort());
-    expect((state.jobsByWorker.beta ?? []).map((j) => j.id)).toEqual(['on-beta']);
+    expect((state.jobsByWorker.beta ?? []).map((j) => j.session?.name)).toEqual(['mc-on-beta']);
     expect(existsSync(pwned)).toBe(false);
     expect(state.workers.alpha!.host?.cpus).toBeGreaterThan(0);
   });
@@ -87,7 +87,7 @@ describe('a fleet of SSH workers (real sshd, real tmux)', () => {
     await beta!.sshd.restart();
     await waitFor('beta back', () => f.store.getState().workers.beta!.connection === 'up', 30_000);
     // The tmux server outlived the connection: the session is found again.
-    expect((f.store.getState().jobsByWorker.beta ?? []).map((j) => [j.id, j.state])).toEqual([['on-beta', 'running']]);
+    expect((f.store.getState().jobsByWorker.beta ?? []).map((j) => [j.session?.name, j.state])).toEqual([['mc-on-beta', 'running']]);
   });
 
   it('a config edit that removes a worker closes its connection; the remaining worker keeps its own', async () => {

@@ -83,7 +83,7 @@ describe('GCE COS worker with its container (real Compute client, fake API, real
     const state = store.getState();
     expect(state.workers['cos-1']).toMatchObject({ connection: 'up', path: 'direct', machine: { state: 'running', detail: 'RUNNING' } });
     expect(state.workers['cos-1']!.container).toMatchObject({ name: 'maintainer-worker', running: true });
-    expect((state.jobsByWorker['cos-1'] ?? []).map((j) => [j.id, j.state])).toEqual([['gce-job', 'running']]);
+    expect((state.jobsByWorker['cos-1'] ?? []).map((j) => [j.session?.name, j.state])).toEqual([['mc-gce-job', 'running']]);
     console.log(`COS provision against the fake Compute API + sshd + dockerd: ${provisionMs.toFixed(0)} ms`);
   });
 
