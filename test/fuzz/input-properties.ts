@@ -179,10 +179,19 @@ export const inputProperties: AnyFuzzProperty[] = [
     },
   },
   {
-    name: 'config text: parseConfig never throws; errors have messages and real positions',
+    name: 'config text: parseConfig never throws nor warns on stderr; errors have messages and real positions',
     arbitrary: yamlText,
     check: (text: string) => {
-      const result = parseConfig(text, '/fuzz/config.yaml');
+      const warnings: string[] = [];
+      const emitWarning = process.emitWarning;
+      process.emitWarning = ((warning: string | Error) => void warnings.push(String(warning))) as typeof process.emitWarning;
+      let result: ReturnType<typeof parseConfig>;
+      try {
+        result = parseConfig(text, '/fuzz/config.yaml');
+      } finally {
+        process.emitWarning = emitWarning;
+      }
+      ensure(warnings.length === 0, () => `warned: ${warnings[0]}`);
       if (result.ok) ensure(Array.isArray(result.config.workers), 'no workers list');
       else for (const error of result.errors) ensure(error.message.length > 0 && (error.line === undefined || error.line >= 1), 'error shape');
     },

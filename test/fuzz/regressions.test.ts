@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { statusJson } from '../../src/cli/status-report.js';
+import { execFileSync } from 'node:child_process';
+import { shellJoin } from '../../src/ssh/quote.js';
+import { describeComputeError, GceError } from '../../src/providers/gce/errors.js';
 import { machineStatusOf } from '../../src/providers/gce/machine-state.js';
 import { parseScan } from '../../src/scanners/worker-scan/parse.js';
 import { createFleetStore } from '../../src/state/store.js';
@@ -32,5 +35,29 @@ describe('inputs found by fuzzing', () => {
       expect(result.ok, String(value)).toBe(false);
     }
     expect(parseConfig('defaults:\n  pollInterval: 500h\n', 'config.yaml').ok).toBe(true);
+  });
+
+  it('quoted words that zsh would read into (=cmd, ^) come back unchanged from zsh, bash and dash', () => {
+    const words = ['=ls', '=no-such-command-here', 'a^b', '^x', 'x=y', '--opt=value'];
+    for (const shell of ['zsh', 'bash', 'dash']) {
+      const out = execFileSync(shell, ['-s'], { input: `printf '%s\\n' ${shellJoin(words)}\n`, stdio: 'pipe' }).toString();
+      expect(out, shell).toBe(`${words.join('\n')}\n`);
+    }
+  });
+
+  it('a config with a mapping as a key is reported as an error, with no library warning on stderr', () => {
+    const warnings: string[] = [];
+    const emitWarning = process.emitWarning;
+    process.emitWarning = ((warning: string | Error) => void warnings.push(String(warning))) as typeof process.emitWarning;
+    try {
+      expect(parseConfig('workers:\n  - ? [name]\n    : w1\n', 'config.yaml').ok).toBe(false);
+    } finally {
+      process.emitWarning = emitWarning;
+    }
+    expect(warnings).toEqual([]);
+  });
+
+  it('a thrown value whose toString is broken still becomes a GceError', () => {
+    expect(describeComputeError({ toString: 0 }, { action: 'listing VMs', project: 'p' })).toBeInstanceOf(GceError);
   });
 });

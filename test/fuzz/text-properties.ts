@@ -62,16 +62,18 @@ export const sanitizerProperties: AnyFuzzProperty[] = [
 ];
 
 /** Text for a shell: shell syntax, a canary command in every form, quotes, newlines, any unicode. */
-const shellText = fc.oneof(soup(['$(touch mc-canary)', '`touch mc-canary`', "'", '"', '\\', '\n', '!', '$', '-'], { maxParts: 20 }), anyText()).map((text) => text.replace(/\0/g, ''));
+const shellText = fc.oneof(soup(['$(touch mc-canary)', '`touch mc-canary`', "'", '"', '\\', '\n', '!', '$', '-', '=', '=ls', '^', '~', 'a'], { maxParts: 20 }), anyText()).map((text) => text.replace(/\0/g, ''));
 
 /** Runs `printf '%s\0'` of every quoted input in `shell` (in `dir`), and says which came back changed. */
 function echoThrough(shell: string, words: readonly string[], dir: string): (string | undefined)[] {
   const script = `printf '%s\\0' ${shellJoin(words)}\n`;
   let out: Buffer;
   try {
-    out = execFileSync(shell, ['-s'], { input: script, cwd: dir, maxBuffer: 1 << 28, env: { PATH: process.env['PATH'], HOME: dir } });
+    out = execFileSync(shell, ['-s'], { input: script, cwd: dir, maxBuffer: 1 << 28, env: { PATH: process.env['PATH'], HOME: dir }, stdio: 'pipe' });
   } catch (error) {
-    return words.map(() => `${shell} failed: ${(error as Error).message.slice(0, 200)}`);
+    // One word broke the whole command: find which, one shell per word.
+    if (words.length > 1) return words.flatMap((word) => echoThrough(shell, [word], dir));
+    return [`${shell} failed: ${((error as { stderr?: Buffer }).stderr?.toString() ?? (error as Error).message).trim().slice(0, 200)}`];
   }
   const parts: Buffer[] = [];
   let start = 0;
