@@ -13,6 +13,7 @@ import { kindsSchema, resolveJobSettings, type JobSettings } from '../../src/job
 import type { WorkerProvider } from '../../src/providers/types.js';
 import { selectAllJobs } from '../../src/state/selectors.js';
 import { exposeDockerToSshd, sharedDocker, SSHD_DOCKER_CONFIG, type TestDocker } from '../harness/docker.js';
+import { makeRemoteRepo } from '../support/git-remote.js';
 import { startTestFleet, waitFor, type TestFleet } from '../support/ssh-fleet.js';
 
 const exec = promisify(execFile);
@@ -42,18 +43,7 @@ describe('jobs on an SSH worker whose jobs run in the maintainer-worker containe
     // Host and container see the same paths: the work directory is mounted at its own path.
     await docker.runWorker({ mounts: [{ host: dir }] });
 
-    const remote = join(dir, 'remote.git');
-    const src = join(dir, 'src');
-    await git(['init', '--bare', remote]);
-    await git(['init', src]);
-    await writeFile(join(src, 'README'), 'main\n');
-    await git(['add', '.'], src);
-    await git(['commit', '-qm', 'main'], src);
-    await git(['push', '-q', remote, 'HEAD:refs/heads/main'], src);
-    await writeFile(join(src, 'pr.txt'), 'the change of PR 12\n');
-    await git(['add', '.'], src);
-    await git(['commit', '-qm', 'pr 12'], src);
-    await git(['push', '-q', remote, 'HEAD:refs/pull/12/head'], src);
+    const remote = await makeRemoteRepo(dir);
 
     const loaded = await loadConfig(await world.writeConfig({ containerFor: 'boxed' }));
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));

@@ -17,6 +17,7 @@ import { PlacementError } from '../../src/jobs/placement.js';
 import { JobStepError } from '../../src/jobs/remote.js';
 import { UnsupportedOperationError, type AttachCommand, type WorkerProvider } from '../../src/providers/types.js';
 import { selectAllJobs } from '../../src/state/selectors.js';
+import { makeRemoteRepo } from '../support/git-remote.js';
 import { waitFor } from '../support/ssh-fleet.js';
 
 const exec = promisify(execFile);
@@ -83,18 +84,7 @@ async function endJobs(sockets: readonly string[], marker: string): Promise<void
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'mc-jobs-'));
   // The "remote": a bare repository with a main branch and a pull request ref.
-  const remote = join(dir, 'remote.git');
-  const src = join(dir, 'src');
-  await git(['init', '--bare', remote]);
-  await git(['init', src]);
-  await writeFile(join(src, 'README'), 'main\n');
-  await git(['add', '.'], src);
-  await git(['commit', '-qm', 'main'], src);
-  await git(['push', '-q', remote, 'HEAD:refs/heads/main'], src);
-  await writeFile(join(src, 'pr.txt'), 'the change of PR 12\n');
-  await git(['add', '.'], src);
-  await git(['commit', '-qm', 'pr 12'], src);
-  await git(['push', '-q', remote, 'HEAD:refs/pull/12/head'], src);
+  const remote = await makeRemoteRepo(dir);
 
   const kinds = kindsSchema.parse({
     show: {
