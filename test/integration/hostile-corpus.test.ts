@@ -7,13 +7,12 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFleet, type Fleet } from '../../src/app/fleet.js';
-import { createObserveCommands } from '../../src/app/observe-commands.js';
 import { formatConfigError } from '../../src/config/config-error.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { FleetConfig, WorkerConfig } from '../../src/config/schema.js';
@@ -24,11 +23,10 @@ import { JobRequestError, SAFE_NAME } from '../../src/jobs/params.js';
 import { JobStepError } from '../../src/jobs/remote.js';
 import type { WorkerProvider } from '../../src/providers/types.js';
 import { selectAllJobs } from '../../src/state/selectors.js';
-import { screenLines } from '../../src/ui/feeds.js';
 import { escaped, terminalLeaks } from '../fuzz/terminal-checks.js';
 import { makeRemoteRepo } from '../support/git-remote.js';
-import { literalForTmux, makeCanary, type Canary } from '../support/hostile-corpus.js';
-import { captureIo, cliOutputs, dashboardFrames, leaksIn, statusOutputs, type Shown } from '../support/hostile-output.js';
+import { literalForTmux, makeCanary, writeHostileRecords, type Canary } from '../support/hostile-corpus.js';
+import { captureIo, everythingShown, leaksIn } from '../support/hostile-output.js';
 import { waitFor } from '../support/ssh-fleet.js';
 
 const exec = promisify(execFile);
@@ -54,25 +52,6 @@ function fleetOf(config: FleetConfig): Fleet<WorkerProvider> {
   const fleet = createFleet(config);
   fleets.push(fleet);
   return fleet;
-}
-
-/** What the dashboard, the CLI and `status` show of `fleet` (refreshed), with pane captures of its live jobs. */
-async function everythingShown(fleet: Fleet<WorkerProvider>, config: FleetConfig): Promise<Shown[]> {
-  await fleet.refreshAll();
-  const state = fleet.store.getState();
-  const observe = createObserveCommands(fleet);
-  const captures: { jobKey: string; capture: string }[] = [];
-  for (const job of selectAllJobs(state)) {
-    if (!job.paneId) continue;
-    const capture = await observe.capture(job.key, 50).catch((error: Error) => error.message);
-    captures.push({ jobKey: job.key, capture });
-  }
-  return [
-    ...captures.map((c) => ({ where: `preview of ${escaped(c.jobKey)}`, text: screenLines(c.capture, true).join('\n'), colours: true })),
-    ...(await dashboardFrames(state, captures[0])),
-    ...(await cliOutputs(fleet, settings)),
-    ...(await statusOutputs(config)),
-  ];
 }
 
 beforeAll(async () => {
@@ -102,9 +81,13 @@ describe('the hostile corpus on a local worker (real tmux, real git)', () => {
     try {
       const raw = control.corpus.filter((s) => ['command substitution', 'backticks', 'semicolon', 'redirection'].includes(s.label));
       for (const s of raw) await exec('sh', ['-c', `echo ${s.value}`]).catch(() => undefined);
+      // tmux runs a #() job in a session name, and kills it if the client that asked goes first: ask until it ran.
       const tmuxFormat = control.corpus.find((s) => s.label === 'tmux #() in a format')!;
-      await tmux(socket, ['new-session', '-d', '-s', tmuxFormat.value]);
-      await waitFor('every control payload to fire', () => control.fired().length === raw.length + 1, 60_000).catch((error: Error) => {
+      for (let i = 0; i < 20 && !control.fired().some((f) => f.startsWith(`${tmuxFormat.n} `)); i++) {
+        await tmux(socket, ['new-session', '-d', '-s', `${tmuxFormat.value}${i}`]);
+        await waitFor('the #() job', () => control.fired().some((f) => f.startsWith(`${tmuxFormat.n} `)), 1000).catch(() => undefined);
+      }
+      await waitFor('every control payload to fire', () => control.fired().length === raw.length + 1, 20_000).catch((error: Error) => {
         throw new Error(`${error.message}; fired: ${control.fired().join(', ') || 'none'}`);
       });
     } finally {
@@ -122,7 +105,7 @@ describe('the hostile corpus on a local worker (real tmux, real git)', () => {
     }
     expect(made).toBeGreaterThan(canary.corpus.length / 2);
     const fleet = fleetOf(config);
-    const shown = await everythingShown(fleet, config);
+    const shown = await everythingShown(fleet, config, settings);
     const jobs = selectAllJobs(fleet.store.getState());
     expect(jobs.filter((j) => j.session !== undefined)).toHaveLength(made);
     for (const job of jobs) {
@@ -137,27 +120,9 @@ describe('the hostile corpus on a local worker (real tmux, real git)', () => {
   it('job records made on the worker with hostile directory names, meta.json, exit files and logs stay inert', async () => {
     const config = configOf(workerConfig('records'));
     const jobsDir = join(config.workers[0]!.stateDir, 'jobs');
-    await mkdir(jobsDir, { recursive: true });
-    const hostileLog = (value: string) => Buffer.concat([Buffer.from(`${value}\n\x1b[31mred\x1b[0m\x1b]0;t\x07\x1b]52;c;eA==\x07\x9b2J\u202e\n`), Buffer.from([0xff, 0xfe, 0xc3, 0x0a])]);
-    const record = async (name: string | Buffer, value: string, worktree: string) => {
-      const base = Buffer.concat([Buffer.from(`${jobsDir}/`), Buffer.isBuffer(name) ? name : Buffer.from(name)]);
-      const at = (file: string) => Buffer.concat([base, Buffer.from(`/${file}`)]);
-      try {
-        await mkdir(base);
-      } catch {
-        return;
-      }
-      const meta = { id: value, kind: value, session: value, createdAt: value, command: ['sh', '-c', value], params: { p: value }, worktree };
-      await writeFile(at('meta.json'), JSON.stringify(meta));
-      await writeFile(at('output.log'), hostileLog(value));
-      await writeFile(at('exit'), value);
-    };
-    for (const s of canary.fileCorpus) await record(s.value, s.value, join(dir, s.value));
-    // Safe names with hostile contents: these are jobs, so `logs` and `rm` reach them.
-    for (const [i, s] of canary.corpus.entries()) await record(`h${i}`, s.value, s.value);
-    await record(Buffer.from([0x78, 0xff, 0xfe, 0x1b, 0x5d]), 'invalid utf-8 name', '/');
+    await writeHostileRecords(jobsDir, canary);
     const fleet = fleetOf(config);
-    const shown = await everythingShown(fleet, config);
+    const shown = await everythingShown(fleet, config, settings);
     // rm --purge of records whose meta.json names a hostile worktree: data to git, never a command.
     for (const [i] of canary.corpus.entries()) {
       const job = selectAllJobs(fleet.store.getState()).find((j) => j.id === `h${i}` && !j.adhoc);
@@ -192,7 +157,7 @@ describe('the hostile corpus on a local worker (real tmux, real git)', () => {
       // The log is what the pane's terminal wrote: its line discipline turns each newline into CR LF.
       expect((await readFile(file, 'utf8')).replace(/\r\n/g, '\n')).toContain(`said:${Buffer.from(value).toString('utf8')}:end`);
     }
-    const shown = await everythingShown(fleet, config);
+    const shown = await everythingShown(fleet, config, settings);
     for (const job of selectAllJobs(fleet.store.getState())) await actions.remove(job.key, { purge: true }).catch(() => undefined);
     expect(canary.fired()).toEqual([]);
     expect.soft(leaksIn(shown)).toEqual([]);

@@ -5,6 +5,7 @@
  * directory must be empty.
  */
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 
 /** One hostile string and what it tries. */
@@ -87,4 +88,34 @@ export function makeCanary(run = randomBytes(4).toString('hex')): Canary {
 /** A tmux session name that tmux keeps literally: `#` doubled (tmux expands formats in names) and a `;` ending escaped. */
 export function literalForTmux(name: string): string {
   return name.replace(/#/g, '##').replace(/;$/, '\\;');
+}
+
+/** A job log with the string, colours, title and clipboard escapes, C1, bidi, and bytes that are not UTF-8. */
+function hostileLog(value: string): Buffer {
+  return Buffer.concat([Buffer.from(`${value}\n\x1b[31mred\x1b[0m\x1b]0;t\x07\x1b]52;c;eA==\x07\x9b2J\u202e\n`), Buffer.from([0xff, 0xfe, 0xc3, 0x0a])]);
+}
+
+/**
+ * Job records as any process on a worker could make them under `jobsDir`: one per file-name corpus string
+ * (directory named with it), `h<n>` ones with safe names and hostile contents (meta.json, exit file, log, and
+ * a worktree path that is the string itself), and one whose name is not UTF-8.
+ */
+export async function writeHostileRecords(jobsDir: string, canary: Canary): Promise<void> {
+  await mkdir(jobsDir, { recursive: true });
+  const record = async (name: string | Buffer, value: string, worktree: string) => {
+    const base = Buffer.concat([Buffer.from(`${jobsDir}/`), Buffer.isBuffer(name) ? name : Buffer.from(name)]);
+    const at = (file: string) => Buffer.concat([base, Buffer.from(`/${file}`)]);
+    try {
+      await mkdir(base);
+    } catch {
+      return; // a name this file system refuses
+    }
+    const meta = { id: value, kind: value, session: value, createdAt: value, command: ['sh', '-c', value], params: { p: value }, worktree };
+    await writeFile(at('meta.json'), JSON.stringify(meta));
+    await writeFile(at('output.log'), hostileLog(value));
+    await writeFile(at('exit'), value);
+  };
+  for (const s of canary.fileCorpus) await record(s.value, s.value, `${jobsDir}/${s.value}`);
+  for (const s of canary.corpus) await record(`h${s.n}`, s.value, s.value);
+  await record(Buffer.from([0x78, 0xff, 0xfe, 0x1b, 0x5d]), 'a name that is not UTF-8', '/');
 }

@@ -4,12 +4,15 @@
  * `status --json`, and `logs` of each job with a record.
  */
 import { vi } from 'vitest';
+import type { Fleet } from '../../src/app/fleet.js';
+import { createObserveCommands } from '../../src/app/observe-commands.js';
 import { runStatus } from '../../src/cli/status.js';
 import type { FleetConfig } from '../../src/config/schema.js';
 import { runJobs, runLogs, type CliIo } from '../../src/jobs/cli.js';
 import type { JobSettings } from '../../src/jobs/kinds.js';
 import { SAFE_NAME } from '../../src/jobs/params.js';
 import type { JobFleet } from '../../src/jobs/placement.js';
+import type { WorkerProvider } from '../../src/providers/types.js';
 import { selectAllJobs } from '../../src/state/selectors.js';
 import type { FleetState } from '../../src/state/store.js';
 import { screenLines } from '../../src/ui/feeds.js';
@@ -108,4 +111,23 @@ export async function statusOutputs(config: FleetConfig): Promise<Shown[]> {
     shown.push({ where: json ? 'status --json' : 'status', text, json });
   }
   return shown;
+}
+
+/** What the dashboard, the CLI and `status` show of `fleet` (refreshed), with pane captures of its live jobs. */
+export async function everythingShown(fleet: Fleet<WorkerProvider>, config: FleetConfig, settings: JobSettings): Promise<Shown[]> {
+  await fleet.refreshAll();
+  const state = fleet.store.getState();
+  const observe = createObserveCommands(fleet);
+  const captures: { jobKey: string; capture: string }[] = [];
+  for (const job of selectAllJobs(state)) {
+    if (!job.paneId) continue;
+    const capture = await observe.capture(job.key, 50).catch((error: Error) => error.message);
+    captures.push({ jobKey: job.key, capture });
+  }
+  return [
+    ...captures.map((c) => ({ where: `preview of ${escaped(c.jobKey)}`, text: screenLines(c.capture, true).join('\n'), colours: true })),
+    ...(await dashboardFrames(state, captures[0])),
+    ...(await cliOutputs(fleet, settings)),
+    ...(await statusOutputs(config)),
+  ];
 }
