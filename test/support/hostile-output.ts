@@ -15,10 +15,11 @@ import type { JobFleet } from '../../src/jobs/placement.js';
 import type { WorkerProvider } from '../../src/providers/types.js';
 import { selectAllJobs } from '../../src/state/selectors.js';
 import type { FleetState } from '../../src/state/store.js';
+import { attachBanner } from '../../src/ui/attach.js';
 import { screenLines } from '../../src/ui/feeds.js';
 import { escaped, jsonLeaks, terminalLeaks } from '../fuzz/terminal-checks.js';
 import { testDashboard } from '../ui/fixtures.js';
-import { KEYS, renderDashboard } from '../ui/render.js';
+import { KEYS, renderDashboard, settle } from '../ui/render.js';
 
 /** A terminal for a CLI handler that keeps what was written. */
 export function captureIo(): CliIo & { out: () => string; err: () => string } {
@@ -68,6 +69,30 @@ export async function dashboardFrames(state: FleetState, preview?: { jobKey: str
     shown.push({ where: 'dashboard workers', text: rendered.frame(), colours: true });
     await rendered.press('?');
     shown.push({ where: 'dashboard help', text: rendered.frame(), colours: true });
+    return shown;
+  } finally {
+    rendered.unmount();
+  }
+}
+
+/**
+ * What an attach shows of each job: the banner printed before tmux takes the terminal, and the status line's
+ * notices after it (detached, ended, failed), as the dashboard builds them from the job's key.
+ */
+export async function attachTexts(state: FleetState): Promise<Shown[]> {
+  const dashboard = testDashboard({ state });
+  const rendered = await renderDashboard(dashboard, 200, 30);
+  try {
+    const shown: Shown[] = [];
+    for (const job of selectAllJobs(state).slice(0, 40)) {
+      const where = `attach to ${escaped(job.key)}`;
+      shown.push({ where: `${where}: banner`, text: attachBanner(job.key, { prefix: 'C-b', detachKeyBound: true, readOnly: false }) });
+      for (const text of [`detached from ${job.key}`, `attach to ${job.key} ended with 1`]) {
+        dashboard.ui.getState().notify(text, 'error');
+        await settle();
+        shown.push({ where: `${where}: notice`, text: rendered.frame(), colours: true });
+      }
+    }
     return shown;
   } finally {
     rendered.unmount();
@@ -127,6 +152,7 @@ export async function everythingShown(fleet: Fleet<WorkerProvider>, config: Flee
   return [
     ...captures.map((c) => ({ where: `preview of ${escaped(c.jobKey)}`, text: screenLines(c.capture, true).join('\n'), colours: true })),
     ...(await dashboardFrames(state, captures[0])),
+    ...(await attachTexts(state)),
     ...(await cliOutputs(fleet, settings)),
     ...(await statusOutputs(config)),
   ];
