@@ -7,12 +7,11 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFleet, type Fleet } from '../../src/app/fleet.js';
 import { formatConfigError } from '../../src/config/config-error.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { FleetConfig, WorkerConfig } from '../../src/config/schema.js';
@@ -21,12 +20,12 @@ import { runRm } from '../../src/jobs/cli.js';
 import { kindsSchema, resolveJobSettings, type JobSettings } from '../../src/jobs/kinds.js';
 import { JobRequestError, SAFE_NAME } from '../../src/jobs/params.js';
 import { JobStepError } from '../../src/jobs/remote.js';
-import type { WorkerProvider } from '../../src/providers/types.js';
 import { selectAllJobs } from '../../src/state/selectors.js';
 import { escaped, terminalLeaks } from '../fuzz/terminal-checks.js';
 import { makeRemoteRepo } from '../support/git-remote.js';
-import { literalForTmux, makeCanary, writeHostileRecords, type Canary } from '../support/hostile-corpus.js';
+import { makeCanary, writeHostileRecords, type Canary } from '../support/hostile-corpus.js';
 import { captureIo, everythingShown, leaksIn } from '../support/hostile-output.js';
+import { fleetTracker, launchHostileSays, makeHostileSessions, SAY_KIND } from '../support/hostile-scenarios.js';
 import { waitFor } from '../support/ssh-fleet.js';
 
 const exec = promisify(execFile);
@@ -35,7 +34,7 @@ const tmux = (socket: string, args: string[]) => exec('tmux', ['-u', '-S', socke
 let dir: string;
 let canary: Canary;
 let settings: JobSettings;
-const fleets: Fleet<WorkerProvider>[] = [];
+const fleets = fleetTracker();
 const sockets: string[] = [];
 
 function workerConfig(name: string, overrides: Partial<WorkerConfig> = {}): WorkerConfig {
@@ -48,19 +47,13 @@ function configOf(...workers: WorkerConfig[]): FleetConfig {
   return { workers, hostKeyPolicy: 'strict', source: undefined, jobs: settings };
 }
 
-function fleetOf(config: FleetConfig): Fleet<WorkerProvider> {
-  const fleet = createFleet(config);
-  fleets.push(fleet);
-  return fleet;
-}
-
 beforeAll(async () => {
   canary = makeCanary();
   dir = await mkdtemp(join(tmpdir(), 'mc-hostile-'));
   const remote = await makeRemoteRepo(dir);
   settings = resolveJobSettings({
     kinds: kindsSchema.parse({
-      say: { params: { msg: { pattern: '^[\\s\\S]*$' } }, command: ['printf', 'said:%s:end\\n', '{msg}'], worktree: false },
+      ...SAY_KIND,
       ref: { params: { ref: { pattern: '^[\\s\\S]*$' } }, command: ['true'], worktree: { fetch: 'refs/heads/{ref}', branch: 'mc/{ref}' } },
     }),
     repo: { url: remote, mainDir: join(dir, 'main'), worktreesDir: join(dir, 'worktrees') },
@@ -68,7 +61,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(fleets.map((f) => f.close()));
+  await fleets.closeAll();
   for (const socket of sockets) await exec('tmux', ['-S', socket, 'kill-server']).catch(() => undefined);
   await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   canary?.remove();
@@ -99,12 +92,8 @@ describe('the hostile corpus on a local worker (real tmux, real git)', () => {
   it('hand-made sessions with hostile names (and panes printing them) stay inert in the scan, every view, the preview and attach', async () => {
     const config = configOf(workerConfig('sessions'));
     const socket = config.workers[0]!.tmuxSocket;
-    let made = 0;
-    for (const s of canary.corpus) {
-      if (await tmux(socket, ['new-session', '-d', '-x', '120', '-y', '20', '-s', literalForTmux(s.value), 'sh', '-c', 'printf "%s\\n" "$1"; exec sleep 600', 'sh', s.value])) made += 1;
-    }
-    expect(made).toBeGreaterThan(canary.corpus.length / 2);
-    const fleet = fleetOf(config);
+    const made = await makeHostileSessions(canary, (args) => tmux(socket, args));
+    const fleet = fleets.fleet(config);
     const shown = await everythingShown(fleet, config, settings);
     const jobs = selectAllJobs(fleet.store.getState());
     expect(jobs.filter((j) => j.session !== undefined)).toHaveLength(made);
@@ -121,7 +110,7 @@ describe('the hostile corpus on a local worker (real tmux, real git)', () => {
     const config = configOf(workerConfig('records'));
     const jobsDir = join(config.workers[0]!.stateDir, 'jobs');
     await writeHostileRecords(jobsDir, canary);
-    const fleet = fleetOf(config);
+    const fleet = fleets.fleet(config);
     const shown = await everythingShown(fleet, config, settings);
     // rm --purge of records whose meta.json names a hostile worktree: data to git, never a command.
     for (const [i] of canary.corpus.entries()) {
@@ -138,24 +127,16 @@ describe('the hostile corpus on a local worker (real tmux, real git)', () => {
 
   it('hostile launch parameters reach the command as one argv word, or the git ref check refuses them', async () => {
     const config = configOf(workerConfig('launches'));
-    const fleet = fleetOf(config);
+    const fleet = fleets.fleet(config);
     const actions: JobActions = createJobActions(fleet, settings);
     await actions.setup('launches');
-    const logs: { file: string; value: string }[] = [];
+    await launchHostileSays(actions, canary, undefined, (id) => join(config.workers[0]!.stateDir, 'jobs', id, 'output.log'));
     for (const s of canary.corpus) {
-      const launched = await actions.launch({ kind: 'say', params: { msg: s.value } });
-      expect(launched.session).toMatch(/^mc-[A-Za-z0-9_-]+$/);
-      logs.push({ file: join(config.workers[0]!.stateDir, 'jobs', launched.id, 'output.log'), value: s.value });
       const outcome = await actions.launch({ kind: 'ref', params: { ref: s.value } }).then(
         () => 'launched',
         (error: unknown) => (error instanceof JobStepError || error instanceof JobRequestError ? 'refused' : error),
       );
       expect(['launched', 'refused']).toContain(outcome);
-    }
-    for (const { file, value } of logs) {
-      await waitFor(`output of ${value.slice(0, 20)}`, async () => (await readFile(file, 'utf8').catch(() => '')).includes(':end'));
-      // The log is what the pane's terminal wrote: its line discipline turns each newline into CR LF.
-      expect((await readFile(file, 'utf8')).replace(/\r\n/g, '\n')).toContain(`said:${Buffer.from(value).toString('utf8')}:end`);
     }
     const shown = await everythingShown(fleet, config, settings);
     for (const job of selectAllJobs(fleet.store.getState())) await actions.remove(job.key, { purge: true }).catch(() => undefined);
@@ -178,7 +159,7 @@ describe('the hostile corpus on a local worker (real tmux, real git)', () => {
     for (const s of canary.fileCorpus.filter((x) => !/\s/.test(x.value)).slice(0, 6)) {
       const name = `paths${s.n}`;
       const config = configOf(workerConfig(name, { stateDir: join(dir, `state-${s.value}`), tmuxSocket: join(dir, `s${s.n}-${s.value.slice(0, 40)}`) }));
-      const fleet = fleetOf(config);
+      const fleet = fleets.fleet(config);
       await fleet.refreshAll();
       await createJobActions(fleet, settings).launch({ kind: 'say', params: { msg: 'hello' }, worker: name }).catch(() => undefined);
       await fleet.refreshAll();

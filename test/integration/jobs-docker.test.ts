@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFleet, type Fleet } from '../../src/app/fleet.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -16,9 +14,6 @@ import { exposeDockerToSshd, sharedDocker, SSHD_DOCKER_CONFIG, type TestDocker }
 import { makeRemoteRepo } from '../support/git-remote.js';
 import { startTestFleet, waitFor, type TestFleet } from '../support/ssh-fleet.js';
 
-const exec = promisify(execFile);
-const git = (args: string[], cwd?: string) =>
-  exec('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'init.defaultBranch=main', ...args], cwd ? { cwd } : {});
 
 describe('jobs on an SSH worker whose jobs run in the maintainer-worker container (real sshd, docker, tmux, git)', () => {
   let docker: TestDocker;

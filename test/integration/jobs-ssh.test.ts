@@ -16,8 +16,6 @@ import { makeRemoteRepo } from '../support/git-remote.js';
 import { startTestFleet, waitFor, type TestFleet } from '../support/ssh-fleet.js';
 
 const exec = promisify(execFile);
-const git = (args: string[], cwd?: string) =>
-  exec('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'init.defaultBranch=main', ...args], cwd ? { cwd } : {});
 
 /** Ends the jobs of tmux servers (their wrappers record the hangup) and waits for the wrappers under `marker` to finish. */
 async function endJobs(sockets: readonly string[], marker: string): Promise<void> {
