@@ -4,6 +4,8 @@ import { statusJson } from '../../src/cli/status-report.js';
 import { execFileSync } from 'node:child_process';
 import { shellJoin } from '../../src/ssh/quote.js';
 import { describeComputeError, GceError } from '../../src/providers/gce/errors.js';
+import { kindsSchema, resolveJobSettings } from '../../src/jobs/kinds.js';
+import { specifyJob } from '../../src/jobs/params.js';
 import { machineStatusOf } from '../../src/providers/gce/machine-state.js';
 import { parseScan } from '../../src/scanners/worker-scan/parse.js';
 import { createFleetStore } from '../../src/state/store.js';
@@ -59,5 +61,13 @@ describe('inputs found by fuzzing', () => {
 
   it('a thrown value whose toString is broken still becomes a GceError', () => {
     expect(describeComputeError({ toString: 0 }, { action: 'listing VMs', project: 'p' })).toBeInstanceOf(GceError);
+  });
+
+  it('a kind with two parameters gives `x-y z` and `x y-z` different job ids (one job each, not one for both)', () => {
+    const settings = resolveJobSettings({ kinds: kindsSchema.parse({ pair: { params: { a: { pattern: '.*' }, b: { pattern: '.*' } }, command: ['echo', '{a}', '{b}'] } }) });
+    const id = (a: string, b: string) => specifyJob(settings, 'pair', { a, b }).id;
+    expect(id('x-y', 'z')).not.toBe(id('x', 'y-z'));
+    expect(id('x', 'z')).toBe('x-z-pair');
+    expect(id('x-y', 'z')).toMatch(/^x_y-[0-9a-f]{8}-z-pair$/);
   });
 });
