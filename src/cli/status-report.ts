@@ -70,7 +70,8 @@ interface StatusJob {
   readonly adhoc: boolean;
 }
 
-const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+/** A time as ISO 8601; null when unknown or out of Date's range (a worker can report any mtime or clock). */
+const iso = (ms: number | undefined) => (ms === undefined || !Number.isFinite(ms) || Math.abs(ms) > 8.64e15 ? null : new Date(ms).toISOString());
 const round = (n: number | undefined) => (n === undefined ? null : Math.round(n * 10) / 10);
 
 /** Builds the `status --json` document from the store's state. */
@@ -131,9 +132,9 @@ export function statusJson(state: FleetState, now = Date.now()): StatusJson {
       state: j.state,
       reason: j.reason,
       exitCode: j.exitCode ?? null,
-      stateSince: new Date(j.since).toISOString(),
-      lastOutputAt: j.lastOutputAt === undefined ? null : new Date((j.lastOutputAt - j.clockSkew) * 1000).toISOString(),
-      createdAt: j.createdAt === undefined ? null : new Date(j.createdAt * 1000).toISOString(),
+      stateSince: iso(j.since) ?? new Date(now).toISOString(),
+      lastOutputAt: j.lastOutputAt === undefined ? null : iso((j.lastOutputAt - j.clockSkew) * 1000),
+      createdAt: j.createdAt === undefined ? null : iso(j.createdAt * 1000),
       session: j.session?.name ?? null,
       sessionId: j.session?.id ?? null,
       command: j.command,

@@ -49,7 +49,9 @@ export async function loadConfig(path?: string, options: LoadOptions = {}): Prom
 /** Parses config text; `file` is only used to label errors and as the fleet's `source`. */
 export function parseConfig(text: string, file: string): ConfigResult {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  // logLevel 'error': the library's warnings (e.g. a mapping used as a key) would go to the user's stderr as
+  // process warnings; the schema reports what matters about such a key (an unknown field) with its position.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, logLevel: 'error' });
   if (doc.errors.length > 0) return { ok: false, errors: syntaxErrors(doc, lineCounter, file) };
   let root: unknown;
   try {

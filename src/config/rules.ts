@@ -5,7 +5,8 @@ import { z } from 'zod';
 
 /** A value as an error message shows it. */
 export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
+  // JSON escapes C0 controls but leaves C1 and bidi/format characters raw: escape those too, for the terminal.
+  if (typeof value === 'string') return JSON.stringify(value).replace(/[\x7f-\x9f\p{Cf}\u2028\u2029]/gu, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
   if (value === null) return 'an empty value';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';

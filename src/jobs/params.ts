@@ -88,18 +88,22 @@ export function usageOf(kind: JobKind): string {
 /**
  * The job id: parameter values then the kind (`123-review`, like the prototype's `offload-123-review`). A value
  * that is not made of safe characters (or is long) becomes a slug plus a hash of the value, so the id stays
- * deterministic, unique and safe for tmux and file names.
+ * deterministic, unique and safe for tmux and file names. With several parameters a value holding `-` is hashed
+ * too: the parts are joined with `-`, so `x-y z` and `x y-z` would otherwise be the same job.
  */
 export function jobIdFor(kind: JobKind, params: Readonly<Record<string, string>>): string {
-  const parts = kind.params.map((spec) => idPart(params[spec.name] ?? ''));
+  const several = kind.params.length > 1;
+  const parts = kind.params.map((spec) => idPart(params[spec.name] ?? '', several));
   return [...parts, kind.name].join('-');
 }
 
 const UNSAFE_RUN = new RegExp(`[^${JOB_ID_CHARACTERS}]+`, 'g');
 
-function idPart(value: string): string {
-  if (SAFE_NAME.test(value) && value.length <= 40) return value;
-  const slug = value.replace(UNSAFE_RUN, '_').replace(/^_+|_+$/g, '').slice(0, 24);
+function idPart(value: string, several: boolean): string {
+  // With several parameters a `-` inside a value would blur where one value ends: such values are hashed.
+  const plain = several ? /^[A-Za-z0-9_]+$/ : SAFE_NAME;
+  if (plain.test(value) && value.length <= 40) return value;
+  const slug = value.replace(several ? /[^A-Za-z0-9_]+/g : UNSAFE_RUN, '_').replace(/^_+|_+$/g, '').slice(0, 24);
   const hash = createHash('sha256').update(value).digest('hex').slice(0, 8);
   return slug ? `${slug}-${hash}` : hash;
 }

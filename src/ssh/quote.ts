@@ -9,7 +9,9 @@ export function shellQuote(value: string): string {
   if (value.includes('\0')) {
     throw new Error('a shell argument cannot contain a NUL byte');
   }
-  if (value !== '' && /^[A-Za-z0-9_\-+=.,/:@%^]+$/.test(value)) {
+  // Bare only when no shell reads anything into it: zsh expands a leading `=` (`=cmd` is the path of cmd) and
+  // treats `^` as a glob operator under EXTENDED_GLOB (the Bourne shell, as a pipe).
+  if (/^[A-Za-z0-9_\-+.,/:@%][A-Za-z0-9_\-+=.,/:@%]*$/.test(value)) {
     return value;
   }
   return `'${value.replace(/'/g, `'\\''`)}'`;

@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFleet, type Fleet } from '../../src/app/fleet.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -13,11 +11,9 @@ import { kindsSchema, resolveJobSettings, type JobSettings } from '../../src/job
 import type { WorkerProvider } from '../../src/providers/types.js';
 import { selectAllJobs } from '../../src/state/selectors.js';
 import { exposeDockerToSshd, sharedDocker, SSHD_DOCKER_CONFIG, type TestDocker } from '../harness/docker.js';
+import { makeRemote } from '../support/git-remote.js';
 import { startTestFleet, waitFor, type TestFleet } from '../support/ssh-fleet.js';
 
-const exec = promisify(execFile);
-const git = (args: string[], cwd?: string) =>
-  exec('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'init.defaultBranch=main', ...args], cwd ? { cwd } : {});
 
 describe('jobs on an SSH worker whose jobs run in the maintainer-worker container (real sshd, docker, tmux, git)', () => {
   let docker: TestDocker;
@@ -42,18 +38,7 @@ describe('jobs on an SSH worker whose jobs run in the maintainer-worker containe
     // Host and container see the same paths: the work directory is mounted at its own path.
     await docker.runWorker({ mounts: [{ host: dir }] });
 
-    const remote = join(dir, 'remote.git');
-    const src = join(dir, 'src');
-    await git(['init', '--bare', remote]);
-    await git(['init', src]);
-    await writeFile(join(src, 'README'), 'main\n');
-    await git(['add', '.'], src);
-    await git(['commit', '-qm', 'main'], src);
-    await git(['push', '-q', remote, 'HEAD:refs/heads/main'], src);
-    await writeFile(join(src, 'pr.txt'), 'the change of PR 12\n');
-    await git(['add', '.'], src);
-    await git(['commit', '-qm', 'pr 12'], src);
-    await git(['push', '-q', remote, 'HEAD:refs/pull/12/head'], src);
+    const remote = await makeRemote(dir);
 
     const loaded = await loadConfig(await world.writeConfig({ containerFor: 'boxed' }));
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));

@@ -12,11 +12,10 @@ import { runLogs, type CliIo } from '../../src/jobs/cli.js';
 import { kindsSchema, resolveJobSettings, type JobSettings } from '../../src/jobs/kinds.js';
 import type { WorkerProvider } from '../../src/providers/types.js';
 import { selectAllJobs } from '../../src/state/selectors.js';
+import { makeRemote } from '../support/git-remote.js';
 import { startTestFleet, waitFor, type TestFleet } from '../support/ssh-fleet.js';
 
 const exec = promisify(execFile);
-const git = (args: string[], cwd?: string) =>
-  exec('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'init.defaultBranch=main', ...args], cwd ? { cwd } : {});
 
 /** Ends the jobs of tmux servers (their wrappers record the hangup) and waits for the wrappers under `marker` to finish. */
 async function endJobs(sockets: readonly string[], marker: string): Promise<void> {
@@ -49,18 +48,7 @@ describe('jobs on an SSH worker (real sshd, pooled connection, real tmux and git
   beforeAll(async () => {
     world = await startTestFleet(['remote']);
     home = world.workers[0]!.sshd.home;
-    const remote = join(world.dir, 'remote.git');
-    const src = join(world.dir, 'src');
-    await git(['init', '--bare', remote]);
-    await git(['init', src]);
-    await writeFile(join(src, 'README'), 'main\n');
-    await git(['add', '.'], src);
-    await git(['commit', '-qm', 'main'], src);
-    await git(['push', '-q', remote, 'HEAD:refs/heads/main'], src);
-    await writeFile(join(src, 'pr.txt'), 'the change of PR 12\n');
-    await git(['add', '.'], src);
-    await git(['commit', '-qm', 'pr 12'], src);
-    await git(['push', '-q', remote, 'HEAD:refs/pull/12/head'], src);
+    const remote = await makeRemote(world.dir);
     await writeFile(join(world.dir, 'settings.json'), '{"apiKey":"never-in-argv"}\n');
 
     const loaded = await loadConfig(await world.writeConfig());

@@ -189,7 +189,7 @@ describe('errors', () => {
     ['hostKeyPolicy: yes', 'config.yaml:2:18: defaults.hostKeyPolicy: expected `strict` or `accept-new`, got "yes"'],
     [
       'pollInterval: fast',
-      'config.yaml:2:17: defaults.pollInterval: expected a duration: seconds as a number (2) or a string like "2s" or "1500ms", got "fast"',
+      'config.yaml:2:17: defaults.pollInterval: expected a duration: seconds as a number (2) or a string like "2s" or "1500ms", up to 24 days, got "fast"',
     ],
     ['pollInterval: 500ms', 'config.yaml:2:17: defaults.pollInterval: expected at least 1s (the floor), got "500ms"'],
     ['pollInterval: 0.5', 'config.yaml:2:17: defaults.pollInterval: expected at least 1s (the floor), got 0.5'],

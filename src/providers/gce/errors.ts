@@ -82,7 +82,7 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMED
 export function describeComputeError(error: unknown, context: CallContext): GceError {
   if (error instanceof GceError) return error;
   const cause = error as { code?: unknown; status?: unknown; message?: unknown; response?: { status?: unknown } } | null;
-  const message = typeof cause?.message === 'string' ? cause.message : String(error);
+  const message = typeof cause?.message === 'string' ? cause.message : describeThrown(error);
   const status = numeric(cause?.response?.status) ?? numeric(cause?.status) ?? (typeof cause?.code === 'number' ? cause.code : undefined);
   const body = parseBody(message);
   if (status !== undefined && status >= 400) {
@@ -111,7 +111,7 @@ export function describeComputeError(error: unknown, context: CallContext): GceE
 export function describeSetupError(error: unknown, context: CallContext): GceError {
   const described = describeComputeError(error, context);
   if (described.kind !== 'api') return described;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = error instanceof Error ? error.message : describeThrown(error);
   return new GceError('credentials', `${context.action} failed: no usable Google Cloud credentials (${firstLine(message)})`, CREDENTIALS_HINT, {
     cause: error,
   });
@@ -209,6 +209,15 @@ function isCredentialsFailure(message: string): boolean {
 
 function numeric(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+/** Whatever was thrown, as text; an object whose toString is broken (or missing) must not throw again here. */
+function describeThrown(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
 }
 
 function firstLine(text: string): string {

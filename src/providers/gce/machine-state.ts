@@ -22,5 +22,6 @@ export const GCE_STATE_MAP: Readonly<Record<string, MachineState>> = {
 export function machineStatusOf(status: string | null | undefined): MachineStatus {
   if (status === undefined) return { state: 'missing', detail: 'not found' };
   if (status === null || status === '') return { state: 'unknown', detail: 'no status' };
-  return { state: GCE_STATE_MAP[status] ?? 'unknown', detail: status };
+  // Own keys only: a status such as `constructor` must not find Object.prototype's members.
+  return { state: Object.hasOwn(GCE_STATE_MAP, status) ? (GCE_STATE_MAP[status] as MachineState) : 'unknown', detail: status };
 }
