@@ -39,6 +39,13 @@ export interface SshdOptions {
   extraConfig?: string[];
   /** Environment for sessions (one `SetEnv` line: OpenSSH keeps only the first SetEnv it reads). */
   env?: Record<string, string>;
+  /** Listen port; default a free port on `host` (give one when `host` lives in another network namespace). */
+  port?: number;
+  /**
+   * A command the listener runs under, e.g. `['nsenter', '--net=/var/run/netns/NAME']`; it must exec sshd in place
+   * (keep the pid), so the listener's pid is still the one {@link TestSshd.pid} reports.
+   */
+  launcher?: readonly string[];
 }
 
 const SSHD = '/usr/sbin/sshd';
@@ -58,7 +65,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
   await writeFile(join(dir, 'authorized_keys'), clientPub);
   await chmod(join(dir, 'authorized_keys'), 0o600);
   const hostPublicKey = (await readFile(join(dir, 'host_ed25519.pub'), 'utf8')).trim().split(/\s+/).slice(0, 2).join(' ');
-  const port = await freePort(host);
+  const port = options.port ?? (await freePort(host));
   const user = (await run('id', ['-un'])).stdout.trim();
   const knownHostsLine = `[${host}]:${port} ${hostPublicKey}`;
   const knownHostsFile = join(dir, 'known_hosts');
@@ -84,7 +91,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
 
   let child: ChildProcess | undefined;
   const launch = async () => {
-    child = spawn(SSHD, ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const [program = SSHD, ...prefix] = [...(options.launcher ?? []), SSHD];
+    child = spawn(program, [...prefix, '-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const failed = new Promise<never>((_, reject) =>
