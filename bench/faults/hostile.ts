@@ -154,6 +154,8 @@ export function bigLogFault(world: FaultWorld, jobKey: () => string, limitMb: nu
       await follow;
     },
     holdMs: 0,
+    // The followed job's end is recorded on purpose, so that `logs -f` finishes.
+    ends: () => [jobKey()],
     async after() {
       const result = await follow!;
       const mb = result.peakKb / 1024;

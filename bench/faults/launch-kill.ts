@@ -20,8 +20,8 @@ const STEPS = [
   ['start', /starting tmux session/],
 ] as const;
 
-/** How long a re-run may take before it counts as hung (a stale lock makes it wait for the lock). */
-const RERUN_LIMIT_MS = 20_000;
+/** How long a re-run may take: just past the recovery goal (one backoff cap), so a miss is a miss of the goal. */
+const RERUN_LIMIT_MS = 31_000;
 
 /** What is on w5 for job `id`: its sessions, record, lock, worktrees (registered and on disk), fetched ref. */
 async function inspect(world: FaultWorld, id: string) {
@@ -104,6 +104,7 @@ function describe(state: Awaited<ReturnType<typeof inspect>>): string {
   return parts.length ? parts.join('+') : 'nothing';
 }
 
+const shorten = (text: string) => (text.length <= 150 ? text : `${text.slice(0, 80)}…${text.slice(-65)}`);
 const lastLine = (text: string) => text.trim().split('\n').pop()?.trim().slice(0, 120) ?? '';
 
 /** A launch on w5 while its worktrees directory is a full 2 MB tmpfs. */
@@ -132,7 +133,7 @@ export async function diskFullRow(world: FaultWorld): Promise<FaultRow> {
       lost: 0,
       duplicated: 0,
       leftovers,
-      note: `error: "${message.slice(0, 140)}"${leftovers ? `; left: ${describe(state)}${state.ref ? '+ref' : ''}` : ''}`,
+      note: `error: "${shorten(message)}"${leftovers ? `; left: ${describe(state)}${state.ref ? '+ref' : ''}` : ''}`,
       noteMet: clear,
     };
   } finally {

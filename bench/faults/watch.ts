@@ -79,6 +79,8 @@ export interface WatchedFault {
   readonly holdMs?: number;
   /** Jobs of the targets that should end up lost (a reboot): checked for a reason instead of counted as lost. */
   readonly expectLost?: boolean;
+  /** Keys of jobs the case ends on purpose (not counted as lost). */
+  readonly ends?: () => readonly string[];
   /** Extra figures for the note column, and extra lost/leftover counts; called after recovery. */
   readonly after?: () => Promise<{ note?: string; noteMet?: boolean; lost?: number; leftovers?: number }>;
 }
@@ -116,7 +118,8 @@ export async function runWatchedFault(world: FaultWorld, recorder: RefreshRecord
   // One more poll so every worker's jobs are as fresh as the store can make them.
   await sleep(timing.pollMs + 500);
   const state = world.fleet.store.getState();
-  const { lost, duplicated, lostText } = compareJobs(before, selectAllJobs(state), fault.targets, fault.expectLost ?? false);
+  const ended = new Set(fault.ends?.() ?? []);
+  const { lost, duplicated, lostText } = compareJobs(before.filter((job) => !ended.has(job.key)), selectAllJobs(state), fault.targets, fault.expectLost ?? false);
   const leftovers = countLeftovers(await findLeftovers(world, (name) => name.startsWith('crowd-')));
   const extra = (await fault.after?.()) ?? {};
   const notes = [extra.note, lostText, leftovers.count ? `left: ${leftovers.text}` : undefined].filter(Boolean);

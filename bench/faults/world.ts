@@ -136,6 +136,12 @@ export async function createFaultWorld(log: (line: string) => void): Promise<Fau
     await git(['push', '-q', remote, 'HEAD:refs/heads/main'], src);
     const main = join(servers[5]!.home, 'dev', 'main');
     await git(['clone', '-q', remote, main]);
+    const worktrees = join(servers[5]!.home, 'dev', 'worktrees');
+    // The full-disk case mounts a tmpfs here; if the run is stopped mid-case, unmount it (by its path) first.
+    cleanups.push(async () => {
+      const mounts = await run('cat', ['/proc/self/mountinfo']);
+      if (mounts.stdout.split('\n').some((line) => line.split(' ')[4] === worktrees)) await run('umount', [worktrees], { allowFailure: true });
+    });
 
     const knownHosts = join(dir, 'known_hosts');
     await writeFile(knownHosts, servers.map((s, i) => `fault-w${i} ${s.hostPublicKey}\n`).join(''));
@@ -193,7 +199,7 @@ export async function createFaultWorld(log: (line: string) => void): Promise<Fau
       proxy,
       docker,
       dockerProblem,
-      repo: { main, worktrees: join(servers[5]!.home, 'dev', 'worktrees'), remote },
+      repo: { main, worktrees, remote },
       worker(name) {
         const found = workers.find((w) => w.name === name);
         if (!found) throw new Error(`no worker ${name}`);
