@@ -133,7 +133,7 @@ export async function diskFullRow(world: FaultWorld): Promise<FaultRow> {
       lost: 0,
       duplicated: 0,
       leftovers,
-      note: `error: "${shorten(message)}"${leftovers ? `; left: ${describe(state)}${state.ref ? '+ref' : ''}` : ''}`,
+      note: `error: "${shorten(message)}"${leftovers ? `; left: ${[state.lock || state.record || state.sessions || state.worktreeDir || state.registered ? describe(state) : '', state.ref ? `the fetched ref refs/mission-control/${id}` : ''].filter(Boolean).join(', ')}` : ''}`,
       noteMet: clear,
     };
   } finally {

@@ -96,9 +96,10 @@ const LIVE = new Set(['running', 'idle']);
 
 /** Runs one watched fault and returns its row. */
 export async function runWatchedFault(world: FaultWorld, recorder: RefreshRecorder, fault: WatchedFault, timing: WatchTiming): Promise<FaultRow> {
-  // A quiet stretch before, long enough for several refreshes of every worker.
+  // A quiet stretch before, long enough for several refreshes of every worker (scans are tens of ms on a shared
+  // 2-core machine: more samples, less noise).
   const beforeFrom = performance.now();
-  await sleep(3 * timing.pollMs);
+  await sleep(5 * timing.pollMs);
   const before = selectAllJobs(world.fleet.store.getState());
   const injectedAt = performance.now();
   let detectMs: number | undefined;
