@@ -18,6 +18,7 @@ checks=(
   "git git"
   "pgrep procps"
   "ip iproute2"
+  "iptables iptables"
   "fish fish"
   "tcsh tcsh"
   "zsh zsh"

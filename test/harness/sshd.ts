@@ -40,6 +40,13 @@ export interface SshdOptions {
   extraConfig?: string[];
   /** Environment for sessions (one `SetEnv` line: OpenSSH keeps only the first SetEnv it reads). */
   env?: Record<string, string>;
+  /** Listen port; default a free port on `host` (give one when `host` lives in another network namespace). */
+  port?: number;
+  /**
+   * A command the listener runs under, e.g. `['nsenter', '--net=/var/run/netns/NAME']`; it must exec sshd in place
+   * (keep the pid), so the listener's pid is still the one {@link TestSshd.pid} reports.
+   */
+  launcher?: readonly string[];
   /**
    * Log sessions in as a throwaway user whose login shell is this program (e.g. `/usr/bin/fish`) instead of the
    * current user: made with `useradd`, given the server's HOME (empty rc files for sh, bash, zsh, fish, tcsh),
@@ -133,6 +140,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
     }
   }
   const user = testUser?.name ?? (await run('id', ['-un'])).stdout.trim();
+  const port = options.port ?? (await freePort(host));
+  const user = (await run('id', ['-un'])).stdout.trim();
   const knownHostsLine = `[${host}]:${port} ${hostPublicKey}`;
   const knownHostsFile = join(dir, 'known_hosts');
   await writeFile(knownHostsFile, `${knownHostsLine}\n`);
@@ -157,7 +166,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
 
   let child: ChildProcess | undefined;
   const launch = async () => {
-    child = spawn(SSHD, ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const [program = SSHD, ...prefix] = [...(options.launcher ?? []), SSHD];
+    child = spawn(program, [...prefix, '-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const failed = new Promise<never>((_, reject) =>

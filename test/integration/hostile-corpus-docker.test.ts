@@ -58,7 +58,8 @@ describe('the hostile corpus on a worker with a container (real sshd, docker, tm
     expect(jobs.filter((j) => j.session !== undefined)).toHaveLength(made);
     for (const job of jobs) {
       const remote = f.provider('boxed')!.attachCommand(job.session!.id).argv.at(-1)!;
-      expect(remote).toMatch(new RegExp(`^docker exec -it maintainer-worker tmux -u -S \\S+ attach-session -t '\\${job.session!.id}'$`));
+      const id = `'\\${job.session!.id}'`;
+      expect(remote).toMatch(new RegExp(`^docker exec -it maintainer-worker tmux -u -S \\S+ set-option -wu -t ${id} window-size ';' attach-session -t ${id}$`));
     }
     expect(canary.fired()).toEqual([]);
     expect.soft(leaksIn(shown)).toEqual([]);

@@ -48,7 +48,7 @@ describe('the hostile corpus on an SSH worker (real sshd, real tmux)', () => {
     for (const job of jobs) {
       const argv = f.provider('remote')!.attachCommand(job.session!.id).argv;
       expect(argv.slice(0, 2)).toEqual(['ssh', '-t']);
-      expect(argv.at(-1)).toBe(`tmux -u -S ${worker.socket} attach-session -t '${job.session!.id}'`);
+      expect(argv.at(-1)).toBe(`tmux -u -S ${worker.socket} set-option -wu -t '${job.session!.id}' window-size ';' attach-session -t '${job.session!.id}'`);
     }
     expect(canary.fired()).toEqual([]);
     expect.soft(leaksIn(shown)).toEqual([]);

@@ -5,6 +5,7 @@
  * shown of them (dashboard, preview, jobs, status, --json, logs). Each string's payload would create a file in the
  * canary directory if anything executed it: the directory must stay empty.
  */
+import { attachSessionArgs } from '../../src/providers/tmux.js';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -99,7 +100,7 @@ describe('the hostile corpus on a local worker (real tmux, real git)', () => {
     expect(jobs.filter((j) => j.session !== undefined)).toHaveLength(made);
     for (const job of jobs) {
       const argv = fleet.provider('sessions')!.attachCommand(job.session!.id).argv;
-      expect(argv).toEqual(['tmux', '-u', '-S', socket, 'attach-session', '-t', job.session!.id]);
+      expect(argv).toEqual(['tmux', '-u', '-S', socket, ...attachSessionArgs(job.session!.id)]);
       expect(job.session!.id).toMatch(/^\$\d+$/);
     }
     expect(canary.fired()).toEqual([]);
