@@ -122,7 +122,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
   await writeFile(join(dir, 'authorized_keys'), clientPub);
   await chmod(join(dir, 'authorized_keys'), 0o600);
   const hostPublicKey = (await readFile(join(dir, 'host_ed25519.pub'), 'utf8')).trim().split(/\s+/).slice(0, 2).join(' ');
-  const port = await freePort(host);
+  const port = options.port ?? (await freePort(host));
   const testUser = options.loginShell ? await createUser(options.loginShell, home) : undefined;
   if (testUser) {
     try {
@@ -140,8 +140,6 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
     }
   }
   const user = testUser?.name ?? (await run('id', ['-un'])).stdout.trim();
-  const port = options.port ?? (await freePort(host));
-  const user = (await run('id', ['-un'])).stdout.trim();
   const knownHostsLine = `[${host}]:${port} ${hostPublicKey}`;
   const knownHostsFile = join(dir, 'known_hosts');
   await writeFile(knownHostsFile, `${knownHostsLine}\n`);
