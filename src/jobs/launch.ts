@@ -23,6 +23,7 @@ import type { JobMeta } from '../scanners/worker-scan/types.js';
 import { shellJoin, shellQuote } from '../ssh/quote.js';
 import { fillTemplate, type RepoSettings } from './kinds.js';
 import { sessionNameFor, type JobSpec } from './params.js';
+import { isDeadLauncherHere, launcherToken } from './launch-owner.js';
 import { expandHome, findSession, firstLine, JobStepError, output, runScript, tmuxLiteral } from './remote.js';
 import { wrapperScript } from './wrapper.js';
 
@@ -145,9 +146,11 @@ async function claimJob(
   say: (text: string) => void,
 ): Promise<Claim> {
   const stale = options.staleLockSeconds ?? 600;
-  const script = [
+  const owner = launcherToken() ?? '';
+  // `dead`: the holder this launcher found to be a killed launcher on this machine; its lock is taken over at once.
+  const claimScript = (dead: string) => [
     'umask 077',
-    `jobs=${shellPath(worker.stateDir)}/jobs; id=${shellQuote(id)}`,
+    `jobs=${shellPath(worker.stateDir)}/jobs; id=${shellQuote(id)}; owner=${shellQuote(owner)}; dead=${shellQuote(dead)}`,
     'jd=$jobs/$id; lk=$jobs/.launch-$id',
     'mkdir -p "$jobs" || exit 3',
     'report() { printf \'EXISTS\\n\'; if [ -f "$jd/exit" ]; then printf \'EXIT \'; cat "$jd/exit"; fi; exit 0; }',
@@ -157,23 +160,26 @@ async function claimJob(
     'if ! mkdir "$lk" 2>/dev/null; then',
     '  started=$(cat "$lk/started" 2>/dev/null); case $started in ""|*[!0-9]*) started=$now ;; esac',
     '  age=$((now - started))',
-    `  if [ "$age" -lt ${stale} ]; then printf 'BUSY %s\\n' "$age"; exit 0; fi`,
+    '  held=$(head -c 100 "$lk/owner" 2>/dev/null)',
+    `  if [ "$age" -lt ${stale} ] && { [ -z "$dead" ] || [ "$held" != "$dead" ]; }; then printf 'BUSY %s %s\\n' "$age" "$held"; exit 0; fi`,
     // A launcher that died holding the lock: move the lock aside (atomic, so one taker wins) and take it.
     '  mv "$lk" "$lk.stale.$$" 2>/dev/null && rm -rf "$lk.stale.$$"',
     "  mkdir \"$lk\" 2>/dev/null || { printf 'BUSY 0\\n'; exit 0; }",
     "  printf 'TOOKOVER %s\\n' \"$age\"",
     'fi',
     'printf \'%s\\n\' "$now" >"$lk/started"',
+    '[ -z "$owner" ] || printf \'%s\\n\' "$owner" >"$lk/owner"',
     '[ -d "$jd" ] && { rm -rf "$lk"; report; }',
     `if ${shellJoin(tmuxArgv(provider.tmux, ['has-session', '-t', `=${session}`]))} 2>/dev/null; then`,
     "  rm -rf \"$lk\"; printf 'SESSION\\n'; exit 0",
     'fi',
     "printf 'CLAIMED\\n%s\\n' \"$HOME\"",
   ].join('\n');
+  let deadHolder = '';
   const deadline = Date.now() + (options.lockWaitMs ?? 120_000);
   let waiting = false;
   for (;;) {
-    const result = await runScript(provider, script, { step: 'claim', quick: true });
+    const result = await runScript(provider, claimScript(deadHolder), { step: 'claim', quick: true });
     if (result.code !== 0) {
       const what = result.code === 3 ? 'cannot create the job records directory' : 'cannot run commands where jobs run';
       throw new JobStepError('claim', provider.name, `${what}: ${output(result)}`);
@@ -195,8 +201,14 @@ async function claimJob(
         'it was started by hand on the private socket: attach to it, or kill it, then launch again',
       );
     }
-    const busy = /^BUSY (\d+)/.exec(head);
+    const busy = /^BUSY (\d+)(?: (\S*))?$/.exec(head);
     if (!busy) throw new JobStepError('claim', provider.name, `unexpected answer: ${output(result)}`);
+    const holder = busy[2];
+    if (holder && holder !== deadHolder && isDeadLauncherHere(holder)) {
+      // Killed while holding the lock (its pid is gone from this machine): take the lock over now.
+      deadHolder = holder;
+      continue;
+    }
     if (Date.now() > deadline) {
       throw new JobStepError(
         'claim',
@@ -267,13 +279,15 @@ async function prepareWorktree(provider: WorkerProvider, request: WorktreeReques
     'fi',
     'git -C "$main" fetch --quiet --no-tags "$remote" "+$src:$ref" || exit 12',
     ...reuseWorktreeLines(),
-    'mkdir -p "$(dirname "$wt")" || exit 13',
+    // A worktree that could not be made (a full disk, say) takes the ref fetched for it along.
+    'unmade() { git -C "$main" worktree prune; git -C "$main" update-ref -d "$ref"; exit "$1"; } 2>/dev/null',
+    'mkdir -p "$(dirname "$wt")" || unmade 13',
     'if [ -z "$branch" ]; then',
-    '  git -C "$main" worktree add --quiet --detach "$wt" "$ref" || exit 14',
+    '  git -C "$main" worktree add --quiet --detach "$wt" "$ref" || unmade 14',
     'elif git -C "$main" show-ref --verify --quiet "refs/heads/$branch"; then',
-    '  git -C "$main" worktree add --quiet "$wt" "$branch" || exit 14',
+    '  git -C "$main" worktree add --quiet "$wt" "$branch" || unmade 14',
     'else',
-    "  git -C \"$main\" worktree add --quiet -b \"$branch\" \"$wt\" \"$ref\" || exit 14; printf 'BRANCH\\n'",
+    "  git -C \"$main\" worktree add --quiet -b \"$branch\" \"$wt\" \"$ref\" || unmade 14; printf 'BRANCH\\n'",
     'fi',
     "printf 'CREATED\\n'",
   ].join('\n');
