@@ -249,7 +249,8 @@ describe('launch on a local worker (real tmux, real git)', () => {
       expect(launched.session).toMatch(/^mc-[A-Za-z0-9_-]+$/);
       const jobDir = join(w.stateDir, 'jobs', launched.id);
       await waitFor(`exit of ${launched.id}`, () => existsSync(join(jobDir, 'exit')));
-      expect(await fileText(join(jobDir, 'output.log'))).toContain(`said:${value}:end`);
+      // The pane reaches the log through tmux's pipe, which may still be writing when the exit code is recorded.
+      await waitFor(`output of ${launched.id}`, async () => ((await fileText(join(jobDir, 'output.log'))) ?? '').includes(`said:${value}:end`));
     }
     await expect(actions.launch({ kind: 'say', params: { msg: `x\ntouch ${pwned}-f` } })).rejects.toBeInstanceOf(JobRequestError);
     const leftovers = (await readdir(dir)).filter((name) => name.startsWith('pwned'));
