@@ -53,7 +53,7 @@ describe('docker exec command lines (one builder)', () => {
     const [payload, wrapper] = result.stdout.split('\n');
     expect(payload).toBe('payload');
     // The watchdog and its sleep were in the wrapper's group; they end with the command.
-    await waitFor('the watchdog to end', async () => (await groupMembers(Number(wrapper))).length === 0, 15_000);
+    await waitFor('the watchdog to end', async () => (await groupMembers(Number(wrapper))).length === 0, 60_000);
   });
 
   it.each(SHELLS)('the watchdog (%s) kills the command and everything it started at the deadline', async (...sh) => {
@@ -61,6 +61,6 @@ describe('docker exec command lines (one builder)', () => {
     expect(result.code).not.toBe(0);
     const wrapper = Number(result.stdout.split('\n')[0]);
     expect(result.stdout).not.toContain('not-reached');
-    await waitFor('the command’s processes to end', async () => (await groupMembers(wrapper)).length === 0, 15_000);
+    await waitFor('the command’s processes to end', async () => (await groupMembers(wrapper)).length === 0, 60_000);
   });
 });
