@@ -10,7 +10,8 @@ import type { ConfirmRequest } from '../state/ui-types.js';
 /** At most this many jobs are listed one per line; the rest are counted. */
 export const LISTED_JOBS = 8;
 
-const live = (job: Job) => job.state === 'running' || job.state === 'idle' || job.state === 'unknown';
+const LIVE: ReadonlySet<Job['state']> = new Set(['running', 'idle', 'working', 'waiting', 'done', 'unknown']);
+const live = (job: Job) => LIVE.has(job.state);
 
 function describeJob(job: Job): string {
   const params = Object.entries(job.params)

@@ -137,7 +137,7 @@ export const BINDINGS: readonly Binding[] = [
   { id: 'filter', keys: ['/'], scope: 'global', description: 'Filter jobs: text, /regex/, or !text to invert', hint: 'filter' },
   { id: 'command-line', keys: [':'], scope: 'global', description: 'Open the command line (:worker NAME, :sort COLUMN, :quit …; tab completes)', hint: 'cmd' },
   { id: 'refresh', keys: ['r'], scope: 'global', description: 'Refresh every worker now', hint: 'refresh' },
-  { id: 'attention', keys: ['a'], scope: 'global', description: 'Only jobs that need attention (failed, finished, lost, idle long)', hint: 'attention' },
+  { id: 'attention', keys: ['a'], scope: 'global', description: 'Only jobs that need attention: waiting for you (longest first, with what they ask), failed, lost, done, finished, idle long', hint: 'attention' },
   { id: 'next-pane', keys: ['tab', 'shift+tab'], scope: 'global', description: 'Switch between the jobs and workers panes', hint: 'pane' },
   { id: 'back', keys: ['esc'], scope: 'global', description: 'Clear the filter, the worker filter, the attention filter and the marks' },
   { id: 'quit', keys: ['q'], scope: 'global', description: 'Quit mission-control (jobs keep running)', hint: 'quit' },
