@@ -10,6 +10,7 @@ import { bindDetachKey, createObserveCommands, readTmuxPrefix } from '../app/obs
 import { watchFleetConfig, type LoadedConfig } from '../cli/load-config.js';
 import { EXIT } from '../cli/usage.js';
 import type { JobSettings } from '../jobs/kinds.js';
+import { createNotifier, followFleet } from '../notify/notifier.js';
 import type { AttachCommand, WorkerObserver, WorkerProvider } from '../providers/types.js';
 import { selectAllJobs } from '../state/selectors.js';
 import { sanitizeLine } from '../text/sanitize.js';
@@ -156,6 +157,15 @@ export async function runDashboard(loaded: LoadedConfig, options: DashboardRunOp
     // The terminal went away (its window closed): nothing can be drawn any more, so end quietly.
     stdout.on('error', quitOnSignal);
     cleanups.push(() => stdout.off('error', quitOnSignal));
+
+    // Notifications follow the store itself, not the frame beat; they change nothing, so watch mode has them too.
+    const notifier = createNotifier({
+      ...(loaded.config.notify ? { settings: loaded.config.notify } : {}),
+      write: (text) => stdout.write(text),
+      env: process.env,
+      report: (problem) => dashboard.ui.getState().notify(sanitizeLine(problem), 'error'),
+    });
+    cleanups.push(followFleet(fleet.store, notifier), () => notifier.stop());
 
     fleet.startPolling();
     ticker.start();
