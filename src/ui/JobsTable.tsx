@@ -54,9 +54,6 @@ export function jobsHeader(width: number, sort: { key: SortKey; descending: bool
   ].join(' ');
 }
 
-/** States whose row shows the job's reason (what it asks the user, why it is lost) in place of its command. */
-const REASON_SHOWN: ReadonlySet<Job['state']> = new Set(['waiting', 'lost', 'unknown']);
-
 /** One job as a line of text; every remote string sanitized (pure). A waiting job's row shows what it asks. */
 export function jobLine(job: Job, width: number, now: number, marked: boolean): string {
   const c = columnsFor(width);
@@ -69,7 +66,7 @@ export function jobLine(job: Job, width: number, now: number, marked: boolean): 
     pad(stateWithGlyph(job.state, jobStateLabel(job)), c.state),
     pad(formatAge((now - job.since) / 1000), c.age, 'right'),
     pad(formatAge(outputAge), c.output, 'right'),
-    pad(sanitizeLine(REASON_SHOWN.has(job.state) ? job.reason : job.command.join(' ')), c.command),
+    pad(sanitizeLine(job.state === 'waiting' ? job.reason : job.command.join(' ')), c.command),
   ].join(' ');
 }
 

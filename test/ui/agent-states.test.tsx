@@ -40,7 +40,7 @@ describe('agent states on the dashboard', () => {
 
   it('lists waiting jobs first in the attention view, longest-waiting first, then failed and lost', () => {
     const rows = computeJobRows(Object.values(agentFleet().jobsByWorker).flat(), ATTENTION);
-    expect(rows.keys).toEqual(['gpu-1/6-old', 'local/3-ask', 'gpu-1/5-fail', 'local/2-lost', 'gpu-1/7-turn']);
+    expect(rows.keys).toEqual(['gpu-1/6-old', 'local/3-ask', 'local/2-lost', 'gpu-1/5-fail', 'gpu-1/7-turn']);
     // A sort the user chose still wins.
     const byId = computeJobRows(Object.values(agentFleet().jobsByWorker).flat(), { ...ATTENTION, sort: { key: 'id', descending: false } });
     expect(byId.keys[0]).toBe('local/2-lost');
@@ -60,7 +60,7 @@ describe('agent states on the dashboard', () => {
     await mounted.press('a');
     const lines = linesOf(mounted.screen());
     const rows = lines.filter((line) => /^[ *]!/.test(line));
-    expect(rows.map((line) => line.slice(2, 12).trim())).toEqual(['6-old', '3-ask', '5-fail', '2-lost', '7-turn']);
+    expect(rows.map((line) => line.slice(2, 12).trim())).toEqual(['6-old', '3-ask', '2-lost', '5-fail', '7-turn']);
     expect(rows[1]).toMatch(/\? waiting .*Allow Bash\(npm test\)\?$/);
     expect(lines.some((line) => line.includes('? waiting: Which branch?'))).toBe(true);
     expect(dangerous(mounted.frame())).toEqual([]);

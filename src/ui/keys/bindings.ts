@@ -83,6 +83,8 @@ export const COMMAND_IDS = [
   'reverse-sort',
   'stop-job',
   'remove-job',
+  'reply-job',
+  'approve-job',
   'show-worker-jobs',
   'provision-worker',
   'start-stop-worker',
@@ -189,6 +191,26 @@ export const BINDINGS: readonly Binding[] = [
     disabledReason: noTargets,
   },
 
+  {
+    id: 'reply-job',
+    keys: ['i'],
+    scope: 'jobs',
+    description: "Reply to the job without attaching: type a line; enter sends it to the job's pane, then Enter",
+    hint: 'reply',
+    mutating: true,
+    disabledReason: (c) => unavailable(c) ?? noJob(c) ?? (c.job?.session ? undefined : 'the job has no tmux session any more'),
+  },
+  {
+    id: 'approve-job',
+    keys: ['y'],
+    scope: 'jobs',
+    description: "Approve what the waiting job asks: its agent's allow-once answer, after showing the question",
+    hint: 'approve',
+    mutating: true,
+    dangerous: true,
+    disabledReason: (c) => unavailable(c) ?? noJob(c) ?? (c.job?.state === 'waiting' ? undefined : 'the job is not waiting for an answer'),
+  },
+
   { id: 'sort', keys: ['o'], scope: 'jobs', description: 'Sort by the next column (the title shows the sort)' },
   { id: 'reverse-sort', keys: ['O'], scope: 'jobs', description: 'Reverse the sort order' },
 
@@ -247,7 +269,7 @@ export const BINDINGS: readonly Binding[] = [
   { id: 'confirm-yes', keys: ['y'], scope: 'confirm', description: 'Do it', hint: 'yes' },
   { id: 'confirm-no', keys: ['n', 'esc'], scope: 'confirm', description: 'Cancel', hint: 'no' },
 
-  { id: 'input-submit', keys: ['enter'], scope: 'input', description: 'Apply the filter, or run the command', hint: 'apply' },
+  { id: 'input-submit', keys: ['enter'], scope: 'input', description: 'Apply the filter, run the command, or send the reply', hint: 'apply' },
   { id: 'input-cancel', keys: ['esc'], scope: 'input', description: 'Close; for the filter, clear it', hint: 'cancel' },
   { id: 'input-backspace', keys: ['backspace'], scope: 'input', description: 'Delete the last character' },
   { id: 'input-clear', keys: ['ctrl+u'], scope: 'input', description: 'Clear the line' },

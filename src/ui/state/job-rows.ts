@@ -36,13 +36,13 @@ export function needsUser(job: Job): boolean {
 const ATTENTION_RANK: Readonly<Record<JobState, number>> = {
   waiting: 0,
   failed: 1,
-  lost: 2,
-  done: 3,
-  exited: 4,
-  unknown: 5,
-  idle: 6,
-  working: 7,
-  running: 8,
+  lost: 1,
+  done: 2,
+  exited: 2,
+  unknown: 2,
+  idle: 2,
+  working: 2,
+  running: 2,
 };
 
 /** Orders the attention view: by {@link ATTENTION_RANK}, waiting jobs longest-waiting first; ties keep fleet order. */
