@@ -1,7 +1,8 @@
 /**
  * The real binary in a tmux pane: a job with a record asks a question; `i` in the dashboard answers it without
  * attaching; the job then fails, and `notify.command` (a real program) receives exactly one event for that
- * transition, none for the job that had already failed before the dashboard started; the terminal bell rings.
+ * transition, none for the job that had already failed before the dashboard started, and one only although a
+ * `watch` wallboard beside it saw the same transition; both terminals' bells ring.
  * `send` on the command line answers another job the same way.
  */
 import { execFileSync } from 'node:child_process';
@@ -12,6 +13,7 @@ import { assertBuilt, LocalWorld, TuiDriver } from './tui-driver.js';
 
 let world: LocalWorld;
 let tui: TuiDriver;
+let wallboard: TuiDriver;
 let events: string;
 
 /** A job record as the job wrapper writes it, for the session `mc-<id>`. */
@@ -49,12 +51,17 @@ beforeAll(async () => {
   appendFileSync(world.configPath, ['notify:', '  bell: true', '  desktop: true', `  command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(receiver)}]`, ''].join('\n'));
   record('old', 1);
   asker('ask');
-  tui = await TuiDriver.start({ argv: world.argv(), env: { XDG_STATE_HOME: join(world.dir, 'xdg-state') } });
+  // A dashboard and a watch wallboard side by side, sharing the state directory (and so the notify lock).
+  const env = { XDG_STATE_HOME: join(world.dir, 'xdg-state') };
+  tui = await TuiDriver.start({ argv: world.argv(), env });
+  wallboard = await TuiDriver.start({ argv: world.argv('watch'), env });
   await tui.waitFor('─ Jobs 2 ─', { what: 'the two jobs' });
+  await wallboard.waitFor('Jobs 2', { what: 'the two jobs on the wallboard' });
 });
 
 afterAll(async () => {
   await tui?.stop();
+  await wallboard?.stop();
   world?.close();
 });
 
@@ -75,15 +82,17 @@ describe('replies and notifications, on the binary', () => {
     await tui.waitUntil(() => readText(answer) !== undefined, 'the job to read the reply');
     expect(readText(answer)).toBe('yes; go $(ahead)');
     await tui.waitFor('failed (exit 3)');
+    await wallboard.waitFor('failed (exit 3)');
     await tui.waitUntil(() => (readText(events) ?? '').length > 0, 'the notify command to run');
-    // Some more scans: still one event.
+    // Both saw the failure; more scans follow: still one event, from whichever holds the lock.
     await tui.send('r');
     await tui.waitFor('refreshing every worker');
     const lines = (readText(events) ?? '').trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0] ?? '')).toMatchObject({ worker: 'local', job: 'local/ask', state: 'failed', reason: 'exit code recorded by the job wrapper: exit 3' });
-    expect((await tui.tmux('display-message', '-p', '-t', 'tui', '#{window_bell_flag}')).trim()).toBe('1');
-    // The lock is this dashboard's while it runs.
+    // Each rang its own terminal's bell: notifications are not mutations, the wallboard has them too.
+    for (const pane of [tui, wallboard]) expect((await pane.tmux('display-message', '-p', '-t', 'tui', '#{window_bell_flag}')).trim()).toBe('1');
+    // The lock is held while they run.
     expect(readText(join(world.dir, 'xdg-state', 'mission-control', 'notify.lock'))).toMatch(/^\d+\n$/);
   });
 
