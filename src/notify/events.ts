@@ -31,9 +31,11 @@ export function createTransitionTracker(): (state: FleetState) => NotifyEvent[] 
     const events: NotifyEvent[] = [];
     for (const name of state.workerOrder) {
       const jobs = state.jobsByWorker[name];
-      const scanned = state.workers[name]?.lastRefresh !== undefined;
+      const view = state.workers[name];
       const before = known.get(name);
-      if (!jobs || !scanned || before?.jobs === jobs) continue;
+      // A worker that is down has its jobs marked unknown: what they were before the outage stays the reference, so
+      // a job waiting before and after it is not announced again, and one that failed meanwhile is.
+      if (!jobs || view?.lastRefresh === undefined || view.connection === 'down' || before?.jobs === jobs) continue;
       const states = new Map(jobs.map((job) => [job.key, job.state]));
       if (before) {
         for (const job of jobs) {

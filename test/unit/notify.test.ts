@@ -45,6 +45,17 @@ describe('transitions', () => {
     expect(summary(track(scan({ a: 'failed', b: 'failed', c: 'exited', d: 'done' }, NOW + 8000)))).toEqual(['local/a failed']);
   });
 
+  it('keeps what was known across an outage of the worker: no repeat, but what changed meanwhile', () => {
+    const track = createTransitionTracker();
+    track(scan({ a: 'waiting', b: 'working' }));
+    const down = fleetState(
+      [worker('local', { connection: 'down', lastRefresh: NOW })],
+      [job('a', { state: 'unknown', reason: 'worker unreachable' }), job('b', { state: 'unknown', reason: 'worker unreachable' })],
+    );
+    expect(track(down)).toEqual([]);
+    expect(summary(track(scan({ a: 'waiting', b: 'failed' }, NOW + 60_000)))).toEqual(['local/b failed']);
+  });
+
   it('does not look at a worker whose jobs did not change', () => {
     const track = createTransitionTracker();
     const first = scan({ a: 'working' });
