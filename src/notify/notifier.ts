@@ -35,6 +35,9 @@ export interface Notifier {
   stop(): Promise<void>;
 }
 
+/** How long stopping waits for a running `notify.command` to end. */
+const STOP_WAIT_MS = 3000;
+
 const VERB: Readonly<Partial<Record<NotifyEvent['state'], string>>> = { waiting: 'needs you', failed: 'failed', done: 'finished its turn' };
 
 /** The title and body of a job's notification (raw: the terminal writer sanitizes). */
@@ -64,7 +67,14 @@ export function createNotifier(options: NotifierOptions): Notifier {
     },
     async stop() {
       stopped = true;
-      await runner?.idle();
+      // A command that hangs does not hold up quitting for long: its own time limit ends it later.
+      let timer: NodeJS.Timeout | undefined;
+      const patience = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, STOP_WAIT_MS);
+        timer.unref();
+      });
+      await Promise.race([runner?.idle() ?? Promise.resolve(), patience]);
+      clearTimeout(timer);
       lock?.release();
     },
   };
