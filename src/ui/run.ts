@@ -3,6 +3,7 @@
  * screen for an attach and comes back to it exactly as it was (the UI store outlives each mounting of the tree).
  */
 import { appendFileSync } from 'node:fs';
+import { defaultApproveFor } from '../app/approve.js';
 import type { FleetCommands } from '../app/commands.js';
 import { createFleet, type Fleet } from '../app/fleet.js';
 import { createFleetCommands } from '../app/fleet-commands.js';
@@ -143,6 +144,8 @@ export async function runDashboard(loaded: LoadedConfig, options: DashboardRunOp
       wallboard: options.wallboard,
       color: colourEnabled(),
       ...(access.kinds ? { kinds: access.kinds } : {}),
+      // The keys `y` sends to a waiting job, by its agent preset.
+      approveFor: defaultApproveFor,
       ui: createUiStore(options.wallboard ? { sort: { key: 'state', descending: false } } : {}),
       clock: ticker.clock,
     });
