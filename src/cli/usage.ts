@@ -26,7 +26,7 @@ Usage:
   mission-control attach [--readonly] JOB
                                        attach this terminal to a job's tmux session (detach: C-q, or
                                        the tmux prefix then d; --readonly: watch without typing into it)
-${JOBS_HELP}${SEND_HELP}  mission-control help | --help        this text
+${SEND_HELP}${JOBS_HELP}  mission-control help | --help        this text
   mission-control --version            the version
 
 Options:
