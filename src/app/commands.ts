@@ -1,5 +1,6 @@
 import type { AttachCommand, ProgressReporter } from '../providers/types.js';
 import type { JobTarget } from '../state/job-target.js';
+import type { JobInput } from './job-input.js';
 
 /**
  * The command layer: every action the dashboard and the CLI can take, in one place
@@ -42,6 +43,8 @@ export interface FleetCommands extends ObserveCommands {
   stopJob(job: JobTarget, progress?: ProgressReporter): Promise<void>;
   /** Kills the session and removes the worktree; keeps logs unless `purge`. `job` is exactly the job the user chose. */
   removeJob(job: JobTarget, options?: { purge?: boolean }, progress?: ProgressReporter): Promise<void>;
+  /** Types into the job's pane without attaching (a reply, an approval). `job` is exactly the job the user chose. */
+  sendToJob(job: JobTarget, input: JobInput): Promise<void>;
   provisionWorker(worker: string, progress?: ProgressReporter): Promise<void>;
   startWorker(worker: string, progress?: ProgressReporter): Promise<void>;
   stopWorker(worker: string, progress?: ProgressReporter): Promise<void>;

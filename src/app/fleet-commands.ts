@@ -8,6 +8,7 @@ import { resolveJobSettings, type JobSettings } from '../jobs/kinds.js';
 import type { JobFleet } from '../jobs/placement.js';
 import type { ProgressReporter } from '../providers/types.js';
 import type { FleetCommands, ObserveCommands } from './commands.js';
+import { sendToJob } from './job-input.js';
 
 /**
  * Creates the command layer of a fleet that may change things. `settings` are the config's `kinds:` and `repo:`
@@ -44,6 +45,12 @@ export function createFleetCommands(
     },
     async removeJob(job, removeOptions, progress) {
       await jobs.remove(job, removeOptions?.purge ? { purge: true } : {}, progress);
+    },
+    async sendToJob(job, input) {
+      const provider = fleet.provider(job.worker);
+      if (!provider) throw new Error(`there is no worker named ${JSON.stringify(job.worker)}`);
+      await sendToJob(provider, job, input);
+      fleet.refreshNow?.(job.worker);
     },
     provisionWorker: lifecycle('provision'),
     startWorker: lifecycle('start'),

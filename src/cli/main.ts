@@ -2,9 +2,13 @@ import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { JOB_COMMANDS } from '../jobs/cli.js';
 import { loadFleetConfig } from './load-config.js';
+import { runSend } from './send.js';
 import { terminalIo } from './terminal-io.js';
 import { runStatus } from './status.js';
 import { EXIT, HELP, UsageError } from './usage.js';
+
+/** The subcommands that act on jobs, each parsing its own arguments. */
+const JOB_HANDLERS = { ...JOB_COMMANDS, send: runSend };
 
 const OPTIONS = {
   config: { type: 'string' },
@@ -41,7 +45,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 async function dispatch(argv: readonly string[]): Promise<number> {
   const split = splitConfigOption(argv);
   const first = split.rest.find((arg) => !arg.startsWith('-'));
-  if (first !== undefined && Object.hasOwn(JOB_COMMANDS, first)) {
+  if (first !== undefined && Object.hasOwn(JOB_HANDLERS, first)) {
     const before = split.rest.slice(0, split.rest.indexOf(first));
     if (before.length > 0) throw new UsageError(`${before[0]} must come after '${first}': mission-control ${first} ${before.join(' ')} …`);
     return runJobCommand(first, split.rest.slice(1), split.config);
@@ -133,7 +137,7 @@ async function runJobCommand(command: string, args: string[], configPath: string
   const interrupt = () => controller.abort();
   if (command === 'logs') process.once('SIGINT', interrupt);
   try {
-    return await JOB_COMMANDS[command]!(fleet, args, terminalIo(controller.signal), loaded.config.jobs);
+    return await JOB_HANDLERS[command as keyof typeof JOB_HANDLERS](fleet, args, terminalIo(controller.signal), loaded.config.jobs);
   } finally {
     process.off('SIGINT', interrupt);
     await fleet.close();

@@ -13,6 +13,7 @@ export const EXIT = {
 } as const;
 
 import { JOBS_HELP } from '../jobs/cli.js';
+import { SEND_HELP } from './send.js';
 
 /** The top-level help text. */
 export const HELP = `mission-control: watch and drive a fleet of coding-agent jobs in tmux sessions on local, SSH and cloud workers.
@@ -25,7 +26,7 @@ Usage:
   mission-control attach [--readonly] JOB
                                        attach this terminal to a job's tmux session (detach: C-q, or
                                        the tmux prefix then d; --readonly: watch without typing into it)
-${JOBS_HELP}  mission-control help | --help        this text
+${SEND_HELP}${JOBS_HELP}  mission-control help | --help        this text
   mission-control --version            the version
 
 Options:

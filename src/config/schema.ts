@@ -16,6 +16,7 @@ import {
   type GceProviderKind,
   type GceWorkerFields,
 } from './gce-schema.js';
+import { notifySchema, notifyShape, resolveNotify, type NotifySettings } from './notify-schema.js';
 import { closed, expected, expecting, matching, oneOf, sshAddressFields } from './rules.js';
 import { closestMatch } from './suggest.js';
 
@@ -100,6 +101,8 @@ export interface FleetConfig {
   readonly source: string | undefined;
   /** Job kinds (built-ins plus the file's `kinds:`) and the repository jobs work on (`repo:`). */
   readonly jobs: JobSettings;
+  /** How the user is told a job needs them (`notify:`); absent when the file has none (`DEFAULT_NOTIFY` then). */
+  readonly notify?: NotifySettings;
 }
 
 /** The shortest poll interval allowed: scanning faster than this loads workers for no visible gain. */
@@ -234,8 +237,9 @@ export const configFileSchema = closed(
     workers: z.array(worker, { error: expecting('a list of workers') }).nullish(),
     kinds: kindsSchema.nullish(),
     repo: repoSchema.nullish(),
+    notify: notifySchema.nullish(),
   },
-  'a mapping with `defaults`, `workers`, `kinds` and/or `repo`',
+  'a mapping with `defaults`, `workers`, `kinds`, `repo` and/or `notify`',
 );
 
 /** The config file after validation, before defaults are applied. */
@@ -248,6 +252,7 @@ export function knownFields(path: readonly PropertyKey[], root: unknown): readon
   const last = path.at(-1);
   if (path.length === 0) return Object.keys(configFileSchema.shape);
   if (path.length === 1 && last === 'defaults') return Object.keys(settingsShape);
+  if (path.length === 1 && last === 'notify') return Object.keys(notifyShape);
   const provider = providerAt(path, root);
   const gce = provider === 'gce-cos' || provider === 'gce-linux';
   if (path[0] === 'workers' && path.length === 2) {
@@ -289,8 +294,9 @@ export function resolveFleet(file: ConfigFile, source: string | undefined): Flee
   const defaults = overlay(DEFAULT_SETTINGS, file.defaults ?? {});
   const entries = file.workers ?? [];
   const jobs = resolveJobSettings({ kinds: file.kinds ?? null, repo: file.repo ?? null });
-  if (entries.length === 0) return defaultFleet(source, defaults, jobs);
-  return { workers: entries.map((entry) => resolveWorker(entry, defaults)), hostKeyPolicy: defaults.hostKeyPolicy, source, jobs };
+  const notify = file.notify ? { notify: resolveNotify(file.notify) } : {};
+  if (entries.length === 0) return { ...defaultFleet(source, defaults, jobs), ...notify };
+  return { workers: entries.map((entry) => resolveWorker(entry, defaults)), hostKeyPolicy: defaults.hostKeyPolicy, source, jobs, ...notify };
 }
 
 type WorkerEntry = NonNullable<ConfigFile['workers']>[number];

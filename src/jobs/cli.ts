@@ -42,7 +42,8 @@ export const JOB_EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 export const JOBS_HELP = `  mission-control launch [--worker W] KIND [PARAMS…] [--attach]
                                        start a job (or find the one that exists); KIND: review, fix,
                                        ready, implement, open, or one from the config's kinds:
-  mission-control jobs [--json]        list jobs on every worker
+  mission-control jobs [--json] [--waiting]
+                                       list jobs on every worker (--waiting: those waiting for you)
   mission-control logs JOB [-f] [--bytes N]
                                        the last N bytes of a job's output (default 16384); -f: then
                                        follow it until the job ends, as tail -f does
@@ -66,7 +67,7 @@ function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: readonly
 }
 
 /** Runs a handler body with the common error reporting. */
-async function guarded(io: CliIo, command: string, body: () => Promise<number>): Promise<number> {
+export async function guarded(io: CliIo, command: string, body: () => Promise<number>): Promise<number> {
   try {
     return await body();
   } catch (error) {
@@ -212,13 +213,14 @@ export const runLogs: JobsCliHandler = (fleet, args, io, settings) =>
 /** `jobs [--json]`. */
 export const runJobs: JobsCliHandler = (fleet, args, io) =>
   guarded(io, 'jobs', async () => {
-    const { values, positionals } = parse(args, { json: { type: 'boolean' } });
+    const { values, positionals } = parse(args, { json: { type: 'boolean' }, waiting: { type: 'boolean' } });
     if (positionals.length > 0) throw new Usage(`unexpected argument '${positionals[0]}'`);
     await refreshStale(fleet, 0);
     const state = fleet.store.getState();
-    const jobs = selectAllJobs(state);
+    const jobs = selectAllJobs(state).filter((job) => !values.waiting || job.state === 'waiting');
     const down = selectWorkers(state).filter((w) => w.connection !== 'up');
     if (values.json) io.stdout.write(`${safeJson(jobs.map(jobJson), 2)}\n`);
+    else if (values.waiting && jobs.length === 0) io.stdout.write('no job is waiting for you\n');
     else io.stdout.write(jobsTable(jobs, Date.now()));
     for (const worker of down) io.stderr.write(`note: ${worker.name} did not answer: ${sanitizeLine(worker.lastError ?? 'unknown error')}\n`);
     return down.length > 0 ? JOB_EXIT.failed : JOB_EXIT.ok;
@@ -269,7 +271,7 @@ export function jobsTable(jobs: readonly Job[], now: number): string {
   for (const job of jobs) {
     rows.push([
       job.key,
-      job.state === 'failed' ? `failed (exit ${job.exitCode})` : job.state === 'exited' ? 'exited ok' : job.state,
+      job.state === 'failed' ? `failed (exit ${job.exitCode})` : job.state === 'exited' ? 'exited ok' : job.state === 'waiting' ? `waiting: ${job.reason}` : job.state,
       job.kind,
       Object.entries(job.params).map(([k, v]) => `${k}=${v}`).join(' '),
       job.createdAt === undefined ? '-' : formatAge(now / 1000 - job.createdAt),

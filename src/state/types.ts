@@ -37,8 +37,12 @@ export interface WorkerView {
   readonly cost?: CostEstimate;
 }
 
-/** What a job is doing, derived from its tmux session and the records its wrapper writes. */
-export type JobState = 'running' | 'idle' | 'exited' | 'failed' | 'lost' | 'unknown';
+/**
+ * What a job is doing, derived from its tmux session and the records its wrapper writes. `working`, `waiting` and
+ * `done` are what the job's program reported (an agent busy, asking the user, finished its turn); `running` and
+ * `idle` are for programs that report nothing.
+ */
+export type JobState = 'running' | 'idle' | 'working' | 'waiting' | 'done' | 'exited' | 'failed' | 'lost' | 'unknown';
 
 /** A job: one tmux session (and its record) on one worker. */
 export interface Job {
@@ -52,6 +56,8 @@ export interface Job {
   readonly id: string;
   readonly worker: string;
   readonly kind: string;
+  /** The agent preset the job runs (`claude`, `gemini`, `codex`), when its kind names one. */
+  readonly agent?: string;
   readonly params: Readonly<Record<string, string>>;
   /** The command the job runs, as argv (from its record) or the pane's current command. */
   readonly command: readonly string[];

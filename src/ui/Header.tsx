@@ -1,9 +1,10 @@
 import React, { useMemo } from 'react';
 import { formatHourly } from '../providers/gce/pricing.js';
-import { JOB_STATES, selectWorkers, summarizeFleet } from '../state/selectors.js';
+import { JOB_STATES, selectAllJobs, selectWorkers, summarizeFleet } from '../state/selectors.js';
 import type { FleetState } from '../state/store.js';
 import { cellWidth, formatAge, truncate } from '../text/format.js';
 import { useDashboard, useFleet, useNow, useUi } from './hooks.js';
+import { needsUser } from './state/job-rows.js';
 import { Text } from './Text.js';
 
 /** A piece of the header line. */
@@ -23,7 +24,9 @@ export function headerSegments(state: FleetState, now: number, marks: number): {
   if (w.connecting > 0) workerParts.push(`${w.connecting} connecting`);
   if (busy > 0) workerParts.push(`${busy} provisioning`);
   const jobParts = JOB_STATES.filter((s) => summary.jobs[s] > 0).map((s) => `${summary.jobs[s]} ${s}`);
+  const waiting = selectAllJobs(state).filter(needsUser).length;
   const left: Segment[] = [
+    ...(waiting > 0 ? [{ text: `${waiting} need${waiting === 1 ? 's' : ''} you`, tone: 'alert' as const }] : []),
     { text: `workers ${workerParts.join(' · ')}`, ...(w.down > 0 ? { tone: 'alert' as const } : {}) },
     { text: `jobs ${summary.jobs.total}${jobParts.length > 0 ? `: ${jobParts.join(' · ')}` : ''}` },
   ];

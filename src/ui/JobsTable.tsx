@@ -11,7 +11,7 @@ import { PaneTitle } from './PaneTitle.js';
 import { attentionReason } from './state/job-rows.js';
 import { resolveCursor, scrollTop } from './state/selection.js';
 import type { SortKey } from './state/ui-types.js';
-import { STATE_COLOURS, tint } from './theme.js';
+import { STATE_COLOURS, stateWithGlyph, tint } from './theme.js';
 import { Text } from './Text.js';
 
 interface Columns {
@@ -54,7 +54,7 @@ export function jobsHeader(width: number, sort: { key: SortKey; descending: bool
   ].join(' ');
 }
 
-/** One job as a line of text; every remote string sanitized (pure). */
+/** One job as a line of text; every remote string sanitized (pure). A waiting job's row shows what it asks. */
 export function jobLine(job: Job, width: number, now: number, marked: boolean): string {
   const c = columnsFor(width);
   const attention = attentionReason(job, now) !== undefined;
@@ -63,10 +63,10 @@ export function jobLine(job: Job, width: number, now: number, marked: boolean): 
     (marked ? '*' : ' ') + (attention ? '!' : ' ') + pad(sanitizeLine(jobLabel(job)), c.id),
     pad(sanitizeLine(job.worker), c.worker),
     pad(sanitizeLine(job.kind), c.kind),
-    pad(jobStateLabel(job), c.state),
+    pad(stateWithGlyph(job.state, jobStateLabel(job)), c.state),
     pad(formatAge((now - job.since) / 1000), c.age, 'right'),
     pad(formatAge(outputAge), c.output, 'right'),
-    pad(sanitizeLine(job.command.join(' ')), c.command),
+    pad(sanitizeLine(job.state === 'waiting' ? job.reason : job.command.join(' ')), c.command),
   ].join(' ');
 }
 
@@ -98,7 +98,7 @@ export function JobsTable({ width, rows }: { readonly width: number; readonly ro
   const lines = visible.map((job, index) => {
     const selected = top + index === cursor;
     const attention = attentionReason(job, now) !== undefined;
-    const colour = attention || job.state === 'running' || job.state === 'idle' ? tint(dashboard.color, STATE_COLOURS[job.state]) : undefined;
+    const colour = attention || job.state === 'running' || job.state === 'idle' || job.state === 'working' ? tint(dashboard.color, STATE_COLOURS[job.state]) : undefined;
     return (
       <Text key={job.key} wrap="truncate" inverse={selected && ui.focused} bold={selected && !ui.focused} {...(colour ? { color: colour } : {})}>
         {jobLine(job, width, now, ui.marks.has(job.key))}

@@ -4,6 +4,7 @@ import { sanitizeLine } from '../text/sanitize.js';
 import { useDashboard, useFeeds, useFleet, useNow, useUi } from './hooks.js';
 import { PaneTitle } from './PaneTitle.js';
 import { resolveCursor } from './state/selection.js';
+import { STATE_COLOURS, stateWithGlyph } from './theme.js';
 import { Text } from './Text.js';
 
 /**
@@ -22,6 +23,9 @@ export function PreviewPane({ width, lines }: { readonly width: number; readonly
   let title = 'Preview';
   let body: readonly string[] = [];
   let note: string | undefined;
+  // A job waiting for the user says what it asks above its screen, where the eye lands first.
+  const prompt = job?.state === 'waiting' ? `${stateWithGlyph('waiting')}: ${sanitizeLine(job.reason)}` : undefined;
+  const room = prompt === undefined ? lines : Math.max(0, lines - 1);
   if (!job) {
     note = 'no job selected';
   } else {
@@ -29,7 +33,7 @@ export function PreviewPane({ width, lines }: { readonly width: number; readonly
     if (!job.paneId) note = 'the job has no tmux pane (its session has ended): press l for its log';
     else if (!feed) note = 'capturing…';
     else {
-      body = trimBlankEnd(feed.lines).slice(-lines);
+      body = trimBlankEnd(feed.lines).slice(-room);
       if (feed.error) note = `capture failed: ${feed.error}`;
     }
   }
@@ -39,14 +43,21 @@ export function PreviewPane({ width, lines }: { readonly width: number; readonly
     </Text>
   ));
   if (note !== undefined) {
-    if (rows.length >= lines) rows.shift();
+    if (rows.length >= room) rows.shift();
     rows.push(
       <Text key="note" dimColor wrap="truncate">
         {note}
       </Text>,
     );
   }
-  while (rows.length < lines) rows.unshift(<Text key={`pad-${rows.length}`}> </Text>);
+  while (rows.length < room) rows.unshift(<Text key={`pad-${rows.length}`}> </Text>);
+  if (prompt !== undefined && lines > 0) {
+    rows.unshift(
+      <Text key="prompt" wrap="truncate" bold {...(dashboard.color ? { color: STATE_COLOURS.waiting } : {})}>
+        {prompt}
+      </Text>,
+    );
+  }
   return (
     <Box flexDirection="column" width={width} height={lines + 1} overflow="hidden">
       <PaneTitle text={title} focused={false} width={width} />

@@ -1,6 +1,6 @@
 import React from 'react';
 import { CommandLine } from './CommandLine.js';
-import { FilterBar } from './FilterBar.js';
+import { FilterBar, ReplyLine } from './FilterBar.js';
 import { useDashboard, useNow, useUi } from './hooks.js';
 import { Text } from './Text.js';
 
@@ -20,6 +20,7 @@ export function StatusBar(): React.JSX.Element {
   useNow();
   if (input?.kind === 'filter') return <FilterBar text={input.text} />;
   if (input?.kind === 'command') return <CommandLine text={input.text} candidates={input.candidates} />;
+  if (input?.kind === 'reply') return <ReplyLine text={input.text} to={input.target?.key ?? ''} />;
   const running = operations.filter((op) => op.status === 'running');
   if (running.length > 0) {
     const [first] = running;

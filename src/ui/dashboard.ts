@@ -2,6 +2,7 @@
  * The dashboard's model: the stores it draws from, the command layer it acts through, and the derived views
  * (rows of the jobs table, the selection) that components, key handlers and feeds share.
  */
+import { defaultApproveFor, type ApproveLookup } from '../app/approve.js';
 import type { FleetCommands, ObserveCommands } from '../app/commands.js';
 import { selectAllJobs } from '../state/selectors.js';
 import type { FleetState } from '../state/store.js';
@@ -51,6 +52,7 @@ export const MUTATING_COMMANDS: readonly MutatingCommand[] = [
   'launch',
   'stopJob',
   'removeJob',
+  'sendToJob',
   'provisionWorker',
   'startWorker',
   'stopWorker',
@@ -70,6 +72,8 @@ export interface DashboardOptions {
   /** Colours on (false under NO_COLOR). */
   readonly color?: boolean;
   readonly kinds?: readonly LaunchKind[];
+  /** The keys that approve a waiting job's prompt (by its agent preset); default {@link defaultApproveFor}. */
+  readonly approveFor?: ApproveLookup;
   readonly ui?: UiStore;
   readonly clock?: Clock;
   readonly feeds?: FeedStore;
@@ -86,6 +90,8 @@ export interface Dashboard {
   readonly wallboard: boolean;
   readonly color: boolean;
   readonly kinds: readonly LaunchKind[];
+  /** The keys that approve a waiting job's prompt, or undefined when its agent has none known. */
+  readonly approveFor: ApproveLookup;
   /** The key table of this mode (no mutating row when read-only). */
   readonly bindings: readonly Binding[];
   readonly lineCommands: readonly LineCommand[];
@@ -167,6 +173,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     wallboard: options.wallboard ?? false,
     color: options.color ?? true,
     kinds: options.kinds ?? BUILTIN_LAUNCH_KINDS,
+    approveFor: options.approveFor ?? defaultApproveFor,
     bindings: bindingsFor(readOnly),
     lineCommands: lineCommandsFor(readOnly),
     observe: access.commands,

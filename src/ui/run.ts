@@ -3,6 +3,7 @@
  * screen for an attach and comes back to it exactly as it was (the UI store outlives each mounting of the tree).
  */
 import { appendFileSync } from 'node:fs';
+import { defaultApproveFor } from '../app/approve.js';
 import type { FleetCommands } from '../app/commands.js';
 import { createFleet, type Fleet } from '../app/fleet.js';
 import { createFleetCommands } from '../app/fleet-commands.js';
@@ -10,6 +11,7 @@ import { bindDetachKey, createObserveCommands, readTmuxPrefix } from '../app/obs
 import { watchFleetConfig, type LoadedConfig } from '../cli/load-config.js';
 import { EXIT } from '../cli/usage.js';
 import type { JobSettings } from '../jobs/kinds.js';
+import { createNotifier, followFleet } from '../notify/notifier.js';
 import type { AttachCommand, WorkerObserver, WorkerProvider } from '../providers/types.js';
 import { selectAllJobs } from '../state/selectors.js';
 import { sanitizeLine } from '../text/sanitize.js';
@@ -142,6 +144,8 @@ export async function runDashboard(loaded: LoadedConfig, options: DashboardRunOp
       wallboard: options.wallboard,
       color: colourEnabled(),
       ...(access.kinds ? { kinds: access.kinds } : {}),
+      // The keys `y` sends to a waiting job, by its agent preset.
+      approveFor: defaultApproveFor,
       ui: createUiStore(options.wallboard ? { sort: { key: 'state', descending: false } } : {}),
       clock: ticker.clock,
     });
@@ -156,6 +160,15 @@ export async function runDashboard(loaded: LoadedConfig, options: DashboardRunOp
     // The terminal went away (its window closed): nothing can be drawn any more, so end quietly.
     stdout.on('error', quitOnSignal);
     cleanups.push(() => stdout.off('error', quitOnSignal));
+
+    // Notifications follow the store itself, not the frame beat; they change nothing, so watch mode has them too.
+    const notifier = createNotifier({
+      ...(loaded.config.notify ? { settings: loaded.config.notify } : {}),
+      write: (text) => stdout.write(text),
+      env: process.env,
+      report: (problem) => dashboard.ui.getState().notify(sanitizeLine(problem), 'error'),
+    });
+    cleanups.push(followFleet(fleet.store, notifier), () => notifier.stop());
 
     fleet.startPolling();
     ticker.start();

@@ -7,11 +7,26 @@ export type Colour = 'green' | 'cyan' | 'red' | 'yellow' | 'magenta' | 'gray' | 
 export const STATE_COLOURS: Readonly<Record<JobState, Colour>> = {
   running: 'green',
   idle: 'cyan',
+  working: 'green',
+  waiting: 'yellow',
+  done: 'blue',
   failed: 'red',
   exited: 'yellow',
   lost: 'magenta',
   unknown: 'gray',
 };
+
+/**
+ * The mark before a state reported by the job's program, so an agent's state reads without colour too: busy,
+ * asking the user, finished its turn. States mission-control derives itself have none.
+ */
+export const STATE_GLYPHS: Readonly<Partial<Record<JobState, string>>> = { working: '●', waiting: '?', done: '✓' };
+
+/** A job state with its glyph, as the jobs table shows it. */
+export function stateWithGlyph(state: JobState, label: string = state): string {
+  const glyph = STATE_GLYPHS[state];
+  return glyph ? `${glyph} ${label}` : label;
+}
 
 /** True unless NO_COLOR is set to a non-empty value (https://no-color.org). */
 export function colourEnabled(env: NodeJS.ProcessEnv = process.env): boolean {

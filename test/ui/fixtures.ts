@@ -188,6 +188,7 @@ export function recordingCommands(answers: Answers = {}): FleetCommands & { read
       return answers.stopJob ? answers.stopJob(target) : Promise.resolve();
     },
     removeJob: done('removeJob'),
+    sendToJob: done('sendToJob'),
     provisionWorker: done('provisionWorker'),
     startWorker: done('startWorker'),
     stopWorker: done('stopWorker'),

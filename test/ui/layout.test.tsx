@@ -28,7 +28,7 @@ describe('layout', () => {
     expect(lines[7]).toBe('  12-review      local    review   running            2m     5s gemini --prompt…');
     expect(lines[9]).toBe(' !14-ready       local    ready    failed (exit 3)   10m     5s gemini --prompt…');
     expect(lines[16]).toMatch(/^─ Preview ─ local\/12-review ─+$/);
-    expect(lines[22]).toBe('enter attach  l log  space mark  s stop  x remove  n new  ? help  q quit');
+    expect(lines[22]).toBe('enter attach  l log  space mark  s stop  x remove  i reply  ? help  q quit');
   });
 
   it('puts the preview beside the jobs table at 200x60', async () => {

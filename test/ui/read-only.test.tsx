@@ -60,7 +60,7 @@ describe('read-only dashboard', () => {
     const typed: ReadOnlyCommands = commands;
     expect(() =>
       createDashboard({ fleet: fleetSource(smallFleet()), access: { readOnly: true, commands: typed }, host: recordingHost() }),
-    ).toThrow('a read-only dashboard was given mutating commands: launch, stopJob, removeJob, provisionWorker, startWorker, stopWorker, rebuildWorker');
+    ).toThrow('a read-only dashboard was given mutating commands: launch, stopJob, removeJob, sendToJob, provisionWorker, startWorker, stopWorker, rebuildWorker');
   });
 
   it('gets a command layer with no mutating function from a read-only fleet', async () => {

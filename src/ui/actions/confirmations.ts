@@ -2,6 +2,7 @@
  * The confirmation dialogs of dangerous actions, as data: exactly which jobs or worker, and what will happen to
  * them. Pure, so tests assert the exact text.
  */
+import type { ApproveAnswer } from '../../app/approve.js';
 import { describeTarget, targetOf } from '../../state/job-target.js';
 import type { Job, WorkerView } from '../../state/types.js';
 import { sanitizeLine } from '../../text/sanitize.js';
@@ -10,7 +11,8 @@ import type { ConfirmRequest } from '../state/ui-types.js';
 /** At most this many jobs are listed one per line; the rest are counted. */
 export const LISTED_JOBS = 8;
 
-const live = (job: Job) => job.state === 'running' || job.state === 'idle' || job.state === 'unknown';
+const LIVE: ReadonlySet<Job['state']> = new Set(['running', 'idle', 'working', 'waiting', 'done', 'unknown']);
+const live = (job: Job) => LIVE.has(job.state);
 
 function describeJob(job: Job): string {
   const params = Object.entries(job.params)
@@ -58,6 +60,25 @@ export function removeRequest(targets: readonly Job[]): ConfirmRequest | string 
     lines,
     confirmLabel: `remove ${plural(targets.length, 'job')}`,
     action: { type: 'remove-jobs', jobs: targets.map(targetOf) },
+  };
+}
+
+/**
+ * The approve dialog of a waiting job: what it asks, and the keys its agent's allow-once answer sends; or why it
+ * cannot be approved from here.
+ */
+export function approveRequest(job: Job, answer: ApproveAnswer | undefined): ConfirmRequest | string {
+  const name = sanitizeLine(job.key);
+  if (job.state !== 'waiting') return `nothing to approve: ${name} is not waiting for an answer`;
+  if (!answer || answer.keys.length === 0) {
+    const agent = job.agent === undefined ? 'it names no agent' : `no approve answer is known for agent ${sanitizeLine(job.agent)}`;
+    return `cannot approve ${name}: ${agent}; press i to reply, or enter to attach`;
+  }
+  return {
+    title: `Approve ${name}?`,
+    lines: [`  ${sanitizeLine(job.reason)}`, `Sends ${answer.keys.map(sanitizeLine).join(' ')} to its pane (${sanitizeLine(job.agent ?? '')}: allow once).`],
+    confirmLabel: `approve ${name}`,
+    action: { type: 'approve-job', job: targetOf(job), keys: answer.keys },
   };
 }
 

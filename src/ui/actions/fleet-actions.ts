@@ -3,6 +3,7 @@
  * have; each runs as a tracked operation so input never waits for it.
  */
 import type { LaunchRequest } from '../../app/commands.js';
+import type { JobTarget } from '../../state/job-target.js';
 import { sanitizeLine } from '../../text/sanitize.js';
 import type { Dashboard } from '../dashboard.js';
 import { launchProblem } from '../launch-kinds.js';
@@ -32,6 +33,11 @@ export function runPending(dashboard: Dashboard, action: PendingAction): void {
         void track(dashboard, `remove ${name}`, (progress) => commands.removeJob(job, {}, progress), () => `removed ${name}`).then(() => refresh(job.worker));
       }
       return;
+    case 'approve-job': {
+      const name = sanitizeLine(action.job.key);
+      void track(dashboard, `approve ${name}`, () => commands.sendToJob(action.job, { keys: action.keys }), () => `approved ${name}`).then(() => refresh(action.job.worker));
+      return;
+    }
     case 'provision-worker':
       void track(dashboard, `provision ${action.worker}`, (p) => commands.provisionWorker(action.worker, p)).then(() => refresh(action.worker));
       return;
@@ -45,6 +51,23 @@ export function runPending(dashboard: Dashboard, action: PendingAction): void {
       void track(dashboard, `rebuild ${action.worker}`, (p) => commands.rebuildWorker(action.worker, p)).then(() => refresh(action.worker));
       return;
   }
+}
+
+/** Sends a typed reply line to the job it was opened for, then Enter. */
+export function sendReply(dashboard: Dashboard, job: JobTarget, text: string): void {
+  const commands = dashboard.mutate;
+  if (!commands) {
+    dashboard.ui.getState().notify(dashboard.mutationsUnavailable ?? 'read-only: nothing can be sent from here', 'error');
+    return;
+  }
+  if (text === '') {
+    dashboard.ui.getState().notify('nothing sent: the reply was empty');
+    return;
+  }
+  const name = sanitizeLine(job.key);
+  void track(dashboard, `reply to ${name}`, () => commands.sendToJob(job, { text, keys: ['Enter'] }), () => `sent to ${name}`).then(() =>
+    dashboard.observe.refresh(job.worker),
+  );
 }
 
 /** Launches a job after checking its parameters; reports where it went and selects it. Returns a problem, if any. */

@@ -8,8 +8,9 @@ import { completeLine, parseLine } from '../keys/command-line.js';
 import { clamp } from '../state/selection.js';
 import type { Overlay } from '../state/ui-types.js';
 import { helpLines } from '../keys/help-lines.js';
-import { provisionRequest, rebuildRequest, removeRequest, startStopRequest, stopRequest } from './confirmations.js';
-import { launchJob, runPending } from './fleet-actions.js';
+import { targetOf } from '../../state/job-target.js';
+import { approveRequest, provisionRequest, rebuildRequest, removeRequest, startStopRequest, stopRequest } from './confirmations.js';
+import { launchJob, runPending, sendReply } from './fleet-actions.js';
 
 type Handler = (dashboard: Dashboard) => void;
 
@@ -103,6 +104,7 @@ function submitInput(d: Dashboard): void {
   if (!input) return;
   state.closeInput();
   if (input.kind === 'command') runLine(d, input.text);
+  if (input.kind === 'reply' && input.target) sendReply(d, input.target, input.text);
 }
 
 /** Runs a `:` command line. */
@@ -204,6 +206,14 @@ export const HANDLERS = {
   'reverse-sort': (d) => ui(d).reverseSort(),
   'stop-job': (d) => confirm(d, stopRequest(d.targetJobs())),
   'remove-job': (d) => confirm(d, removeRequest(d.targetJobs())),
+  'reply-job': (d) => {
+    const job = d.selectedJob();
+    if (job) ui(d).openInput('reply', targetOf(job));
+  },
+  'approve-job': (d) => {
+    const job = d.selectedJob();
+    if (job) confirm(d, approveRequest(job, d.approveFor(job)));
+  },
 
   'show-worker-jobs': (d) => {
     const worker = d.focusedWorker();

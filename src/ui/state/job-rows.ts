@@ -17,9 +17,39 @@ export function attentionReason(job: Job, now: number, idleSeconds = ATTENTION_I
       return 'unknown';
     case 'idle':
       return (now - job.since) / 1000 >= idleSeconds ? 'idle' : undefined;
+    case 'waiting':
+      return 'waiting';
+    case 'done':
+      return 'done';
     case 'running':
+    case 'working':
       return undefined;
   }
+}
+
+/** Jobs waiting for the user: what the header counts as "need you". */
+export function needsUser(job: Job): boolean {
+  return job.state === 'waiting';
+}
+
+/** The attention view's order: jobs waiting for the user, then failed and lost ones, then the rest. */
+const ATTENTION_RANK: Readonly<Record<JobState, number>> = {
+  waiting: 0,
+  failed: 1,
+  lost: 1,
+  done: 2,
+  exited: 2,
+  unknown: 2,
+  idle: 2,
+  working: 2,
+  running: 2,
+};
+
+/** Orders the attention view: by {@link ATTENTION_RANK}, waiting jobs longest-waiting first; ties keep fleet order. */
+function attentionOrder(a: Job, b: Job): number {
+  const rank = ATTENTION_RANK[a.state] - ATTENTION_RANK[b.state];
+  if (rank !== 0) return rank;
+  return a.state === 'waiting' ? a.since - b.since : 0;
 }
 
 /** A parsed `/` filter. */
@@ -70,7 +100,17 @@ function haystackOf(job: Job): string {
   return text;
 }
 
-const STATE_ORDER: Readonly<Record<JobState, number>> = { failed: 0, lost: 1, unknown: 2, exited: 3, idle: 4, running: 5 };
+const STATE_ORDER: Readonly<Record<JobState, number>> = {
+  waiting: 0,
+  failed: 1,
+  lost: 2,
+  unknown: 3,
+  done: 4,
+  exited: 5,
+  idle: 6,
+  working: 7,
+  running: 8,
+};
 
 function compareBy(key: SortState['key']): ((a: Job, b: Job) => number) | undefined {
   switch (key) {
@@ -117,7 +157,9 @@ export function computeJobRows(all: readonly Job[], query: JobRowsQuery): JobRow
       (!query.attentionOnly || attentionReason(job, query.now) !== undefined) &&
       matcher.test(job),
   );
-  const compare = compareBy(query.sort.key);
+  // The attention view in its natural order puts what needs the user first; a chosen sort still wins.
+  const natural = query.sort.key === 'natural' && !query.sort.descending;
+  const compare = query.attentionOnly && natural ? attentionOrder : compareBy(query.sort.key);
   if (compare) {
     const sign = query.sort.descending ? -1 : 1;
     jobs = jobs

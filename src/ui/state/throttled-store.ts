@@ -51,16 +51,39 @@ export interface FrameTicker {
   stop(): void;
 }
 
+/** The shortest time between two publishes a job state change may cause: at most 10 frames a second. */
+export const MIN_FRAME_GAP_MS = 100;
+
+/**
+ * True when some job changed state (or appeared, or went) between two fleet states. Only the workers whose job
+ * list is a new array are compared, so a scan that changed nothing costs one reference check per worker.
+ */
+export function jobStatesChanged(before: FleetState, after: FleetState): boolean {
+  if (before.jobsByWorker === after.jobsByWorker) return false;
+  for (const name of new Set([...Object.keys(before.jobsByWorker), ...Object.keys(after.jobsByWorker)])) {
+    const old = before.jobsByWorker[name] ?? [];
+    const now = after.jobsByWorker[name] ?? [];
+    if (old === now) continue;
+    if (old.length !== now.length) return true;
+    const states = new Map(old.map((job) => [job.key, job.state]));
+    if (now.some((job) => states.get(job.key) !== job.state)) return true;
+  }
+  return false;
+}
+
 /**
  * Drives the screen's redraws from one beat: every `intervalMs` the clock moves and, when the fleet changed, the
  * fleet's state is published with it, in the same tick, so the two make one frame (a concurrent React root
  * batches them). Twenty workers answering polls at different moments still cost one frame a beat. A change
- * after more than a beat without any publish (the very first scan) goes out after `quietMs` instead.
+ * after more than a beat without any publish (the very first scan) goes out after `quietMs` instead. A job that
+ * changed state (a job starts waiting for the user) is not held for the beat: it goes out at once, or
+ * `minGapMs` after the last publish, so such changes still make at most 10 frames a second.
  */
 export function createFrameTicker(
   source: Pick<StoreApi<FleetState>, 'getState' | 'subscribe'>,
   intervalMs = 1000,
   quietMs = 50,
+  minGapMs = MIN_FRAME_GAP_MS,
 ): FrameTicker {
   const fleet = createStore<FleetState>()(() => source.getState());
   const time = createStore<number>()(() => Date.now());
@@ -78,9 +101,12 @@ export function createFrameTicker(
       fleet.setState(source.getState(), true);
     }
   };
-  const unsubscribe = source.subscribe(() => {
+  const unsubscribe = source.subscribe((state) => {
     dirty = true;
-    if (!soon && beat && Date.now() - lastPublish >= intervalMs) soon = setTimeout(publish, quietMs);
+    if (soon || !beat) return;
+    const sinceLast = Date.now() - lastPublish;
+    if (jobStatesChanged(fleet.getState(), state)) soon = setTimeout(publish, Math.max(0, minGapMs - sinceLast));
+    else if (sinceLast >= intervalMs) soon = setTimeout(publish, quietMs);
   });
   const view = <T>(store: StoreApi<T>) => ({ getState: store.getState, getInitialState: store.getInitialState, subscribe: store.subscribe });
   return {

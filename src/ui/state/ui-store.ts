@@ -1,4 +1,5 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { JobTarget } from '../../state/job-target.js';
 import { clamp, resolveCursor, scrollTop } from './selection.js';
 import {
   SORT_KEYS,
@@ -40,7 +41,8 @@ export interface UiActions {
   closeOverlay(): void;
   updateOverlay(update: (overlay: Overlay) => Overlay): void;
   updateLaunchForm(update: (form: LaunchFormState) => LaunchFormState): void;
-  openInput(kind: InputLine['kind']): void;
+  /** Opens the input line; a reply names the job it goes to. */
+  openInput(kind: InputLine['kind'], target?: JobTarget): void;
   /** Replaces the input's text (and the completion candidates shown beside it). */
   editInput(text: string, candidates?: readonly string[]): void;
   closeInput(): void;
@@ -182,10 +184,10 @@ export function createUiStore(initial: Partial<UiState> = {}): UiStore {
       set({ overlay: { kind: 'launch', form: update(overlay.form) } });
     },
 
-    openInput(kind) {
+    openInput(kind, target) {
       const state = get();
       const before = kind === 'filter' ? state.filter : '';
-      set({ input: { kind, text: before, before, candidates: [] } });
+      set({ input: { kind, text: before, before, candidates: [], ...(target ? { target } : {}) } });
     },
 
     editInput(text, candidates = []) {

@@ -29,6 +29,7 @@ export interface SortState {
 export type PendingAction =
   | { readonly type: 'stop-jobs'; readonly jobs: readonly JobTarget[] }
   | { readonly type: 'remove-jobs'; readonly jobs: readonly JobTarget[] }
+  | { readonly type: 'approve-job'; readonly job: JobTarget; readonly keys: readonly string[] }
   | { readonly type: 'provision-worker'; readonly worker: string }
   | { readonly type: 'start-worker'; readonly worker: string }
   | { readonly type: 'stop-worker'; readonly worker: string }
@@ -73,9 +74,11 @@ export type Overlay =
   | { readonly kind: 'confirm'; readonly request: ConfirmRequest }
   | { readonly kind: 'launch'; readonly form: LaunchFormState };
 
-/** The one-line text input at the bottom: the `/` filter or the `:` command line. */
+/** The one-line text input at the bottom: the `/` filter, the `:` command line, or a reply to a job (`i`). */
 export interface InputLine {
-  readonly kind: 'filter' | 'command';
+  readonly kind: 'filter' | 'command' | 'reply';
+  /** The job a reply goes to, fixed when the line opened. */
+  readonly target?: JobTarget;
   readonly text: string;
   /** The text before the input opened. */
   readonly before: string;

@@ -1,0 +1,116 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createStore } from 'zustand/vanilla';
+import type { FleetState } from '../../src/state/store.js';
+import { headerSegments } from '../../src/ui/Header.js';
+import { jobLine } from '../../src/ui/JobsTable.js';
+import { computeJobRows } from '../../src/ui/state/job-rows.js';
+import { createFrameTicker, jobStatesChanged } from '../../src/ui/state/throttled-store.js';
+import { fleetState, job, NOW, smallFleet, testDashboard, worker } from './fixtures.js';
+import { dangerous, linesOf, renderDashboard, type Rendered } from './render.js';
+
+let mounted: Rendered | undefined;
+afterEach(() => mounted?.unmount());
+
+/** A fleet with agents in every reported state, and jobs that failed, got lost or just run. */
+function agentFleet(): FleetState {
+  return fleetState(
+    [worker('local'), worker('gpu-1', { provider: 'ssh', path: 'direct' })],
+    [
+      job('1-run'),
+      job('2-lost', { state: 'lost', reason: 'session gone, no exit code', since: NOW - 50_000 }),
+      job('3-ask', { state: 'waiting', reason: 'Allow Bash(npm test)?', since: NOW - 30_000, agent: 'claude' }),
+      job('4-busy', { state: 'working', reason: 'agent busy' }),
+      job('5-fail', { worker: 'gpu-1', state: 'failed', exitCode: 2, reason: 'exit 2', session: undefined, paneId: undefined }),
+      job('6-old', { worker: 'gpu-1', state: 'waiting', reason: 'Which branch?\x1b]0;pwn\x07', since: NOW - 600_000, agent: 'gemini' }),
+      job('7-turn', { worker: 'gpu-1', state: 'done', reason: 'finished its turn', since: NOW - 10_000 }),
+    ],
+  );
+}
+
+const ATTENTION = { filter: '', workerFilter: undefined, attentionOnly: true, sort: { key: 'natural' as const, descending: false }, now: NOW };
+
+describe('agent states on the dashboard', () => {
+  it('says in the header how many jobs need the user', () => {
+    const texts = headerSegments(agentFleet(), NOW, 0).left.map((segment) => `${segment.text}${segment.tone ? ` [${segment.tone}]` : ''}`);
+    expect(texts[0]).toBe('2 need you [alert]');
+    const one = fleetState([worker('local')], [job('a', { state: 'waiting', reason: 'y/n?' })]);
+    expect(headerSegments(one, NOW, 0).left[0]?.text).toBe('1 needs you');
+    expect(headerSegments(smallFleet(), NOW, 0).left.map((s) => s.text).some((text) => text.includes('need'))).toBe(false);
+  });
+
+  it('lists waiting jobs first in the attention view, longest-waiting first, then failed and lost', () => {
+    const rows = computeJobRows(Object.values(agentFleet().jobsByWorker).flat(), ATTENTION);
+    expect(rows.keys).toEqual(['gpu-1/6-old', 'local/3-ask', 'local/2-lost', 'gpu-1/5-fail', 'gpu-1/7-turn']);
+    // A sort the user chose still wins.
+    const byId = computeJobRows(Object.values(agentFleet().jobsByWorker).flat(), { ...ATTENTION, sort: { key: 'id', descending: false } });
+    expect(byId.keys[0]).toBe('local/2-lost');
+  });
+
+  it('shows a waiting job with its glyph and what it asks in its row, inert', () => {
+    const line = jobLine(job('6-old', { state: 'waiting', reason: 'Which branch?\x1b]0;pwn\x07' }), 120, NOW, false);
+    expect(line).toMatch(/^ !6-old +local +review +\? waiting +2m +5s Which branch\?\ufffd *$/);
+    expect(jobLine(job('4', { state: 'working' }), 120, NOW, false)).toMatch(/ ● working .* gemini --prompt-interactive/);
+    expect(jobLine(job('7', { state: 'done', reason: 'finished its turn' }), 120, NOW, false)).toMatch(/^ !7 .* ✓ done /);
+  });
+
+  it('draws the attention view with reasons, and the prompt above the preview of a waiting job', async () => {
+    const dashboard = testDashboard({ state: agentFleet(), feeds: { preview: { jobKey: 'gpu-1/6-old', lines: ['$ agent', 'Which branch?', '> '], error: undefined, at: NOW } } });
+    mounted = await renderDashboard(dashboard, 120, 30);
+    expect(linesOf(mounted.screen())[0]).toMatch(/^mission-control {2}2 need you {2}workers/);
+    await mounted.press('a');
+    const lines = linesOf(mounted.screen());
+    const rows = lines.filter((line) => /^[ *]!/.test(line));
+    expect(rows.map((line) => line.slice(2, 12).trim())).toEqual(['6-old', '3-ask', '2-lost', '5-fail', '7-turn']);
+    expect(rows[1]).toMatch(/\? waiting .*Allow Bash\(npm test\)\?$/);
+    expect(lines.some((line) => line.includes('? waiting: Which branch?'))).toBe(true);
+    expect(dangerous(mounted.frame())).toEqual([]);
+  });
+});
+
+describe('the frame ticker and job state changes', () => {
+  it('tells a job state change from a scan that changed nothing a person sees', () => {
+    const before = agentFleet();
+    const same = { ...before, jobsByWorker: { ...before.jobsByWorker, local: [...(before.jobsByWorker['local'] ?? [])] } };
+    expect(jobStatesChanged(before, same)).toBe(false);
+    const local = (before.jobsByWorker['local'] ?? []).map((j) => (j.id === '4-busy' ? { ...j, state: 'waiting' as const } : j));
+    expect(jobStatesChanged(before, { ...before, jobsByWorker: { ...before.jobsByWorker, local } })).toBe(true);
+    expect(jobStatesChanged(before, { ...before, jobsByWorker: { ...before.jobsByWorker, local: local.slice(1) } })).toBe(true);
+  });
+
+  it('publishes a job state change at once, not on the next beat, and still at most 10 frames a second', () => {
+    vi.useFakeTimers();
+    try {
+      vi.setSystemTime(NOW);
+      const source = createStore<FleetState>()(() => agentFleet());
+      const ticker = createFrameTicker(source, 2000, 50);
+      ticker.start();
+      const published: number[] = [];
+      ticker.fleet.subscribe(() => published.push(Date.now() - NOW));
+      vi.advanceTimersByTime(2000);
+      const flip = (id: string, state: 'waiting' | 'working') => {
+        const local = (source.getState().jobsByWorker['local'] ?? []).map((j) => (j.id === id ? { ...j, state } : j));
+        source.setState({ jobsByWorker: { ...source.getState().jobsByWorker, local } });
+      };
+      vi.advanceTimersByTime(300);
+      flip('4-busy', 'waiting');
+      vi.advanceTimersByTime(0);
+      expect(published).toEqual([2300]);
+      expect(ticker.fleet.getState().jobsByWorker['local']?.find((j) => j.id === '4-busy')?.state).toBe('waiting');
+      // Twenty flips in a burst: the next frame waits out the 100 ms gap, and carries the last state.
+      for (let n = 0; n < 20; n += 1) flip('4-busy', n % 2 === 0 ? 'working' : 'waiting');
+      vi.advanceTimersByTime(99);
+      expect(published).toEqual([2300]);
+      vi.advanceTimersByTime(1);
+      expect(published).toEqual([2300, 2400]);
+      // A scan that changed no state waits for the beat, as before.
+      source.setState({ configErrors: ['x'] });
+      vi.advanceTimersByTime(1000);
+      expect(published).toEqual([2300, 2400]);
+      vi.advanceTimersByTime(600);
+      expect(published).toEqual([2300, 2400, 4000]);
+      ticker.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
