@@ -9,7 +9,7 @@ import { createFleetStore } from '../../src/state/store.js';
 import { startComputeApi, type ComputeApiFake } from '../harness/compute-api.js';
 import { emptySshConfig, gceWorker, PROJECT, testDeps, ZONE } from '../harness/compute/gce-worker.js';
 import { backWithSshd, type Backing } from '../harness/compute/vm-backing.js';
-import { sharedDocker, startSshdWithDocker, type TestDocker } from '../harness/docker.js';
+import { sharedDocker, startSshdWithDocker, unmountUnder, type TestDocker } from '../harness/docker.js';
 import type { TestSshd } from '../harness/sshd.js';
 
 /**
@@ -51,6 +51,8 @@ describe('GCE COS worker with its container (real Compute client, fake API, real
     await fake?.close();
     await docker?.docker(['rm', '-f', 'maintainer-worker']);
     await sshd?.stop();
+    // The boot script gave the mounted directories exec mounts of their own, as on COS.
+    if (dir) await unmountUnder(dir);
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -83,7 +85,8 @@ describe('GCE COS worker with its container (real Compute client, fake API, real
     const state = store.getState();
     expect(state.workers['cos-1']).toMatchObject({ connection: 'up', path: 'direct', machine: { state: 'running', detail: 'RUNNING' } });
     expect(state.workers['cos-1']!.container).toMatchObject({ name: 'maintainer-worker', running: true });
-    expect((state.jobsByWorker['cos-1'] ?? []).map((j) => [j.id, j.state])).toEqual([['gce-job', 'running']]);
+    // A session without a job record is listed by its session, as an unmanaged job.
+    expect((state.jobsByWorker['cos-1'] ?? []).map((j) => [j.session?.name, j.state])).toEqual([['mc-gce-job', 'running']]);
     console.log(`COS provision against the fake Compute API + sshd + dockerd: ${provisionMs.toFixed(0)} ms`);
   });
 

@@ -6,7 +6,7 @@
 import { userInfo } from 'node:os';
 import type { GceProviderKind } from '../../config/gce-schema.js';
 import type { GceWorkerConfig } from '../../config/schema.js';
-import { isSshError } from '../../ssh/errors.js';
+import { isSshError, SshError } from '../../ssh/errors.js';
 import type { SshConnection, SshPool } from '../../ssh/pool.js';
 import { sshAttachCommand, SshProvider } from '../ssh.js';
 import {
@@ -16,15 +16,18 @@ import {
   type MachineStatus,
   type ProgressReporter,
 } from '../types.js';
-import { DEFAULT_BOOT_STATE_DIR, readinessScript } from './bootstrap.js';
+import type { ContainerAccess } from '../container.js';
+import { DEFAULT_BOOT_STATE_DIR } from './bootstrap.js';
 import type { ComputeApi, InstanceRef } from './compute-api.js';
 import { GceConnections } from './connections.js';
 import { allowsFallback, publicKeyFor } from './connectivity.js';
 import { GceError } from './errors.js';
 import { buildInstanceBody, sourceImage } from './instance-body.js';
 import { defaultKnownHostsFile, RouteMemory } from './local-state.js';
+import { loginUser, OS_LOGIN_OFF, refusedLoginHint, type OsLoginState } from './login-user.js';
 import { costPerHourIn, estimateHourlyCost, type CostEstimate } from './pricing.js';
-import { DEFAULT_STAGE_TIMEOUTS, pollUntil, runStage, type StageContext, type StageTimeouts } from './stages.js';
+import { parseReadiness, readinessScript } from './readiness.js';
+import { DEFAULT_STAGE_TIMEOUTS, pollUntil, RefusedLogins, runStage, type StageContext, type StageTimeouts } from './stages.js';
 import { DEFAULT_STATUS_INTERVAL_MS, VmStatus } from './vm-status.js';
 
 export { DEFAULT_STATUS_INTERVAL_MS };
@@ -45,9 +48,16 @@ export interface GceProviderDeps {
   readonly timeouts?: Partial<StageTimeouts>;
   /** How long the fast path may take to answer before IAP is tried; default 4 s. */
   readonly fastPathTimeoutMs?: number;
-  /** The SSH user when the config names none; default the local user name (as gcloud does). */
+  /** The SSH user when the config names none and OS Login is off; default the local user name (as gcloud does). */
   readonly username?: string;
+  /** Whether OS Login governs the worker's VM, and its login name; default: off. */
+  readonly osLogin?: (worker: GceWorkerConfig) => Promise<OsLoginState>;
+  /** How long refused logins are taken for a VM still booting (the guest agent installs keys) before giving up; default 60 s. */
+  readonly refusedLoginGraceMs?: number;
 }
+
+/** Refused logins needed, besides the grace time, before the ssh stage gives up with the reason. */
+const REFUSED_LOGINS_LIMIT = 5;
 
 const noProgress: ProgressReporter = () => undefined;
 
@@ -62,6 +72,8 @@ export class GceProvider extends SshProvider {
   readonly #knownHostsFile: string;
   readonly #connections: GceConnections;
   readonly #status: VmStatus;
+  #osLogin: Promise<OsLoginState> | undefined;
+  #osLoginKnown: OsLoginState | undefined;
 
   constructor(worker: GceWorkerConfig, deps: GceProviderDeps) {
     super({
@@ -89,7 +101,7 @@ export class GceProvider extends SshProvider {
       knownHostsFile: this.#knownHostsFile,
       routes: deps.routes ?? RouteMemory.default(),
       fastPathTimeoutMs: deps.fastPathTimeoutMs ?? 4000,
-      username: this.#username(),
+      username: () => this.#sshUser(),
       runningInstance: () => this.#status.running(this.name),
       // The VM may have stopped: the next call should know without trying both paths again (unless the status was
       // just read, which is how a VM that is not running was found out).
@@ -146,9 +158,18 @@ export class GceProvider extends SshProvider {
 
   override attachCommand(sessionId: string, options: { readonly readOnly?: boolean } = {}): AttachCommand {
     const args = this.#connections.sshArgs();
-    if (args) return sshAttachCommand(args, this, sessionId, options.readOnly ?? false);
+    if (args) return sshAttachCommand(args, this, sessionId, options.readOnly ?? false, this.containerAccess());
     // Not `gcloud compute ssh`: it may push keys into the project's metadata and trusts unknown host keys on first use.
     throw new WorkerUnreachableError(this.name, 'not connected yet, so there is no checked route to attach through', 'wait for the worker to show as up, then attach again');
+  }
+
+  /**
+   * Jobs run in the container as the login user (its ids and `HOME`); through `sudo -n docker` where OS Login is on
+   * on Container-Optimized OS, whose OS Login users are not in the docker group.
+   */
+  protected override containerAccess(): ContainerAccess {
+    const sudo = this.kind === 'gce-cos' && this.#osLoginKnown?.enabled === true;
+    return { asHostUser: true, ...(sudo ? { sudo } : {}) };
   }
 
   // ---------------------------------------------------------------------------------------------------- lifecycle
@@ -157,7 +178,7 @@ export class GceProvider extends SshProvider {
   override async provision(progress: ProgressReporter = noProgress): Promise<void> {
     const started = Date.now();
     const { worker } = this;
-    const user = this.#sshUser();
+    const user = await this.#sshUser();
     const body = buildInstanceBody({
       kind: this.kind,
       worker,
@@ -292,6 +313,7 @@ export class GceProvider extends SshProvider {
   /** Waits for SSH (either path) and then for the boot script's readiness marker (and the container, if any). */
   async #untilReady(action: string, progress: ProgressReporter): Promise<void> {
     progress(`waiting for SSH on ${this.worker.instance}`);
+    const refused = new RefusedLogins(REFUSED_LOGINS_LIMIT, this.#deps.refusedLoginGraceMs ?? 60_000);
     await this.#stage(action, 'ssh', ({ signal, note }) =>
       pollUntil(
         signal,
@@ -304,6 +326,8 @@ export class GceProvider extends SshProvider {
             // While the VM boots: sshd not up yet, keys not installed by the guest agent yet, host keys not published yet.
             const transient = allowsFallback(error) || isSshError(error, 'auth', 'host-key-unknown') || error instanceof WorkerUnreachableError;
             if (!transient) throw error;
+            // Refused again and again once the guest agent had its time: the key will not be accepted (OS Login, wrong user).
+            if (isSshError(error, 'auth') && refused.add()) throw await this.#refusedLogin(error, refused.count);
             note(error instanceof Error ? error.message : String(error));
             return undefined;
           }
@@ -316,21 +340,31 @@ export class GceProvider extends SshProvider {
       pollUntil(
         signal,
         async () => {
-          const script = readinessScript(this.#deps.bootStateDir ?? DEFAULT_BOOT_STATE_DIR, this.containerName);
+          const script = readinessScript(this.#deps.bootStateDir ?? DEFAULT_BOOT_STATE_DIR, this.worker.container);
           const result = await this.exec({ script }, { target: 'host', timeoutMs: 15_000 });
-          const line = result.stdout.trim().split('\n').at(-1) ?? '';
-          if (line === 'ready') return true;
-          if (line.startsWith('failed:')) {
-            throw new GceError(
-              'stalled',
-              `${this.name}: ${action} failed: the VM's boot script reported ${line.slice('failed:'.length).trim()}`,
-              this.kind === 'gce-cos'
-                ? 'See `sudo journalctl -u mission-control-worker` on the VM; rebuild the worker after fixing the config'
-                : 'See `sudo journalctl -u google-startup-scripts` on the VM; rebuild the worker after fixing the config',
-            );
+          const readiness = parseReadiness(result.stdout, result.code);
+          switch (readiness.state) {
+            case 'ready':
+              return true;
+            case 'failed':
+              throw new GceError(
+                'stalled',
+                `${this.name}: ${action} failed: the VM's boot script reported ${readiness.detail}`,
+                this.kind === 'gce-cos'
+                  ? 'See `sudo journalctl -u mission-control-worker` on the VM; rebuild the worker after fixing the config'
+                  : 'See `sudo journalctl -u google-startup-scripts` on the VM; rebuild the worker after fixing the config',
+              );
+            case 'unusable':
+              throw new GceError('invalid', `${this.name}: ${action} failed: ${readiness.detail}`, this.#unusableHint(readiness.detail));
+            case 'regroup':
+              // The boot script added the user to the docker group after this connection logged in.
+              note('logging in again: the docker group was added after the connection was opened');
+              this.#connections.reopen();
+              return undefined;
+            case 'waiting':
+              note(readiness.detail);
+              return undefined;
           }
-          note(line.replace(/^waiting:\s*/, '') || `readiness check exited ${result.code}`);
-          return undefined;
         },
         { initialMs: 200, maxMs: 3000 },
       ),
@@ -353,10 +387,38 @@ export class GceProvider extends SshProvider {
     return this.#deps.username ?? userInfo().username;
   }
 
-  /** The user jobs run as on the VM: the configured one, else the local user name. */
-  #sshUser(): string {
-    const ssh = this.worker.ssh;
-    return ('alias' in ssh ? undefined : ssh.user) ?? this.#username();
+  /** Whether OS Login governs the VM, asked once (a failed answer is asked again next time). */
+  #osLoginState(): Promise<OsLoginState> {
+    const detect = this.#deps.osLogin;
+    if (!detect) return Promise.resolve((this.#osLoginKnown = OS_LOGIN_OFF));
+    this.#osLogin ??= detect(this.worker).then(
+      (state) => (this.#osLoginKnown = state),
+      (error: unknown) => {
+        this.#osLogin = undefined;
+        throw error;
+      },
+    );
+    return this.#osLogin;
+  }
+
+  /** The user SSH logs in as and jobs run as on the VM (see {@link loginUser}). */
+  async #sshUser(): Promise<string> {
+    return loginUser(this.worker, await this.#osLoginState(), this.#username());
+  }
+
+  async #refusedLogin(error: SshError, attempts: number): Promise<SshError> {
+    const user = await this.#sshUser();
+    return new SshError('auth', error.target, `${this.worker.instance} refused the login of ${user} ${attempts} times (${error.detail})`, {
+      hint: refusedLoginHint(this.worker, user, await this.#osLoginState()),
+      cause: error,
+    });
+  }
+
+  #unusableHint(detail: string): string {
+    if (/tmux/.test(detail)) return 'Jobs run in tmux inside the container: use an image that has tmux (container.image), then rebuild the worker';
+    return this.containerAccess().sudo
+      ? 'OS Login users are not in the docker group on Container-Optimized OS: grant `roles/compute.osAdminLogin` (passwordless sudo) to your account'
+      : 'Add the login user to the docker group on the VM (the boot script does so when it can), or rebuild the worker';
   }
 }
 

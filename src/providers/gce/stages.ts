@@ -67,6 +67,32 @@ export async function runStage<T>(
   }
 }
 
+/**
+ * Counts refused logins while a VM boots: a few are expected (sshd answers before the guest agent has installed the
+ * key), but once there were `limit` of them over at least `graceMs`, the key is not going to be accepted.
+ */
+export class RefusedLogins {
+  #count = 0;
+  #first: number | undefined;
+
+  constructor(
+    private readonly limit: number,
+    private readonly graceMs: number,
+  ) {}
+
+  /** How many so far. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Records one; true when it is time to give up. */
+  add(now = Date.now()): boolean {
+    this.#count += 1;
+    this.#first ??= now;
+    return this.#count >= this.limit && now - this.#first >= this.graceMs;
+  }
+}
+
 /** Options for {@link pollUntil}. */
 export interface PollOptions {
   /** First wait between checks; default 250 ms. */
