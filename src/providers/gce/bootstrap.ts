@@ -123,7 +123,8 @@ export function bootScript(input: BootstrapInput): string {
       ...(input.kind === 'gce-cos'
         ? [
             // Docker brought the restart-always container back before this boot's exec mounts existed.
-            `if noexec_inside ${q(container.name)}; then docker restart ${q(container.name)} >/dev/null; fi`,
+            // No job survived the reboot, so the restart need not wait long for the container's processes.
+            `if noexec_inside ${q(container.name)}; then docker restart -t 2 ${q(container.name)} >/dev/null; fi`,
           ]
         : []),
       `test "$(docker container inspect --format '{{.State.Running}}' ${q(container.name)})" = true`,

@@ -6,7 +6,7 @@
 import { userInfo } from 'node:os';
 import type { GceProviderKind } from '../../config/gce-schema.js';
 import type { GceWorkerConfig } from '../../config/schema.js';
-import { isSshError, SshError } from '../../ssh/errors.js';
+import { isSshError } from '../../ssh/errors.js';
 import type { SshConnection, SshPool } from '../../ssh/pool.js';
 import { sshAttachCommand, SshProvider } from '../ssh.js';
 import {
@@ -24,9 +24,9 @@ import { allowsFallback, publicKeyFor } from './connectivity.js';
 import { GceError } from './errors.js';
 import { buildInstanceBody, sourceImage } from './instance-body.js';
 import { defaultKnownHostsFile, RouteMemory } from './local-state.js';
-import { loginUser, OS_LOGIN_OFF, refusedLoginHint, type OsLoginState } from './login-user.js';
+import { LoginIdentity, refusedLoginError, type OsLoginState } from './login-user.js';
 import { costPerHourIn, estimateHourlyCost, type CostEstimate } from './pricing.js';
-import { parseReadiness, readinessScript } from './readiness.js';
+import { parseReadiness, readinessFailure, readinessScript } from './readiness.js';
 import { DEFAULT_STAGE_TIMEOUTS, pollUntil, RefusedLogins, runStage, type StageContext, type StageTimeouts } from './stages.js';
 import { DEFAULT_STATUS_INTERVAL_MS, VmStatus } from './vm-status.js';
 
@@ -72,8 +72,7 @@ export class GceProvider extends SshProvider {
   readonly #knownHostsFile: string;
   readonly #connections: GceConnections;
   readonly #status: VmStatus;
-  #osLogin: Promise<OsLoginState> | undefined;
-  #osLoginKnown: OsLoginState | undefined;
+  readonly #login: LoginIdentity<GceWorkerConfig>;
 
   constructor(worker: GceWorkerConfig, deps: GceProviderDeps) {
     super({
@@ -91,6 +90,7 @@ export class GceProvider extends SshProvider {
     this.#ref = { project: worker.project, zone: worker.zone, instance: worker.instance };
     this.#timeouts = { ...DEFAULT_STAGE_TIMEOUTS, ...deps.timeouts };
     this.#knownHostsFile = deps.knownHostsFile ?? defaultKnownHostsFile();
+    this.#login = new LoginIdentity(worker, deps.osLogin, deps.username ?? userInfo().username);
     this.#status = new VmStatus(deps.compute, this.#ref, deps.statusIntervalMs ?? DEFAULT_STATUS_INTERVAL_MS);
     this.#connections = new GceConnections({
       name: worker.name,
@@ -101,7 +101,7 @@ export class GceProvider extends SshProvider {
       knownHostsFile: this.#knownHostsFile,
       routes: deps.routes ?? RouteMemory.default(),
       fastPathTimeoutMs: deps.fastPathTimeoutMs ?? 4000,
-      username: () => this.#sshUser(),
+      username: () => this.#login.user(),
       runningInstance: () => this.#status.running(this.name),
       // The VM may have stopped: the next call should know without trying both paths again (unless the status was
       // just read, which is how a VM that is not running was found out).
@@ -168,7 +168,7 @@ export class GceProvider extends SshProvider {
    * on Container-Optimized OS, whose OS Login users are not in the docker group.
    */
   protected override containerAccess(): ContainerAccess {
-    const sudo = this.kind === 'gce-cos' && this.#osLoginKnown?.enabled === true;
+    const sudo = this.kind === 'gce-cos' && this.#login.known?.enabled === true;
     return { asHostUser: true, ...(sudo ? { sudo } : {}) };
   }
 
@@ -178,7 +178,7 @@ export class GceProvider extends SshProvider {
   override async provision(progress: ProgressReporter = noProgress): Promise<void> {
     const started = Date.now();
     const { worker } = this;
-    const user = await this.#sshUser();
+    const user = await this.#login.user();
     const body = buildInstanceBody({
       kind: this.kind,
       worker,
@@ -327,7 +327,9 @@ export class GceProvider extends SshProvider {
             const transient = allowsFallback(error) || isSshError(error, 'auth', 'host-key-unknown') || error instanceof WorkerUnreachableError;
             if (!transient) throw error;
             // Refused again and again once the guest agent had its time: the key will not be accepted (OS Login, wrong user).
-            if (isSshError(error, 'auth') && refused.add()) throw await this.#refusedLogin(error, refused.count);
+            if (isSshError(error, 'auth') && refused.add()) {
+              throw refusedLoginError(error, refused.count, this.worker, await this.#login.user(), await this.#login.state());
+            }
             note(error instanceof Error ? error.message : String(error));
             return undefined;
           }
@@ -347,15 +349,8 @@ export class GceProvider extends SshProvider {
             case 'ready':
               return true;
             case 'failed':
-              throw new GceError(
-                'stalled',
-                `${this.name}: ${action} failed: the VM's boot script reported ${readiness.detail}`,
-                this.kind === 'gce-cos'
-                  ? 'See `sudo journalctl -u mission-control-worker` on the VM; rebuild the worker after fixing the config'
-                  : 'See `sudo journalctl -u google-startup-scripts` on the VM; rebuild the worker after fixing the config',
-              );
             case 'unusable':
-              throw new GceError('invalid', `${this.name}: ${action} failed: ${readiness.detail}`, this.#unusableHint(readiness.detail));
+              throw readinessFailure(readiness, { worker: this.name, action, kind: this.kind, sudo: this.containerAccess().sudo === true });
             case 'regroup':
               // The boot script added the user to the docker group after this connection logged in.
               note('logging in again: the docker group was added after the connection was opened');
@@ -381,44 +376,6 @@ export class GceProvider extends SshProvider {
 
   #named(error: unknown): unknown {
     return error instanceof GceError ? error.on(this.name) : error;
-  }
-
-  #username(): string {
-    return this.#deps.username ?? userInfo().username;
-  }
-
-  /** Whether OS Login governs the VM, asked once (a failed answer is asked again next time). */
-  #osLoginState(): Promise<OsLoginState> {
-    const detect = this.#deps.osLogin;
-    if (!detect) return Promise.resolve((this.#osLoginKnown = OS_LOGIN_OFF));
-    this.#osLogin ??= detect(this.worker).then(
-      (state) => (this.#osLoginKnown = state),
-      (error: unknown) => {
-        this.#osLogin = undefined;
-        throw error;
-      },
-    );
-    return this.#osLogin;
-  }
-
-  /** The user SSH logs in as and jobs run as on the VM (see {@link loginUser}). */
-  async #sshUser(): Promise<string> {
-    return loginUser(this.worker, await this.#osLoginState(), this.#username());
-  }
-
-  async #refusedLogin(error: SshError, attempts: number): Promise<SshError> {
-    const user = await this.#sshUser();
-    return new SshError('auth', error.target, `${this.worker.instance} refused the login of ${user} ${attempts} times (${error.detail})`, {
-      hint: refusedLoginHint(this.worker, user, await this.#osLoginState()),
-      cause: error,
-    });
-  }
-
-  #unusableHint(detail: string): string {
-    if (/tmux/.test(detail)) return 'Jobs run in tmux inside the container: use an image that has tmux (container.image), then rebuild the worker';
-    return this.containerAccess().sudo
-      ? 'OS Login users are not in the docker group on Container-Optimized OS: grant `roles/compute.osAdminLogin` (passwordless sudo) to your account'
-      : 'Add the login user to the docker group on the VM (the boot script does so when it can), or rebuild the worker';
   }
 }
 

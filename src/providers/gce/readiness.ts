@@ -3,7 +3,8 @@
  * docker on this connection, that the container runs, and that its image has tmux. One script over SSH, its answer
  * one line read by {@link parseReadiness}. Pure.
  */
-import type { GceContainerConfig } from '../../config/gce-schema.js';
+import type { GceContainerConfig, GceProviderKind } from '../../config/gce-schema.js';
+import { GceError } from './errors.js';
 import { shellQuote } from '../../ssh/quote.js';
 
 /** What the readiness check found. */
@@ -67,4 +68,25 @@ export function parseReadiness(stdout: string, code: number | null): Readiness {
   if (head === 'unusable') return { state: 'unusable', detail };
   if (head === 'waiting') return { state: 'waiting', detail };
   return { state: 'waiting', detail: line || `readiness check exited ${code}` };
+}
+
+/** The error that ends the wait for a worker whose boot script failed, or that cannot run jobs as configured. */
+export function readinessFailure(
+  readiness: Extract<Readiness, { state: 'failed' | 'unusable' }>,
+  context: { readonly worker: string; readonly action: string; readonly kind: GceProviderKind; readonly sudo: boolean },
+): GceError {
+  const { worker, action, kind } = context;
+  if (readiness.state === 'failed') {
+    const log = kind === 'gce-cos' ? 'sudo journalctl -u mission-control-worker' : 'sudo journalctl -u google-startup-scripts';
+    return new GceError(
+      'stalled',
+      `${worker}: ${action} failed: the VM's boot script reported ${readiness.detail}`,
+      `See \`${log}\` on the VM; rebuild the worker after fixing the config`,
+    );
+  }
+  let hint: string;
+  if (/tmux/.test(readiness.detail)) hint = 'Jobs run in tmux inside the container: use an image that has tmux (container.image), then rebuild the worker';
+  else if (context.sudo) hint = 'OS Login users are not in the docker group on Container-Optimized OS: grant your account `roles/compute.osAdminLogin` (passwordless sudo)';
+  else hint = 'Add the login user to the docker group on the VM (the boot script does so when it can), or rebuild the worker';
+  return new GceError('invalid', `${worker}: ${action} failed: ${readiness.detail}`, hint);
 }
