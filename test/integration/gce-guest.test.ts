@@ -3,8 +3,10 @@ import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { refreshWorker } from '../../src/app/refresh.js';
 import { createGceProvider, type GceProvider } from '../../src/providers/gce/provider.js';
 import { SshPool } from '../../src/ssh/pool.js';
+import { createFleetStore } from '../../src/state/store.js';
 import { startComputeApi, type ComputeApiFake } from '../harness/compute-api.js';
 import { emptySshConfig, gceWorker, testDeps } from '../harness/compute/gce-worker.js';
 import { backWithSshd } from '../harness/compute/vm-backing.js';
@@ -123,6 +125,12 @@ describe('a COS worker with the defaults, OS Login on, a noexec home (provision 
     }
     // The user is not in the docker group: docker went through `sudo -n`, with the user's ids inside.
     expect(await readFile(sudoLog, 'utf8')).toContain(`-n docker exec -u ${uid}:${gid} -e HOME=${home} -i maintainer-worker`);
+    // The scan enters the container the same way, so it sees the user's tmux server and the job in it.
+    const store = createFleetStore();
+    store.getState().setWorkers([{ name: 'cos-e2e', provider: 'gce-cos', maxJobs: 4, pollIntervalMs: 2000, sessionPrefix: 'mc' }], undefined);
+    await refreshWorker(store, provider, 2000);
+    expect(store.getState().workers['cos-e2e']!.container).toMatchObject({ name: 'maintainer-worker', running: true });
+    expect((store.getState().jobsByWorker['cos-e2e'] ?? []).map((j) => [j.session?.name, j.state])).toEqual([['mc-e2e', 'running']]);
   });
 });
 

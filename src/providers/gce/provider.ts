@@ -13,8 +13,12 @@ import {
   WorkerUnreachableError,
   type AttachCommand,
   type ConnectionPath,
+  type ExecOptions,
+  type ExecResult,
   type MachineStatus,
+  type Observation,
   type ProgressReporter,
+  type RemoteCommand,
 } from '../types.js';
 import type { ContainerAccess } from '../container.js';
 import { DEFAULT_BOOT_STATE_DIR } from './bootstrap.js';
@@ -161,6 +165,17 @@ export class GceProvider extends SshProvider {
     if (args) return sshAttachCommand(args, this, sessionId, options.readOnly ?? false, this.containerAccess());
     // Not `gcloud compute ssh`: it may push keys into the project's metadata and trusts unknown host keys on first use.
     throw new WorkerUnreachableError(this.name, 'not connected yet, so there is no checked route to attach through', 'wait for the worker to show as up, then attach again');
+  }
+
+  /** Waits for the OS Login answer first: it decides whether docker needs sudo (the script is made before connecting). */
+  override async exec(command: RemoteCommand, options?: ExecOptions): Promise<ExecResult> {
+    await this.#login.state().catch(() => undefined);
+    return super.exec(command, options);
+  }
+
+  override async observe(command: Observation, options?: ExecOptions): Promise<ExecResult> {
+    await this.#login.state().catch(() => undefined);
+    return super.observe(command, options);
   }
 
   /**
@@ -345,21 +360,14 @@ export class GceProvider extends SshProvider {
           const script = readinessScript(this.#deps.bootStateDir ?? DEFAULT_BOOT_STATE_DIR, this.worker.container);
           const result = await this.exec({ script }, { target: 'host', timeoutMs: 15_000 });
           const readiness = parseReadiness(result.stdout, result.code);
-          switch (readiness.state) {
-            case 'ready':
-              return true;
-            case 'failed':
-            case 'unusable':
-              throw readinessFailure(readiness, { worker: this.name, action, kind: this.kind, sudo: this.containerAccess().sudo === true });
-            case 'regroup':
-              // The boot script added the user to the docker group after this connection logged in.
-              note('logging in again: the docker group was added after the connection was opened');
-              this.#connections.reopen();
-              return undefined;
-            case 'waiting':
-              note(readiness.detail);
-              return undefined;
+          if (readiness.state === 'ready') return true;
+          if (readiness.state === 'failed' || readiness.state === 'unusable') {
+            throw readinessFailure(readiness, { worker: this.name, action, kind: this.kind, sudo: this.containerAccess().sudo === true });
           }
+          // The boot script added the user to the docker group after this connection logged in.
+          if (readiness.state === 'regroup') this.#connections.reopen();
+          note(readiness.state === 'regroup' ? 'logging in again: the docker group was added after the connection was opened' : readiness.detail);
+          return undefined;
         },
         { initialMs: 200, maxMs: 3000 },
       ),
