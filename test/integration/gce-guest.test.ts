@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refreshWorker } from '../../src/app/refresh.js';
+import { launchJob } from '../../src/jobs/launch.js';
 import { createGceProvider, type GceProvider } from '../../src/providers/gce/provider.js';
 import { SshPool } from '../../src/ssh/pool.js';
 import { createFleetStore } from '../../src/state/store.js';
@@ -113,14 +114,21 @@ describe('a COS worker with the defaults, OS Login on, a noexec home (provision 
     const [user, uid, gid, hostHome] = host.stdout.trim().split('\n');
     expect([user, hostHome]).toEqual([sshd!.user, home]);
 
-    // A job in the container's tmux runs a tool kept in ~/dev (executable there: the boot script's exec mounts).
-    await script(join(home, 'dev', 'tool.sh'), 'id -u >"$HOME/dev/out"; printf "%s\\n" "$HOME" >>"$HOME/dev/out"; echo key >"$HOME/.gemini/settings"');
+    // A job launched in the container runs a tool kept in ~/dev (executable there: the boot script's exec mounts).
+    await script(join(home, 'dev', 'tool.sh'), 'id -u >"$HOME/dev/out"; printf "%s\\n" "$HOME" >>"$HOME/dev/out"; echo key >"$HOME/.gemini/settings"; exec sleep 300');
     execFileSync('chown', [`${uid}:${gid}`, join(home, 'dev', 'tool.sh')]);
-    const job = await provider.exec({ argv: ['tmux', '-u', '-L', 'mission-control', 'new-session', '-d', '-s', 'mc-e2e', '"$HOME/dev/tool.sh"; sleep 300'] });
-    expect(job).toMatchObject({ code: 0 });
+    const kind = { name: 'tool', params: [], command: [join(home, 'dev', 'tool.sh')], worktree: false } as const;
+    const launched = await launchJob(
+      provider,
+      { name: 'cos-e2e', sessionPrefix: 'mc', stateDir: provider.stateDir },
+      { kind, params: {}, id: 'e2e', command: kind.command },
+      { mainDir: '~/dev/main', worktreesDir: '~/dev/worktrees', sync: [] },
+    );
+    expect(launched).toMatchObject({ created: true, session: 'mc-e2e' });
     await waitFor('the job to write ~/dev/out', async () => (await readFile(join(home, 'dev', 'out'), 'utf8').catch(() => '')).split('\n').length > 2, 30_000);
     expect(await readFile(join(home, 'dev', 'out'), 'utf8')).toBe(`${uid}\n${home}\n`);
-    for (const written of [join(home, 'dev', 'out'), join(home, '.gemini', 'settings')]) {
+    // What the job wrote, and its record under the state directory (~/.mission-control), belong to the user.
+    for (const written of [join(home, 'dev', 'out'), join(home, '.gemini', 'settings'), join(home, '.mission-control', 'jobs', 'e2e')]) {
       expect(await stat(written)).toMatchObject({ uid: Number(uid), gid: Number(gid) });
     }
     // The user is not in the docker group: docker went through `sudo -n`, with the user's ids inside.
