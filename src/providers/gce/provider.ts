@@ -179,11 +179,11 @@ export class GceProvider extends SshProvider {
   }
 
   /**
-   * Jobs run in the container as the login user (its ids and `HOME`); through `sudo -n docker` where OS Login is on
-   * on Container-Optimized OS, whose OS Login users are not in the docker group.
+   * Jobs run in the container as the login user (its ids and `HOME`); through `sudo -n docker` where OS Login is on:
+   * an OS Login user is not in /etc/passwd, so the boot script cannot add it to the docker group (nor does COS).
    */
   protected override containerAccess(): ContainerAccess {
-    const sudo = this.kind === 'gce-cos' && this.#login.known?.enabled === true;
+    const sudo = this.#login.known?.enabled === true;
     return { asHostUser: true, ...(sudo ? { sudo } : {}) };
   }
 

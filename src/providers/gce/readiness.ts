@@ -86,7 +86,7 @@ export function readinessFailure(
   }
   let hint: string;
   if (/tmux/.test(readiness.detail)) hint = 'Jobs run in tmux inside the container: use an image that has tmux (container.image), then rebuild the worker';
-  else if (context.sudo) hint = 'OS Login users are not in the docker group on Container-Optimized OS: grant your account `roles/compute.osAdminLogin` (passwordless sudo)';
+  else if (context.sudo) hint = 'With OS Login, docker runs through sudo (OS Login users are not in the docker group): grant your account `roles/compute.osAdminLogin`';
   else hint = 'Add the login user to the docker group on the VM (the boot script does so when it can), or rebuild the worker';
   return new GceError('invalid', `${worker}: ${action} failed: ${readiness.detail}`, hint);
 }
