@@ -73,24 +73,21 @@ export function inContainer(container: string, command: RemoteCommand, options: 
     : [...boundedExec(container), String(deadlineSeconds(options.deadlineMs ?? DEFAULT_CONTAINER_DEADLINE_MS)), ...inner];
   const access = dockerAccess(options.access);
   // A shell on the host applies the access (a login shell may be fish: the argv stays words every shell reads alike).
-  return access ? { argv: ['sh', '-c', `${access}\n"$@"`, 'sh', ...argv] } : { argv };
+  return access ? { argv: ['sh', '-c', `${access}; "$@"`, 'sh', ...argv] } : { argv };
 }
 
 /**
- * Shell lines that make every later `docker` of the script run with `access`: a function named `docker` (a
+ * A shell line that makes every later `docker` of the script run with `access`: a function named `docker` (a
  * function wins over the command), so scanners' `docker inspect` and {@link onSessionHost}'s `docker exec` get it
- * without knowing. Empty when there is nothing to change.
+ * without knowing. One line of printable ASCII without `'`, `\` or `!`, so that it also passes through any login
+ * shell (attach). Empty when there is nothing to change.
  */
 export function dockerAccess(access: ContainerAccess | undefined): string {
   if (!access?.sudo && !access?.asHostUser) return '';
   const run = access.sudo ? 'command sudo -n docker "$@"' : 'command docker "$@"';
-  const lines = ['docker() {'];
-  if (access.asHostUser) {
-    // Ids and home are the login user's, read before sudo (which would make them root's).
-    lines.push('  if [ "$1" = exec ]; then shift; set -- exec -u "$(id -u):$(id -g)" -e "HOME=$HOME" "$@"; fi');
-  }
-  lines.push(`  ${run}`, '}');
-  return lines.join('\n');
+  // Ids and home are the login user's, read before sudo (which would make them root's).
+  const asUser = access.asHostUser ? 'if [ "$1" = exec ]; then shift; set -- exec -u "$(id -u):$(id -g)" -e "HOME=$HOME" "$@"; fi; ' : '';
+  return `docker() { ${asUser}${run}; }`;
 }
 
 /**

@@ -133,6 +133,8 @@ describe('a COS worker with the defaults, OS Login on, a noexec home (provision 
     }
     // The user is not in the docker group: docker went through `sudo -n`, with the user's ids inside.
     expect(await readFile(sudoLog, 'utf8')).toContain(`-n docker exec -u ${uid}:${gid} -e HOME=${home} -i maintainer-worker`);
+    // Attaching (the user's own ssh, through any login shell) enters the container the same way.
+    expect(provider.attachCommand(launched.sessionId!).argv.at(-1)).toMatch(/^sh -c 'docker\(\) \{ .*command sudo -n docker .* exec -it maintainer-worker tmux /);
     // The scan enters the container the same way, so it sees the user's tmux server and the job in it.
     const store = createFleetStore();
     store.getState().setWorkers([{ name: 'cos-e2e', provider: 'gce-cos', maxJobs: 4, pollIntervalMs: 2000, sessionPrefix: 'mc' }], undefined);

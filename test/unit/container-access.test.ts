@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inContainer, onSessionHost, placeCommand, WATCHDOG } from '../../src/providers/container.js';
-import { shellJoin } from '../../src/ssh/quote.js';
+import { loginShellJoin, shellJoin } from '../../src/ssh/quote.js';
 
 // Stand-ins for `docker` and `sudo` that print the argv they got, each word ended by a NUL: what the real shell made of the
 // generated command lines is what is asserted.
@@ -46,9 +46,15 @@ describe('container access: sudo and the login user inside the container', () =>
     ]);
   });
 
-  it.each(SHELLS)('(%s) without sudo, docker itself; the attach is a terminal as the same user', (...shell) => {
-    const attach = inContainer('w', { argv: ['tmux', 'attach-session', '-t', '$1'] }, { interactive: true, access: { asHostUser: true } });
-    expect(words(shell, shellJoin(attach.argv))).toEqual(['docker', 'exec', '-u', ids, '-e', `HOME=${HOME}`, '-it', 'w', 'tmux', 'attach-session', '-t', '$1']);
+  // sshd runs the attach command with the user's login shell, whichever it is.
+  it.each([['sh'], ['bash'], ['zsh'], ['fish'], ['tcsh']])('(%s login shell) the attach is a terminal as the same user, through sudo', (...shell) => {
+    const attach = inContainer('w', { argv: ['tmux', 'attach-session', '-t', '$1'] }, { interactive: true, access: { sudo: true, asHostUser: true } });
+    expect(words(shell, loginShellJoin(attach.argv))).toEqual(['sudo', '-n', 'docker', 'exec', '-u', ids, '-e', `HOME=${HOME}`, '-it', 'w', 'tmux', 'attach-session', '-t', '$1']);
+  });
+
+  it.each(SHELLS)('(%s) without sudo, docker itself', (...shell) => {
+    const placed = placeCommand({ argv: ['true'] }, { container: 'w', target: 'session', timeoutMs: 4000, access: { asHostUser: true } });
+    expect(words(shell, 'argv' in placed ? shellJoin(placed.argv) : placed.script).slice(0, 7)).toEqual(['docker', 'exec', '-u', ids, '-e', `HOME=${HOME}`, '-i']);
   });
 
   it('changes nothing without access, or without a container', () => {
