@@ -15,7 +15,8 @@ for (const name of ['docker', 'sudo']) {
 }
 afterAll(() => rmSync(bin, { recursive: true, force: true }));
 
-const HOME = '/home/a user';
+// fish writes its own files under HOME: keep it in the temp dir (a space in it, as a home may have).
+const HOME = join(bin, 'a home');
 const ids = `${process.getuid!()}:${process.getgid!()}`;
 
 /** Runs `script` in `sh` with the stand-ins first on PATH; the words the stand-ins printed. */
