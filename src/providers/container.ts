@@ -41,20 +41,53 @@ export const WATCHDOG = [
   'exit "$s"',
 ].join('\n');
 
+/**
+ * How the worker's login user reaches the container's daemon and whom commands run as inside. Both are read on
+ * the host when the command runs, so they hold for every `docker` word of a host script, scanners' included.
+ */
+export interface ContainerAccess {
+  /** `sudo -n docker`: the login user is not in the docker group (an OS Login user on Container-Optimized OS). */
+  readonly sudo?: boolean;
+  /**
+   * `docker exec -u UID:GID -e HOME=$HOME` with the login user's ids and home, not the image's default user (root,
+   * `HOME=/root`): files written to the mounted directories belong to the user, and `~` inside is the mounted home.
+   */
+  readonly asHostUser?: boolean;
+}
+
 /** Options for {@link inContainer}. */
 export interface ContainerExecOptions {
   /** A terminal (`-it`) for attach: no deadline, the user ends it. Otherwise stdin stays open (`-i`) for input. */
   readonly interactive?: boolean;
   /** The caller's time limit; the command is killed inside the container once it has run this long. */
   readonly deadlineMs?: number;
+  /** How docker is run and as whom (default: `docker` as is, the image's user). */
+  readonly access?: ContainerAccess;
 }
 
 /** Wraps a command so it runs inside a docker container (see {@link ContainerExecOptions}). */
 export function inContainer(container: string, command: RemoteCommand, options: ContainerExecOptions = {}): { argv: string[] } {
   const inner = 'argv' in command ? [...command.argv] : ['sh', '-c', command.script];
-  if (options.interactive) return { argv: ['docker', 'exec', '-it', container, ...inner] };
-  const seconds = deadlineSeconds(options.deadlineMs ?? DEFAULT_CONTAINER_DEADLINE_MS);
-  return { argv: [...boundedExec(container), String(seconds), ...inner] };
+  const argv = options.interactive
+    ? ['docker', 'exec', '-it', container, ...inner]
+    : [...boundedExec(container), String(deadlineSeconds(options.deadlineMs ?? DEFAULT_CONTAINER_DEADLINE_MS)), ...inner];
+  const access = dockerAccess(options.access);
+  // A shell on the host applies the access (a login shell may be fish: the argv stays words every shell reads alike).
+  return access ? { argv: ['sh', '-c', `${access}; "$@"`, 'sh', ...argv] } : { argv };
+}
+
+/**
+ * A shell line that makes every later `docker` of the script run with `access`: a function named `docker` (a
+ * function wins over the command), so scanners' `docker inspect` and {@link onSessionHost}'s `docker exec` get it
+ * without knowing. One line of printable ASCII without `'`, `\` or `!`, so that it also passes through any login
+ * shell (attach). Empty when there is nothing to change.
+ */
+export function dockerAccess(access: ContainerAccess | undefined): string {
+  if (!access?.sudo && !access?.asHostUser) return '';
+  const run = access.sudo ? 'command sudo -n docker "$@"' : 'command docker "$@"';
+  // Ids and home are the login user's, read before sudo (which would make them root's).
+  const asUser = access.asHostUser ? 'if [ "$1" = exec ]; then shift; set -- exec -u "$(id -u):$(id -g)" -e "HOME=$HOME" "$@"; fi; ' : '';
+  return `docker() { ${asUser}${run}; }`;
 }
 
 /**
@@ -75,13 +108,20 @@ export function onSessionHost(script: string, container: string | undefined): st
  */
 export function placeCommand(
   command: RemoteCommand,
-  where: { readonly container: string | undefined; readonly target: 'session' | 'host'; readonly timeoutMs: number },
+  where: {
+    readonly container: string | undefined;
+    readonly target: 'session' | 'host';
+    readonly timeoutMs: number;
+    readonly access?: ContainerAccess;
+  },
 ): RemoteCommand {
+  const access = where.container === undefined ? undefined : where.access;
   if (where.target === 'session' && where.container !== undefined) {
-    return inContainer(where.container, command, { deadlineMs: where.timeoutMs });
+    return inContainer(where.container, command, { deadlineMs: where.timeoutMs, ...(access ? { access } : {}) });
   }
-  if ('argv' in command) return command;
-  return { script: `${DEADLINE_VARIABLE}=${deadlineSeconds(where.timeoutMs)}\n${command.script}` };
+  const prefix = dockerAccess(access);
+  if ('argv' in command) return prefix ? { script: `${prefix}\n${shellJoin(command.argv)}` } : command;
+  return { script: `${DEADLINE_VARIABLE}=${deadlineSeconds(where.timeoutMs)}\n${prefix ? `${prefix}\n` : ''}${command.script}` };
 }
 
 /** `docker exec -i NAME sh -c WATCHDOG mission-control`: the deadline in seconds and the command's argv follow. */

@@ -1,7 +1,7 @@
 import type { SshConnection } from '../ssh/pool.js';
 import { callLimit, raceAbort } from '../ssh/call-limits.js';
 import { loginShellJoin, shellJoin } from '../ssh/quote.js';
-import { inContainer, placeCommand } from './container.js';
+import { inContainer, placeCommand, type ContainerAccess } from './container.js';
 import { DEFAULT_EXEC_TIMEOUT_MS } from './local.js';
 import { attachSessionArgs, tmuxArgv, tmuxServer } from './tmux.js';
 import {
@@ -159,9 +159,15 @@ export class SshProvider implements WorkerProvider {
     if (connection) await this.options.release?.(connection);
   }
 
+  /** How the login user reaches the container (sudo, the user's ids inside); default: docker as is. */
+  protected containerAccess(): ContainerAccess | undefined {
+    return undefined;
+  }
+
   /** The shell string for a command: argv quoted, placed in the container for the session target, bounded by `timeoutMs`. */
   private toScript(command: RemoteCommand, target: 'session' | 'host', timeoutMs: number): string {
-    const placed = placeCommand(command, { container: this.containerName, target, timeoutMs });
+    const access = this.containerAccess();
+    const placed = placeCommand(command, { container: this.containerName, target, timeoutMs, ...(access ? { access } : {}) });
     return 'argv' in placed ? shellJoin(placed.argv) : placed.script;
   }
 }
@@ -176,8 +182,9 @@ export function sshAttachCommand(
   worker: Pick<WorkerProvider, 'tmux' | 'containerName'>,
   sessionId: string,
   readOnly: boolean,
+  access?: ContainerAccess,
 ): AttachCommand {
   const tmux = tmuxArgv(worker.tmux, attachSessionArgs(sessionId, { readOnly }));
-  const remote = worker.containerName ? inContainer(worker.containerName, { argv: tmux }, { interactive: true }).argv : tmux;
+  const remote = worker.containerName ? inContainer(worker.containerName, { argv: tmux }, { interactive: true, ...(access ? { access } : {}) }).argv : tmux;
   return { argv: ['ssh', '-t', ...sshArgs, '--', loginShellJoin(remote)] };
 }

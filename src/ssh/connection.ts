@@ -186,6 +186,17 @@ export class SshConnection {
     });
   }
 
+  /**
+   * Ends the current login, if any; the next call logs in again. What a session is fixed with at login (its
+   * supplementary groups) is then read afresh.
+   */
+  reconnect(): void {
+    const client = this.#client;
+    if (!client) return;
+    this.#onDrop(client, 'closed to log in again');
+    client.end();
+  }
+
   /** Closes the connection for good; calls in flight and later calls reject with a 'closed' error. */
   async close(): Promise<void> {
     if (this.#closed) return;

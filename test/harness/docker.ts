@@ -575,3 +575,29 @@ export async function startSshdWithDocker(docker: Pick<TestDocker, 'host'>, opti
   }
   return sshd;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// a home like Container-Optimized OS's
+
+/**
+ * Makes `dir` a mount of its own with `noexec` (a bind mount onto itself, remounted), as Container-Optimized OS
+ * mounts /home: a docker bind mount of anything under it keeps `noexec` inside the container. Root required.
+ * Returns the undo: unmounts everything mounted at or under `dir` (deepest first, so mounts the product added
+ * below it go too), by path.
+ */
+export async function mountNoexec(dir: string): Promise<() => Promise<void>> {
+  const steps = [
+    ['--bind', dir, dir],
+    ['-o', 'remount,bind,noexec,nosuid,nodev', dir],
+  ];
+  for (const args of steps) {
+    const result = await exec('mount', args);
+    if (result.code !== 0) throw new Error(`mount ${args.join(' ')} failed (${result.code}): ${result.stderr.trim()}`);
+  }
+  return () => unmountUnder(dir);
+}
+
+/** Unmounts everything mounted at or under `dir` (deepest first), by path: what a test's boot script mounted there. */
+export async function unmountUnder(dir: string): Promise<void> {
+  for (const point of await mountsUnder(dir)) await exec('umount', ['-l', point]);
+}

@@ -1,4 +1,6 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,8 +10,8 @@ import { SshPool } from '../../src/ssh/pool.js';
 import { createFleetStore } from '../../src/state/store.js';
 import { startComputeApi, type ComputeApiFake } from '../harness/compute-api.js';
 import { emptySshConfig, gceWorker, PROJECT, testDeps, ZONE } from '../harness/compute/gce-worker.js';
-import { backWithSshd, type Backing } from '../harness/compute/vm-backing.js';
-import { sharedDocker, startSshdWithDocker, type TestDocker } from '../harness/docker.js';
+import { backWithSshd, bootScriptOf, type Backing } from '../harness/compute/vm-backing.js';
+import { mountNoexec, sharedDocker, startSshdWithDocker, unmountUnder, type TestDocker } from '../harness/docker.js';
 import type { TestSshd } from '../harness/sshd.js';
 
 /**
@@ -31,6 +33,8 @@ describe('GCE COS worker with its container (real Compute client, fake API, real
     const image = await docker.buildWorkerImage();
     sshd = await startSshdWithDocker(docker);
     dir = await mkdtemp(join(tmpdir(), 'mc-gce-cos-'));
+    // As on COS, where the mounted directories live is mounted noexec (undone with the rest of `dir`'s mounts).
+    await mountNoexec(dir);
     fake = await startComputeApi();
     pool = new SshPool({ hostKeyPolicy: 'strict', agent: '' });
     const worker = gceWorker({
@@ -51,6 +55,8 @@ describe('GCE COS worker with its container (real Compute client, fake API, real
     await fake?.close();
     await docker?.docker(['rm', '-f', 'maintainer-worker']);
     await sshd?.stop();
+    // The boot script gave the mounted directories exec mounts of their own, as on COS.
+    if (dir) await unmountUnder(dir);
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -73,6 +79,8 @@ describe('GCE COS worker with its container (real Compute client, fake API, real
     expect(written).toMatchObject({ code: 0 });
     expect(written.stdout).toContain('sleep infinity');
     expect(await readFile(join(dir, 'dev', 'probe'), 'utf8')).toBe('from-container\n');
+    // A tool kept in a mounted directory runs inside (node_modules/.bin, build scripts).
+    expect(await runTool()).toMatchObject({ code: 0, stdout: 'tool ran\n' });
 
     // A job in the container's tmux is seen by the regular scan, through this provider.
     const session = await provider.exec({ argv: ['tmux', '-u', '-L', 'mission-control', 'new-session', '-d', '-s', 'mc-gce-job', 'sleep 300'] });
@@ -83,9 +91,18 @@ describe('GCE COS worker with its container (real Compute client, fake API, real
     const state = store.getState();
     expect(state.workers['cos-1']).toMatchObject({ connection: 'up', path: 'direct', machine: { state: 'running', detail: 'RUNNING' } });
     expect(state.workers['cos-1']!.container).toMatchObject({ name: 'maintainer-worker', running: true });
+    // A session without a job record is listed by its session, as an unmanaged job.
     expect((state.jobsByWorker['cos-1'] ?? []).map((j) => [j.session?.name, j.state])).toEqual([['mc-gce-job', 'running']]);
     console.log(`COS provision against the fake Compute API + sshd + dockerd: ${provisionMs.toFixed(0)} ms`);
   });
+
+  /** Runs an executable script from the mounted ~/dev inside the container. */
+  async function runTool() {
+    const tool = join(dir, 'dev', 'tool.sh');
+    await writeFile(tool, '#!/bin/sh\necho tool ran\n');
+    await chmod(tool, 0o755);
+    return provider.exec({ argv: [tool] });
+  }
 
   it('after stop and start the same container comes back and the worker is ready again', async () => {
     await provider.stop();
@@ -95,5 +112,17 @@ describe('GCE COS worker with its container (real Compute client, fake API, real
     expect((await provider.exec({ argv: ['cat', join(dir, 'dev', 'probe')] })).stdout).toBe('from-container\n');
     expect(backing.boots.map((b) => b.code)).toEqual([0, 0]);
     expect(fake.instance(PROJECT, ZONE, 'cos-1')!.status).toBe('RUNNING');
+    expect(await runTool()).toMatchObject({ code: 0, stdout: 'tool ran\n' });
+  });
+
+  it('a reboot: docker brings the container back before the exec mounts exist; the boot script restarts it with them', async () => {
+    // Mounts do not survive a reboot, and docker restarts a restart-always container as soon as it starts.
+    for (const sub of ['dev', '.gemini', '.offload']) await unmountUnder(join(dir, sub));
+    await docker.docker(['restart', '-t', '1', 'maintainer-worker']);
+    expect((await runTool()).code).toBe(126);
+    // Then cloud-init runs the boot script again.
+    const boot = await promisify(execFile)('bash', ['-c', bootScriptOf(fake.instance(PROJECT, ZONE, 'cos-1')!)!], { env: { ...process.env, ...docker.env } });
+    expect(boot.stderr).toBe('');
+    expect(await runTool()).toMatchObject({ code: 0, stdout: 'tool ran\n' });
   });
 });

@@ -5,8 +5,8 @@ import {
   bootMetadata,
   bootScript,
   cloudInitUserData,
-  containerRunArgv,
-  expandMount,
+  containerRunLines,
+  mountWord,
   googleRegistry,
   vmHome,
 } from '../../src/providers/gce/bootstrap.js';
@@ -27,17 +27,33 @@ function bashSyntax(script: string): string {
 }
 
 describe('the boot script and its wrappers', () => {
-  it('mounts each directory at the same path inside the container, ~ being the SSH user\'s home', () => {
+  it('mounts each directory and the user\'s home at the same path inside the container, ~ being the home the VM knows', () => {
     expect(vmHome('alice')).toBe('/home/alice');
     expect(vmHome('root')).toBe('/root');
-    expect(['~', '~/dev', '/srv/cache'].map((m) => expandMount(m, '/home/alice'))).toEqual(['/home/alice', '/home/alice/dev', '/srv/cache']);
-    expect(containerRunArgv({ ...container, command: ['sleep', 'infinity'] }, '/home/alice')).toEqual([
-      'docker', 'run', '-d', '--restart', 'always', '--name', 'maintainer-worker',
-      '-v', '/home/alice/dev:/home/alice/dev',
-      '-v', '/home/alice/.gemini:/home/alice/.gemini',
-      '-v', '/home/alice/.offload:/home/alice/.offload',
+    // What bash makes of the generated lines, with a docker that prints its argv.
+    const run = (user: string, home: string, c: GceContainerConfig) => {
+      const script = [
+        'exec 3>&1',
+        'docker() { printf "%s\\0" "$@" >&3; }',
+        `user=${user}; home=${home}`,
+        `dirs=(${c.mounts.map(mountWord).join(' ')})`,
+        ...containerRunLines(c),
+      ].join('\n');
+      const result = spawnSync('bash', ['-c', script], { encoding: 'utf8' });
+      return result.stdout.split('\0').slice(0, -1);
+    };
+    expect(run('alice', "'/home/a b'", { ...container, mounts: ['~', ...container.mounts], command: ['sleep', 'infinity'] })).toEqual([
+      'run', '-d', '--restart', 'always', '--name', 'maintainer-worker',
+      '-v', '/home/a b:/home/a b',
+      '-v', '/home/a b/dev:/home/a b/dev',
+      '-v', '/home/a b/.gemini:/home/a b/.gemini',
+      '-v', '/home/a b/.offload:/home/a b/.offload',
       '-v', '/srv/cache:/srv/cache',
       'us-docker.pkg.dev/gemini-code-dev/gemini-cli/maintainer:latest', 'sleep', 'infinity',
+    ]);
+    // root's home is the image's own; anyone else's is mounted so that `~` inside is theirs.
+    expect(run('root', '/root', { ...container, mounts: ['~/dev'] })).toEqual([
+      'run', '-d', '--restart', 'always', '--name', 'maintainer-worker', '-v', '/root/dev:/root/dev', container.image,
     ]);
   });
 
@@ -63,7 +79,12 @@ describe('the boot script and its wrappers', () => {
     }
     expect(variants[2]).toContain(`user='o'\\''brien'`);
     expect(variants[1]).not.toContain('docker');
-    expect(variants[2]).toContain('DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing');
+    expect(variants[2]).toContain('DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq $missing');
+    expect(variants[2]).toContain('apt-get -o DPkg::Lock::Timeout=300 update -qq');
+    // Only COS mounts /home noexec.
+    expect(variants[0]).toContain('mount -o remount,bind,exec,nosuid,nodev "$dir"');
+    expect(variants[2]).not.toContain('remount');
+
   });
 
   it('COS gets cloud-init user-data (a systemd unit running the script); Linux a startup-script', () => {
@@ -71,7 +92,13 @@ describe('the boot script and its wrappers', () => {
     expect(userData.startsWith('#cloud-config\n')).toBe(true);
     const doc = parse(userData) as { write_files: { path: string; content: string }[]; runcmd: string[] };
     expect(doc.write_files[0]!.content).toBe(bootScript({ kind: 'gce-cos', user: 'alice', container, bootStateDir: '/run/mc' }));
-    expect(doc.write_files[1]!.content).toContain('After=network-online.target docker.service');
+    expect(doc.write_files[1]!.content).toContain('After=network-online.target docker.service mission-control-exec-mounts.service');
+    // /etc is a tmpfs on COS: the exec-mount unit and docker's drop-in are written at every boot, ordered before docker.
+    expect(doc.write_files.slice(2).map((f) => [f.path, f.content.split('\n').filter((l) => /^(Before|After|Wants|ExecStart)=/.test(l))])).toEqual([
+      ['/etc/systemd/system/mission-control-exec-mounts.service', ['Before=docker.service', 'ExecStart=/bin/bash /var/lib/mission-control/start-worker.sh exec-mounts']],
+      ['/etc/systemd/system/docker.service.d/mission-control.conf', ['Wants=mission-control-exec-mounts.service', 'After=mission-control-exec-mounts.service']],
+    ]);
+    expect(doc.runcmd).toEqual(['systemctl daemon-reload', 'systemctl start mission-control-exec-mounts.service', 'systemctl start mission-control-worker.service']);
     expect(bootMetadata({ kind: 'gce-cos', user: 'alice', container }).map((i) => i.key)).toEqual(['user-data', 'google-logging-enabled']);
     expect(bootMetadata({ kind: 'gce-linux', user: 'alice' })).toEqual([{ key: 'startup-script', value: bootScript({ kind: 'gce-linux', user: 'alice' }) }]);
   });

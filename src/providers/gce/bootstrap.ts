@@ -15,6 +15,10 @@ export const DEFAULT_BOOT_STATE_DIR = '/run/mission-control';
 export const BOOT_SCRIPT_PATH = '/var/lib/mission-control/start-worker.sh';
 /** The systemd unit that runs the boot script on COS. */
 export const BOOT_UNIT = 'mission-control-worker.service';
+/** The systemd unit that gives the mounted directories exec mounts before docker starts (COS). */
+export const EXEC_MOUNTS_UNIT = 'mission-control-exec-mounts.service';
+/** The boot script's argument that runs only the exec-mount step (what {@link EXEC_MOUNTS_UNIT} runs). */
+export const EXEC_MOUNTS_ONLY = 'exec-mounts';
 
 /** What the boot script needs to know. */
 export interface BootstrapInput {
@@ -31,16 +35,26 @@ export function vmHome(user: string): string {
   return user === 'root' ? '/root' : `/home/${user}`;
 }
 
-/** A mount as written (`~/dev`) as the absolute path on the VM. */
-export function expandMount(mount: string, home: string): string {
-  if (mount === '~') return home;
-  return mount.startsWith('~/') ? `${home}/${mount.slice(2)}` : mount;
+/** A mount as written (`~/dev`) as a shell word: `~` is the user's home as the VM knows it (`"$home"`). */
+export function mountWord(mount: string): string {
+  if (mount === '~') return '"$home"';
+  return mount.startsWith('~/') ? `"$home"/${shellQuote(mount.slice(2))}` : shellQuote(mount);
 }
 
-/** The `docker run` that starts the persistent container, as argv: each mount at the same path inside. */
-export function containerRunArgv(container: GceContainerConfig, home: string): string[] {
-  const mounts = container.mounts.map((mount) => expandMount(mount, home)).flatMap((path) => ['-v', `${path}:${path}`]);
-  return ['docker', 'run', '-d', '--restart', 'always', '--name', container.name, ...mounts, container.image, ...(container.command ?? [])];
+/**
+ * The `docker run` that starts the persistent container: each mount at the same path inside, and the user's home
+ * too (jobs run with the user's ids and `HOME`, so `~` inside must exist and be theirs; root's is the image's own).
+ * Shell lines that expect `dirs` (the mounts) and `home`.
+ */
+export function containerRunLines(container: GceContainerConfig): string[] {
+  return [
+    'mounts=()',
+    'if [ "$user" != root ]; then mounts+=(-v "$home:$home"); fi',
+    'for dir in "${dirs[@]}"; do',
+    '  if [ "$user" = root ] || [ "$dir" != "$home" ]; then mounts+=(-v "$dir:$dir"); fi',
+    'done',
+    `docker run -d --restart always --name ${shellQuote(container.name)} "\${mounts[@]}" ${shellJoin([container.image, ...(container.command ?? [])])} >/dev/null`,
+  ];
 }
 
 /** The registry host of an image reference, when it is one docker-credential-gcr serves. */
@@ -53,7 +67,6 @@ export function googleRegistry(image: string): string | undefined {
 /** The boot script: idempotent, run as root at every boot; it writes `ready` last, or `failed` with the reason. */
 export function bootScript(input: BootstrapInput): string {
   const state = input.bootStateDir ?? DEFAULT_BOOT_STATE_DIR;
-  const home = vmHome(input.user);
   const q = shellQuote;
   const lines = [
     '#!/bin/bash',
@@ -61,24 +74,35 @@ export function bootScript(input: BootstrapInput): string {
     'set -euo pipefail',
     `state=${q(state)}`,
     'mkdir -p "$state"',
-    'rm -f "$state/ready" "$state/failed"',
+    // The exec-mount step alone (before docker starts) leaves the markers of the full run alone.
+    `if [ "\${1:-}" != ${EXEC_MOUNTS_ONLY} ]; then rm -f "$state/ready" "$state/failed"; fi`,
     `trap 'echo "boot script failed at line $LINENO (exit $?): $BASH_COMMAND" >"$state/failed"' ERR`,
     `user=${q(input.user)}`,
-    `home=${q(home)}`,
+    // The home as the VM knows it (an image or OS Login may put it elsewhere than /home/USER).
+    'home=$(getent passwd "$user" | cut -d: -f6 || true)',
+    `if [ -z "$home" ]; then home=${q(vmHome(input.user))}; fi`,
     'if [ "$user" != root ] && ! id -u "$user" >/dev/null 2>&1; then',
     '  useradd --create-home --home-dir "$home" --shell /bin/bash --user-group "$user"',
     'fi',
+    // An OS Login user exists (through NSS) before its first login makes the home: it must own what is made here.
+    'if [ ! -d "$home" ]; then mkdir -p "$home"; chown "$user:" "$home"; fi',
   ];
   if (input.kind === 'gce-linux') lines.push(...linuxPackages(input.container !== undefined));
   const container = input.container;
   if (container) {
-    const dirs = container.mounts.map((mount) => expandMount(mount, home));
     lines.push(
-      'if getent group docker >/dev/null && [ "$user" != root ]; then usermod -aG docker "$user"; fi',
-      `for dir in ${dirs.map(q).join(' ')}; do`,
+      `dirs=(${container.mounts.map(mountWord).join(' ')})`,
+      'for dir in "${dirs[@]}"; do',
       '  mkdir -p "$dir"',
       '  if [ "$user" != root ]; then chown "$user:" "$dir"; fi',
       'done',
+    );
+    if (input.kind === 'gce-cos') lines.push(...execMountLines());
+    lines.push(
+      // An OS Login user is not in /etc/passwd, so usermod refuses it: then docker is used through sudo.
+      'if getent group docker >/dev/null && [ "$user" != root ]; then',
+      '  usermod -aG docker "$user" || echo "could not add $user to the docker group (an OS Login user?)" >&2',
+      'fi',
     );
     const registry = googleRegistry(container.image);
     if (registry) {
@@ -93,14 +117,50 @@ export function bootScript(input: BootstrapInput): string {
     }
     lines.push(
       `if ! docker container inspect ${q(container.name)} >/dev/null 2>&1; then`,
-      `  ${shellJoin(containerRunArgv(container, home))} >/dev/null`,
+      ...containerRunLines(container).map((line) => `  ${line}`),
       'fi',
       `docker start ${q(container.name)} >/dev/null`,
+      ...(input.kind === 'gce-cos'
+        ? [
+            // Docker brought the restart-always container back before this boot's exec mounts existed.
+            // No job survived the reboot, so the restart need not wait long for the container's processes.
+            `if noexec_inside ${q(container.name)}; then docker restart -t 2 ${q(container.name)} >/dev/null; fi`,
+          ]
+        : []),
       `test "$(docker container inspect --format '{{.State.Running}}' ${q(container.name)})" = true`,
     );
   }
   lines.push('date -u +%Y-%m-%dT%H:%M:%SZ >"$state/ready"', '');
   return lines.join('\n');
+}
+
+/**
+ * COS mounts /home `noexec`, and a docker bind mount keeps it: nothing under the mounted directories could run in
+ * the container. Each directory gets a bind mount onto itself, remounted `exec` (still nosuid, nodev). Mounts do not
+ * survive a reboot, so this runs at every boot: from {@link EXEC_MOUNTS_UNIT} before docker starts, and again here.
+ */
+function execMountLines(): string[] {
+  return [
+    'exec_mounts() {',
+    '  local dir',
+    '  for dir in "${dirs[@]}"; do',
+    '    mountpoint -q "$dir" || mount --bind "$dir" "$dir"',
+    '    mount -o remount,bind,exec,nosuid,nodev "$dir"',
+    '  done',
+    '}',
+    '# Whether the container sees one of the directories noexec (it was started before exec_mounts ran).',
+    'noexec_inside() {',
+    '  local point options dir',
+    '  while read -r _ _ _ _ point options _; do',
+    '    for dir in "${dirs[@]}"; do',
+    '      if [ "$point" = "$dir" ] && [[ ",$options," == *,noexec,* ]]; then return 0; fi',
+    '    done',
+    `  done < <(docker exec "$1" cat /proc/self/mountinfo 2>/dev/null)`,
+    '  return 1',
+    '}',
+    'exec_mounts',
+    `if [ "\${1:-}" = ${EXEC_MOUNTS_ONLY} ]; then exit 0; fi`,
+  ];
 }
 
 /** Linux images: docker when a container is configured, tmux and git when jobs run on the host. */
@@ -112,20 +172,26 @@ function linuxPackages(withContainer: boolean): string[] {
     ...missing.map(([command, pkg]) => `command -v ${command} >/dev/null 2>&1 || missing="$missing ${pkg}"`),
     'if [ -n "$missing" ]; then',
     '  if ! command -v apt-get >/dev/null 2>&1; then echo "install$missing on this image first" >&2; false; fi',
-    '  apt-get update -qq',
-    '  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing',
+    // On first boot the guest agent or unattended-upgrades may hold the dpkg lock: wait for it, not fail.
+    '  apt-get -o DPkg::Lock::Timeout=300 update -qq',
+    '  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq $missing',
     'fi',
     ...(withContainer ? ['systemctl enable --now docker >/dev/null 2>&1 || true'] : []),
   ];
 }
 
-/** COS: cloud-init `user-data` that installs the boot script as a systemd unit and starts it (again at every boot). */
+/**
+ * COS: cloud-init `user-data` that installs the boot script as a systemd unit and starts it. /etc is a tmpfs on COS
+ * and cloud-init runs `user-data` at every boot, so the units are written again each time. The exec-mount unit is
+ * ordered before docker (a drop-in makes every start of docker.service pull it in first), so a container docker
+ * restarts on its own finds exec mounts too.
+ */
 export function cloudInitUserData(input: BootstrapInput): string {
   const unit = [
     '[Unit]',
     'Description=mission-control worker (container and readiness marker)',
-    'Wants=network-online.target docker.service',
-    'After=network-online.target docker.service',
+    `Wants=network-online.target docker.service ${EXEC_MOUNTS_UNIT}`,
+    `After=network-online.target docker.service ${EXEC_MOUNTS_UNIT}`,
     '',
     '[Service]',
     'Type=oneshot',
@@ -137,12 +203,26 @@ export function cloudInitUserData(input: BootstrapInput): string {
     'WantedBy=multi-user.target',
     '',
   ].join('\n');
+  const execMounts = [
+    '[Unit]',
+    'Description=mission-control: exec mounts for the directories mounted into the worker container',
+    'Before=docker.service',
+    '',
+    '[Service]',
+    'Type=oneshot',
+    'RemainAfterExit=yes',
+    `ExecStart=/bin/bash ${BOOT_SCRIPT_PATH} ${EXEC_MOUNTS_ONLY}`,
+    '',
+  ].join('\n');
+  const dockerDropIn = ['[Unit]', `Wants=${EXEC_MOUNTS_UNIT}`, `After=${EXEC_MOUNTS_UNIT}`, ''].join('\n');
   const document = {
     write_files: [
       { path: BOOT_SCRIPT_PATH, permissions: '0644', owner: 'root', content: bootScript(input) },
       { path: `/etc/systemd/system/${BOOT_UNIT}`, permissions: '0644', owner: 'root', content: unit },
+      { path: `/etc/systemd/system/${EXEC_MOUNTS_UNIT}`, permissions: '0644', owner: 'root', content: execMounts },
+      { path: '/etc/systemd/system/docker.service.d/mission-control.conf', permissions: '0644', owner: 'root', content: dockerDropIn },
     ],
-    runcmd: ['systemctl daemon-reload', `systemctl start ${BOOT_UNIT}`],
+    runcmd: ['systemctl daemon-reload', `systemctl start ${EXEC_MOUNTS_UNIT}`, `systemctl start ${BOOT_UNIT}`],
   };
   return `#cloud-config\n${stringify(document, { lineWidth: 0 })}`;
 }
@@ -156,24 +236,4 @@ export function bootMetadata(input: BootstrapInput): { key: string; value: strin
     ];
   }
   return [{ key: 'startup-script', value: bootScript(input) }];
-}
-
-/**
- * The check mission-control runs over SSH: prints `ready` (the boot script finished and the container runs),
- * `failed: <reason>` (the boot script failed), or `waiting: <what>`.
- */
-export function readinessScript(bootStateDir: string, container: string | undefined): string {
-  const lines = [
-    `state=${shellQuote(bootStateDir)}`,
-    'if [ -f "$state/failed" ]; then echo "failed: $(head -c 500 "$state/failed")"; exit 0; fi',
-    'if [ ! -f "$state/ready" ]; then echo "waiting: the boot script has not finished"; exit 0; fi',
-  ];
-  if (container) {
-    lines.push(
-      `running=$(docker container inspect --format '{{.State.Running}}' ${shellQuote(container)} 2>/dev/null || true)`,
-      `if [ "$running" != true ]; then echo ${shellQuote(`waiting: container ${container} is not running`)}; exit 0; fi`,
-    );
-  }
-  lines.push('echo ready');
-  return lines.join('\n');
 }

@@ -25,8 +25,8 @@ export interface GceConnectionsOptions {
   readonly routes: RouteMemory;
   /** How long the fast path may take to show an SSH banner. */
   readonly fastPathTimeoutMs: number;
-  /** The SSH user when the config names none. */
-  readonly username: string;
+  /** The SSH user when the config names none (the OS Login name, or the local user name). */
+  readonly username: () => Promise<string>;
   /** The instance if it is RUNNING; rejects with what to do otherwise. */
   readonly runningInstance: () => Promise<ComputeInstance>;
   /** Called after a failed attempt (the provider re-reads the VM's state). */
@@ -89,6 +89,11 @@ export class GceConnections {
     this.#lastError = undefined;
   }
 
+  /** Logs in again on the same path: a new login gets group memberships added since the last one. */
+  reopen(): void {
+    this.#connection?.reconnect();
+  }
+
   /** Forgets the connection (the VM stopped or was replaced); the path memory stays. */
   forget(options: { readonly hostKeys?: boolean } = {}): void {
     this.#connection = undefined;
@@ -129,7 +134,7 @@ export class GceConnections {
     const address = addressOf(await this.#options.runningInstance());
     const hostKeyAlias = await this.#recordPublishedKeys(address.id);
     const base = await fastPathTarget(worker, address, {
-      username: this.#options.username,
+      username: await this.#options.username(),
       knownHostsFile: this.#options.knownHostsFile,
       ...(hostKeyAlias ? { hostKeyAlias } : {}),
     });

@@ -13,18 +13,25 @@ import {
   WorkerUnreachableError,
   type AttachCommand,
   type ConnectionPath,
+  type ExecOptions,
+  type ExecResult,
   type MachineStatus,
+  type Observation,
   type ProgressReporter,
+  type RemoteCommand,
 } from '../types.js';
-import { DEFAULT_BOOT_STATE_DIR, readinessScript } from './bootstrap.js';
+import type { ContainerAccess } from '../container.js';
+import { DEFAULT_BOOT_STATE_DIR } from './bootstrap.js';
 import type { ComputeApi, InstanceRef } from './compute-api.js';
 import { GceConnections } from './connections.js';
 import { allowsFallback, publicKeyFor } from './connectivity.js';
 import { GceError } from './errors.js';
 import { buildInstanceBody, sourceImage } from './instance-body.js';
 import { defaultKnownHostsFile, RouteMemory } from './local-state.js';
+import { LoginIdentity, refusedLoginError, type OsLoginState } from './login-user.js';
 import { costPerHourIn, estimateHourlyCost, type CostEstimate } from './pricing.js';
-import { DEFAULT_STAGE_TIMEOUTS, pollUntil, runStage, type StageContext, type StageTimeouts } from './stages.js';
+import { parseReadiness, readinessFailure, readinessScript } from './readiness.js';
+import { DEFAULT_STAGE_TIMEOUTS, pollUntil, RefusedLogins, runStage, type StageContext, type StageTimeouts } from './stages.js';
 import { DEFAULT_STATUS_INTERVAL_MS, VmStatus } from './vm-status.js';
 
 export { DEFAULT_STATUS_INTERVAL_MS };
@@ -45,9 +52,16 @@ export interface GceProviderDeps {
   readonly timeouts?: Partial<StageTimeouts>;
   /** How long the fast path may take to answer before IAP is tried; default 4 s. */
   readonly fastPathTimeoutMs?: number;
-  /** The SSH user when the config names none; default the local user name (as gcloud does). */
+  /** The SSH user when the config names none and OS Login is off; default the local user name (as gcloud does). */
   readonly username?: string;
+  /** Whether OS Login governs the worker's VM, and its login name; default: off. */
+  readonly osLogin?: (worker: GceWorkerConfig) => Promise<OsLoginState>;
+  /** How long refused logins are taken for a VM still booting (the guest agent installs keys) before giving up; default 60 s. */
+  readonly refusedLoginGraceMs?: number;
 }
+
+/** Refused logins needed, besides the grace time, before the ssh stage gives up with the reason. */
+const REFUSED_LOGINS_LIMIT = 5;
 
 const noProgress: ProgressReporter = () => undefined;
 
@@ -62,6 +76,7 @@ export class GceProvider extends SshProvider {
   readonly #knownHostsFile: string;
   readonly #connections: GceConnections;
   readonly #status: VmStatus;
+  readonly #login: LoginIdentity<GceWorkerConfig>;
 
   constructor(worker: GceWorkerConfig, deps: GceProviderDeps) {
     super({
@@ -79,6 +94,7 @@ export class GceProvider extends SshProvider {
     this.#ref = { project: worker.project, zone: worker.zone, instance: worker.instance };
     this.#timeouts = { ...DEFAULT_STAGE_TIMEOUTS, ...deps.timeouts };
     this.#knownHostsFile = deps.knownHostsFile ?? defaultKnownHostsFile();
+    this.#login = new LoginIdentity(worker, deps.osLogin, deps.username ?? userInfo().username);
     this.#status = new VmStatus(deps.compute, this.#ref, deps.statusIntervalMs ?? DEFAULT_STATUS_INTERVAL_MS);
     this.#connections = new GceConnections({
       name: worker.name,
@@ -89,7 +105,7 @@ export class GceProvider extends SshProvider {
       knownHostsFile: this.#knownHostsFile,
       routes: deps.routes ?? RouteMemory.default(),
       fastPathTimeoutMs: deps.fastPathTimeoutMs ?? 4000,
-      username: this.#username(),
+      username: () => this.#login.user(),
       runningInstance: () => this.#status.running(this.name),
       // The VM may have stopped: the next call should know without trying both paths again (unless the status was
       // just read, which is how a VM that is not running was found out).
@@ -146,9 +162,29 @@ export class GceProvider extends SshProvider {
 
   override attachCommand(sessionId: string, options: { readonly readOnly?: boolean } = {}): AttachCommand {
     const args = this.#connections.sshArgs();
-    if (args) return sshAttachCommand(args, this, sessionId, options.readOnly ?? false);
+    if (args) return sshAttachCommand(args, this, sessionId, options.readOnly ?? false, this.containerAccess());
     // Not `gcloud compute ssh`: it may push keys into the project's metadata and trusts unknown host keys on first use.
     throw new WorkerUnreachableError(this.name, 'not connected yet, so there is no checked route to attach through', 'wait for the worker to show as up, then attach again');
+  }
+
+  /** Waits for the OS Login answer first: it decides whether docker needs sudo (the script is made before connecting). */
+  override async exec(command: RemoteCommand, options?: ExecOptions): Promise<ExecResult> {
+    await this.#login.state().catch(() => undefined);
+    return super.exec(command, options);
+  }
+
+  override async observe(command: Observation, options?: ExecOptions): Promise<ExecResult> {
+    await this.#login.state().catch(() => undefined);
+    return super.observe(command, options);
+  }
+
+  /**
+   * Jobs run in the container as the login user (its ids and `HOME`); through `sudo -n docker` where OS Login is on:
+   * an OS Login user is not in /etc/passwd, so the boot script cannot add it to the docker group (nor does COS).
+   */
+  protected override containerAccess(): ContainerAccess {
+    const sudo = this.#login.known?.enabled === true;
+    return { asHostUser: true, ...(sudo ? { sudo } : {}) };
   }
 
   // ---------------------------------------------------------------------------------------------------- lifecycle
@@ -157,7 +193,7 @@ export class GceProvider extends SshProvider {
   override async provision(progress: ProgressReporter = noProgress): Promise<void> {
     const started = Date.now();
     const { worker } = this;
-    const user = this.#sshUser();
+    const user = await this.#login.user();
     const body = buildInstanceBody({
       kind: this.kind,
       worker,
@@ -292,6 +328,7 @@ export class GceProvider extends SshProvider {
   /** Waits for SSH (either path) and then for the boot script's readiness marker (and the container, if any). */
   async #untilReady(action: string, progress: ProgressReporter): Promise<void> {
     progress(`waiting for SSH on ${this.worker.instance}`);
+    const refused = new RefusedLogins(REFUSED_LOGINS_LIMIT, this.#deps.refusedLoginGraceMs ?? 60_000);
     await this.#stage(action, 'ssh', ({ signal, note }) =>
       pollUntil(
         signal,
@@ -304,6 +341,10 @@ export class GceProvider extends SshProvider {
             // While the VM boots: sshd not up yet, keys not installed by the guest agent yet, host keys not published yet.
             const transient = allowsFallback(error) || isSshError(error, 'auth', 'host-key-unknown') || error instanceof WorkerUnreachableError;
             if (!transient) throw error;
+            // Refused again and again once the guest agent had its time: the key will not be accepted (OS Login, wrong user).
+            if (isSshError(error, 'auth') && refused.add()) {
+              throw refusedLoginError(error, refused.count, this.worker, await this.#login.user(), await this.#login.state());
+            }
             note(error instanceof Error ? error.message : String(error));
             return undefined;
           }
@@ -316,20 +357,16 @@ export class GceProvider extends SshProvider {
       pollUntil(
         signal,
         async () => {
-          const script = readinessScript(this.#deps.bootStateDir ?? DEFAULT_BOOT_STATE_DIR, this.containerName);
+          const script = readinessScript(this.#deps.bootStateDir ?? DEFAULT_BOOT_STATE_DIR, this.worker.container);
           const result = await this.exec({ script }, { target: 'host', timeoutMs: 15_000 });
-          const line = result.stdout.trim().split('\n').at(-1) ?? '';
-          if (line === 'ready') return true;
-          if (line.startsWith('failed:')) {
-            throw new GceError(
-              'stalled',
-              `${this.name}: ${action} failed: the VM's boot script reported ${line.slice('failed:'.length).trim()}`,
-              this.kind === 'gce-cos'
-                ? 'See `sudo journalctl -u mission-control-worker` on the VM; rebuild the worker after fixing the config'
-                : 'See `sudo journalctl -u google-startup-scripts` on the VM; rebuild the worker after fixing the config',
-            );
+          const readiness = parseReadiness(result.stdout, result.code);
+          if (readiness.state === 'ready') return true;
+          if (readiness.state === 'failed' || readiness.state === 'unusable') {
+            throw readinessFailure(readiness, { worker: this.name, action, kind: this.kind, sudo: this.containerAccess().sudo === true });
           }
-          note(line.replace(/^waiting:\s*/, '') || `readiness check exited ${result.code}`);
+          // The boot script added the user to the docker group after this connection logged in.
+          if (readiness.state === 'regroup') this.#connections.reopen();
+          note(readiness.state === 'regroup' ? 'logging in again: the docker group was added after the connection was opened' : readiness.detail);
           return undefined;
         },
         { initialMs: 200, maxMs: 3000 },
@@ -347,16 +384,6 @@ export class GceProvider extends SshProvider {
 
   #named(error: unknown): unknown {
     return error instanceof GceError ? error.on(this.name) : error;
-  }
-
-  #username(): string {
-    return this.#deps.username ?? userInfo().username;
-  }
-
-  /** The user jobs run as on the VM: the configured one, else the local user name. */
-  #sshUser(): string {
-    const ssh = this.worker.ssh;
-    return ('alias' in ssh ? undefined : ssh.user) ?? this.#username();
   }
 }
 

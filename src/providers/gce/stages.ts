@@ -31,7 +31,8 @@ const HINTS: Readonly<Record<string, string>> = {
   state: 'The VM did not reach the expected state: check it with `gcloud compute instances describe`, then try again',
   ssh:
     'Check that a firewall rule allows TCP 22 from your network (or from IAP, 35.235.240.0/20, for the fallback), ' +
-    'that your SSH key is on the VM, and its serial console (`gcloud compute instances get-serial-port-output`)',
+    'that your SSH key is on the VM (in your OS Login profile when OS Login is on), and its serial console ' +
+    '(`gcloud compute instances get-serial-port-output`)',
   ready:
     'The boot script has not finished: look at its log on the VM (`sudo journalctl -u mission-control-worker` on COS, ' +
     '`sudo journalctl -u google-startup-scripts` on Linux); a large image can take minutes to pull',
@@ -64,6 +65,32 @@ export async function runStage<T>(
     throw error;
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * Counts refused logins while a VM boots: a few are expected (sshd answers before the guest agent has installed the
+ * key), but once there were `limit` of them over at least `graceMs`, the key is not going to be accepted.
+ */
+export class RefusedLogins {
+  #count = 0;
+  #first: number | undefined;
+
+  constructor(
+    private readonly limit: number,
+    private readonly graceMs: number,
+  ) {}
+
+  /** How many so far. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Records one; true when it is time to give up. */
+  add(now = Date.now()): boolean {
+    this.#count += 1;
+    this.#first ??= now;
+    return this.#count >= this.limit && now - this.#first >= this.graceMs;
   }
 }
 
