@@ -1,6 +1,6 @@
 /**
- * A local HTTP server implementing the Compute REST subset mission-control uses, for the real
- * `@google-cloud/compute` client to talk to (no mocking of the client):
+ * A local HTTP server implementing the Compute REST subset mission-control uses, for its real REST calls (through
+ * google-auth-library's client, without credentials) to talk to (no mocking of the client):
  *
  *   GET    /compute/v1/projects/P/zones/Z/instances[?filter=]          list
  *   POST   /compute/v1/projects/P/zones/Z/instances                    insert
@@ -47,7 +47,7 @@ export interface ComputeApiFake {
   /** `http://127.0.0.1:PORT`. */
   readonly url: string;
   readonly port: number;
-  /** Options for `new InstancesClient(…)` / mission-control's ComputeApi that point at this server, without credentials. */
+  /** Options for mission-control's ComputeApi that point at this server, without credentials. */
   clientOptions(): { apiEndpoint: string; port: number; protocol: 'http'; authClient: PassThroughClient };
   /** Every request so far, in order. */
   readonly requests: RecordedRequest[];

@@ -56,7 +56,8 @@ export function buildInstanceBody(input: InstanceBodyInput): ComputeInstance {
     ...(worker.subnet !== undefined
       ? { subnetwork: worker.subnet.startsWith('projects/') ? worker.subnet : `regions/${regionOf(zone)}/subnetworks/${worker.subnet}` }
       : {}),
-    accessConfigs: worker.externalIp ? [{ name: 'External NAT', type: 'ONE_TO_ONE_NAT', networkTier: 'PREMIUM' }] : [],
+    // Without access configs the VM has no external IP.
+    ...(worker.externalIp ? { accessConfigs: [{ name: 'External NAT', type: 'ONE_TO_ONE_NAT', networkTier: 'PREMIUM' }] } : {}),
   };
   return {
     name: worker.instance,
@@ -71,7 +72,8 @@ export function buildInstanceBody(input: InstanceBodyInput): ComputeInstance {
         deviceName: worker.instance,
         initializeParams: {
           diskName: worker.instance,
-          diskSizeGb: worker.bootDisk.sizeGb,
+          // int64 fields travel as strings in the API's JSON.
+          diskSizeGb: String(worker.bootDisk.sizeGb),
           diskType: `zones/${zone}/diskTypes/${worker.bootDisk.type}`,
           sourceImage: sourceImage(worker.image),
           labels: { ...worker.labels },

@@ -38,7 +38,7 @@ export async function emptySshConfig(dir: string): Promise<string> {
 export function testDeps(fake: ComputeApiFake, pool: SshPool, dir: string, extra: Partial<GceProviderDeps> = {}): GceProviderDeps {
   return {
     pool,
-    compute: new ComputeApi({ client: fake.clientOptions(), waitCallMs: 5000 }),
+    compute: new ComputeApi({ client: fake.clientOptions(), waitCallMs: 5000, waitFloorMs: 100, retryDelayMs: 50 }),
     knownHostsFile: join(dir, 'known_hosts'),
     routes: new RouteMemory(join(dir, 'routes.json')),
     bootStateDir: join(dir, 'boot-state'),
