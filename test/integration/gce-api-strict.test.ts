@@ -189,6 +189,17 @@ describe('GCE against a strict Compute API', () => {
     expect(waits).toBeLessThan(15);
   });
 
+  it('a wait call that outlives its own deadline means the operation still runs: it is asked again', async () => {
+    await fake.close();
+    // The server holds `wait` for up to 5 s; the client gives each call 150 ms.
+    fake = await startComputeApi({ waitMs: 5000, delays: { provisioning: 300, staging: 300 } });
+    const api = new ComputeApi({ client: fake.clientOptions(), waitCallMs: 150, waitFloorMs: 50 });
+    const operation = await api.insertInstance(PROJECT, ZONE, { name: 'vm' });
+    expect((await api.waitOperation(PROJECT, ZONE, operation, { action: 'creating the VM', project: PROJECT })).status).toBe('DONE');
+    expect(fake.requestsTo('POST', /\/wait$/).length).toBeGreaterThan(1);
+    expect(fake.instance(PROJECT, ZONE, 'vm')?.status).toBe('RUNNING');
+  });
+
   it('queries guest attributes at most 10 times a minute per VM, answering from the last query past that', async () => {
     const vm = fake.world.addInstance(PROJECT, ZONE, { name: 'vm' });
     fake.world.addInstance(PROJECT, ZONE, { name: 'other' });
