@@ -142,6 +142,12 @@ describe('GCE against a strict Compute API', () => {
           'Check `image:` (project and family or name) in the config, e.g. with `gcloud compute images describe-from-family FAMILY --project IMAGE_PROJECT`',
       );
 
+      // With an external IP nothing is read before the insert: the insert itself finds the network missing.
+      const network = await (await provider({ provider: 'gce-linux', network: 'nope', externalIp: true })).provision().catch((e: unknown) => e);
+      expect((network as GceError).detail).toBe(
+        `vm: creating the VM failed: the network does not exist (The resource 'projects/${PROJECT}/global/networks/nope' was not found)`,
+      );
+
       fake.world.disks.add(`${PROJECT}/${ZONE}/vm`);
       const disk = await (await provider({ provider: 'gce-linux' })).provision().catch((e: unknown) => e);
       expect(disk).toMatchObject({ kind: 'exists', status: 409 });

@@ -28,6 +28,30 @@ describe('Compute errors by gRPC status as well as HTTP status', () => {
   });
 });
 
+describe('a 404 answering an insert names what the VM refers to', () => {
+  const notFound = (resource: string) => ({
+    message: 'failed',
+    response: { status: 404, data: { error: { code: 404, message: `The resource '${resource}' was not found`, errors: [{ reason: 'notFound', domain: 'global' }] } } },
+  });
+  it.each([
+    ['projects/cos-cloud/global/images/family/cos-nope', 'the boot image', '`image:`'],
+    ['projects/p/global/networks/work', 'the network', '`network:`'],
+    ['projects/p/regions/us-central1/subnetworks/work-us', 'the subnetwork', '`subnet:`'],
+    ['projects/p/zones/us-central1-a/machineTypes/e2-nope', 'the machine type', '`machineType:`'],
+    ['projects/p/zones/us-central1-z', 'the zone', '`zone:`'],
+  ])('%s → %s', (resource, what, field) => {
+    const error = describeComputeError(notFound(resource), { ...context, insert: true });
+    expect(error).toMatchObject({ kind: 'not-found', status: 404 });
+    expect(error.detail).toBe(`creating the VM failed: ${what} does not exist (The resource '${resource}' was not found)`);
+    expect(error.hint).toContain(field);
+  });
+  it('a 404 on anything but an insert is still about the VM', () => {
+    expect(describeComputeError(notFound('projects/p/zones/us-central1-a/instances/vm'), { ...context, action: 'starting the VM' }).detail).toBe(
+      "starting the VM failed: VM vm does not exist in p/us-central1-a (The resource 'projects/p/zones/us-central1-a/instances/vm' was not found)",
+    );
+  });
+});
+
 describe('OS Login from metadata and credentials', () => {
   it('reads enable-oslogin as the guest agent does; the instance value wins over the project value', () => {
     expect(metadataFlag([{ key: 'enable-oslogin', value: 'TRUE' }], 'enable-oslogin')).toBe(true);

@@ -272,7 +272,7 @@ const REFERENCED: readonly { readonly pattern: RegExp; readonly what: string; re
   { pattern: /\/machineTypes\//, what: 'the machine type', hint: 'Check `machineType:` in the config (`gcloud compute machine-types list --zones ZONE`)' },
   { pattern: /\/diskTypes\//, what: 'the disk type', hint: 'Check `bootDisk.type:` in the config: not every zone offers every disk type' },
   { pattern: /serviceAccounts\/|service account/i, what: 'the service account', hint: 'Check `serviceAccount.email:` in the config (`gcloud iam service-accounts list`)' },
-  { pattern: /\/zones\/[^/']+'|Unknown zone/i, what: 'the zone', hint: 'Check `zone:` in the config (`gcloud compute zones list`)' },
+  { pattern: /\/zones\/[^/]+$|Unknown zone/i, what: 'the zone', hint: 'Check `zone:` in the config (`gcloud compute zones list`)' },
 ];
 
 /** A 404 or 409 answering an insert: which resource the VM refers to is missing, or which name is taken. */
