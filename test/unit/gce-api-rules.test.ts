@@ -15,6 +15,14 @@ describe('Compute errors by gRPC status as well as HTTP status', () => {
     expect(httpStatusOfGrpc('ECONNREFUSED')).toBeUndefined();
   });
 
+  it('a request that gets no answer in time is unreachable, not an API error', () => {
+    const aborted = Object.assign(new Error('The operation was aborted.'), { cause: Object.assign(new Error('aborted'), { name: 'AbortError' }) });
+    expect(describeComputeError(aborted, { ...context, action: 'reading the VM' })).toMatchObject({
+      kind: 'unreachable',
+      detail: 'reading the VM failed: no answer from the Compute API in time',
+    });
+  });
+
   it('explains an error that carries only a gRPC code or status name', () => {
     expect(describeComputeError(Object.assign(new Error('5 NOT_FOUND: no such instance'), { code: 5 }), { ...context, action: 'reading the VM' })).toMatchObject({
       kind: 'not-found',

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { ComputeRest, computeOptionsFromEnv, resourcePath, type ComputeClientOptions, type CredentialsAccount, type RestRequest } from './compute-rest.js';
 import type { ComputeInstance, ComputeNetwork, ComputeOperation, ComputeProject, ComputeRouter, ComputeSubnetwork } from './compute-resources.js';
-import { describeComputeError, describeOperationError, describeSetupError, GceError, httpStatusOf, type CallContext } from './errors.js';
+import { describeComputeError, describeOperationError, describeSetupError, GceError, httpStatusOf, isRequestTimeout, type CallContext } from './errors.js';
 
 export { COMPUTE_EMULATOR_ACCOUNT_ENV, COMPUTE_EMULATOR_ENV, computeOptionsFromEnv } from './compute-rest.js';
 export type { ComputeClientOptions, CredentialsAccount } from './compute-rest.js';
@@ -112,7 +112,7 @@ export class ComputeApi {
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
         // The call outlived its own deadline: the operation is still running, ask again.
-        if (!isTimeout(error)) throw describeComputeError(error, context);
+        if (!isRequestTimeout(error)) throw describeComputeError(error, context);
       }
       if (result?.status === 'DONE') {
         if (result.error?.errors?.length) throw describeOperationError(result.error, result.httpErrorStatusCode, context);
@@ -298,13 +298,6 @@ function isRetryable(error: unknown): boolean {
   const status = httpStatusOf(error);
   if (status !== undefined) return status >= 500 || status === 429;
   return TRANSIENT_CODES.has(errorCode(error) ?? '') || /socket hang up|other side closed|fetch failed|terminated/i.test(String((error as Error)?.message));
-}
-
-/** The request outlived its `timeout` (gaxios aborts it: an AbortError, itself or as the cause). */
-function isTimeout(error: unknown): boolean {
-  const cause = error as { name?: unknown; cause?: { name?: unknown } } | null;
-  const names = [cause?.name, cause?.cause?.name];
-  return errorCode(error) === 'ETIMEDOUT' || names.includes('AbortError') || names.includes('TimeoutError');
 }
 
 function errorCode(error: unknown): string | undefined {

@@ -81,6 +81,9 @@ export interface RestRequest {
 
 const SCOPES = ['https://www.googleapis.com/auth/cloud-platform'];
 
+/** How long one request may take unless it says otherwise. */
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
 /** A connected transport: the base URL, the requesting client, and the account behind it. */
 export class ComputeRest {
   readonly #base: string;
@@ -130,7 +133,8 @@ export class ComputeRest {
       method: request.method,
       ...(Object.keys(params).length > 0 ? { params } : {}),
       ...(request.data !== undefined ? { data: request.data } : {}),
-      ...(request.timeoutMs !== undefined ? { timeout: request.timeoutMs } : {}),
+      // gaxios waits forever by default; no Compute call but `wait` takes long.
+      timeout: request.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       ...(request.signal ? { signal: request.signal } : {}),
       responseType: 'json',
       // Retrying is the caller's decision: only calls that carry a requestId may be repeated safely.

@@ -123,6 +123,8 @@ export interface OperationErrorBody {
   readonly errors?: readonly { readonly code?: string | null; readonly message?: string | null }[] | null;
 }
 
+const NETWORK_HINT = 'Check the network connection and any HTTPS proxy (HTTPS_PROXY), then try again';
+
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /** Turns whatever the Compute client threw into a {@link GceError}. */
@@ -143,13 +145,25 @@ export function describeComputeError(error: unknown, context: CallContext): GceE
       cause: error,
     });
   }
+  if (isRequestTimeout(error)) {
+    return new GceError('unreachable', `${context.action} failed: no answer from the Compute API in time`, NETWORK_HINT, {
+      cause: error,
+    });
+  }
   const code = typeof cause?.code === 'string' ? cause.code : undefined;
   if (code && NETWORK_CODES.has(code)) {
-    return new GceError('unreachable', `${context.action} failed: cannot reach the Compute API (${code})`, 'Check the network connection and any HTTPS proxy (HTTPS_PROXY), then try again', {
+    return new GceError('unreachable', `${context.action} failed: cannot reach the Compute API (${code})`, NETWORK_HINT, {
       cause: error,
     });
   }
   return new GceError('api', `${context.action} failed: ${firstLine(message)}`, '', { cause: error });
+}
+
+/** The request outlived its `timeout` (gaxios aborts it: an AbortError, itself or as the cause). */
+export function isRequestTimeout(error: unknown): boolean {
+  const cause = error as { name?: unknown; code?: unknown; cause?: { name?: unknown } } | null;
+  const names = [cause?.name, cause?.cause?.name];
+  return cause?.code === 'ETIMEDOUT' || names.includes('AbortError') || names.includes('TimeoutError');
 }
 
 /**
