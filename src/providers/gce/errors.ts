@@ -127,7 +127,7 @@ const NETWORK_HINT = 'Check the network connection and any HTTPS proxy (HTTPS_PR
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH']);
 
-/** Turns whatever the Compute client threw into a {@link GceError}. */
+/** Turns whatever a Compute API call threw (a gaxios error, a network error, a gRPC-style error) into a {@link GceError}. */
 export function describeComputeError(error: unknown, context: CallContext): GceError {
   if (error instanceof GceError) return error;
   const cause = error as { code?: unknown; message?: unknown; response?: { data?: unknown } } | null;
