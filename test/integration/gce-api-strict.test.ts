@@ -1,11 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ComputeApi } from '../../src/providers/gce/compute-api.js';
 import { egressOf } from '../../src/providers/gce/egress.js';
 import { GceError } from '../../src/providers/gce/errors.js';
-import { detectOsLogin } from '../../src/providers/gce/os-login.js';
+import { detectOsLogin, osLoginUserName } from '../../src/providers/gce/os-login.js';
 import { createGceProvider } from '../../src/providers/gce/provider.js';
 import { SshPool } from '../../src/ssh/pool.js';
 import { serviceDisabled, startComputeApi, type ComputeApiFake } from '../harness/compute-api.js';
@@ -131,6 +132,33 @@ describe('GCE against a strict Compute API', () => {
 
     const robot = new ComputeApi({ client: { ...fake.clientOptions(), account: { email: 'worker@mc-test-project.iam.gserviceaccount.com', uniqueId: '112233445566778899' } } });
     expect(await detectOsLogin(robot, PROJECT)).toMatchObject({ enabled: true, user: 'sa_112233445566778899' });
+  });
+
+  it("OS Login name of a service account key's account, read by google-auth-library from the key file", async () => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const keyFile = join(dir, 'sa-key.json');
+    const key = {
+      type: 'service_account',
+      project_id: PROJECT,
+      private_key_id: 'abc123',
+      private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      client_email: `worker@${PROJECT}.iam.gserviceaccount.com`,
+      client_id: '104554811455433325217',
+      token_uri: 'https://oauth2.googleapis.com/token',
+    };
+    await writeFile(keyFile, JSON.stringify(key));
+    const saved = process.env.GOOGLE_APPLICATION_CREDENTIALS;
+    process.env.GOOGLE_APPLICATION_CREDENTIALS = keyFile;
+    try {
+      // Application Default Credentials (no auth client given); nothing is sent anywhere to find the account.
+      const api = new ComputeApi({ client: { apiEndpoint: '127.0.0.1', port: fake.port, protocol: 'http' } });
+      const account = await api.account();
+      expect(account).toEqual({ email: `worker@${PROJECT}.iam.gserviceaccount.com`, uniqueId: '104554811455433325217' });
+      expect(osLoginUserName(account!)).toBe('sa_104554811455433325217');
+    } finally {
+      if (saved === undefined) delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
+      else process.env.GOOGLE_APPLICATION_CREDENTIALS = saved;
+    }
   });
 
   describe('insert errors explained by what the VM refers to', () => {
