@@ -144,7 +144,7 @@ export class ComputeRest {
   }
 }
 
-/** `projects/P/zones/Z/instances/NAME` with every part escaped. */
+/** `projects/P/zones/Z/instances/NAME` with every part escaped (the collection names are left as they are by it). */
 export function resourcePath(...parts: readonly string[]): string {
-  return parts.map((part, index) => (index % 2 === 0 ? part : encodeURIComponent(part))).join('/');
+  return parts.map((part) => encodeURIComponent(part)).join('/');
 }
