@@ -5,22 +5,27 @@
  *   2. keypress to frame: `j`/`k` written to stdin until the frame is written, same fleets;
  *   3. time to first frame: the built binary started in a tmux pane until it reports its first frame;
  *   4. idle: the built binary left running against W SSH workers (private sshd each, S sessions each, 2 s poll):
- *      CPU (% of one core) and RSS sampled over IDLE_SECONDS.
+ *      CPU (% of one core) and RSS sampled over IDLE_SECONDS;
+ *   5. the first GCE call: the longest event-loop stall (a 10 ms interval timer's worst lateness, and
+ *      perf_hooks' monitorEventLoopDelay) while a fresh process makes its first Compute API call, against the
+ *      local Compute server: what the dashboard's frames and keys wait for when the first GCE status is read.
  *
  *   npm run bench:ui                        # quick: idle over 30 s
  *   IDLE_SECONDS=600 npm run bench:ui       # the 10-minute run the targets are about
  *   W=20 S=5 JOBS=50,5000 ITER=200 SKIP_IDLE=1 npm run bench:ui
  *   PROFILE_DIR=/tmp/prof npm run bench:ui  # a V8 CPU profile of the idle dashboard
+ *   ONLY=gce npx tsx bench/ui.ts            # only 5 (no build needed)
  *
  * Needs `npm run build` first for 3 and 4 (`npm run bench:ui` builds). Everything it starts is stopped by pid,
  * private socket or temporary directory.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
 import type { ReactElement } from 'react';
 import type { FleetState } from '../src/state/store.js';
 import type { Dashboard } from '../src/ui/dashboard.js';
@@ -283,8 +288,68 @@ async function idleBench(): Promise<void> {
   }
 }
 
+const GCE_RUNS = Number(process.env['GCE_RUNS'] ?? 3);
+
+/** The probe a fresh process runs: the first (and a second) Compute API call, the event loop watched throughout. */
+const GCE_PROBE = `
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+const { ComputeApi } = await import(process.env.MC_ROOT + '/src/providers/gce/compute-api.ts');
+// Pointed at the local server through the environment, so everything the first call loads is loaded inside the window.
+const api = new ComputeApi();
+const ref = { project: 'bench-project', zone: 'us-central1-a', instance: 'bench-vm' };
+const histogram = monitorEventLoopDelay({ resolution: 10 });
+let worst = 0;
+let expected = performance.now() + 10;
+const timer = setInterval(() => {
+  const now = performance.now();
+  worst = Math.max(worst, now - expected);
+  expected = now + 10;
+}, 10);
+histogram.enable();
+const started = performance.now();
+await api.getInstance(ref);
+const firstMs = performance.now() - started;
+const again = performance.now();
+await api.getInstance(ref);
+const secondMs = performance.now() - again;
+await new Promise((resolve) => setTimeout(resolve, 30));
+histogram.disable();
+clearInterval(timer);
+console.log(JSON.stringify({ firstMs, secondMs, worstLatenessMs: worst, histogramMaxMs: histogram.max / 1e6 }));
+`;
+
+async function firstGceCallBench(): Promise<void> {
+  console.log(`\n5. the first GCE call in a fresh process (local Compute server), ${GCE_RUNS} runs`);
+  const { startComputeApi } = await import('../test/harness/compute-api.js');
+  const fake = await startComputeApi();
+  const dir = mkdtempSync(join(tmpdir(), 'mc-bench-gce-'));
+  const probe = join(dir, 'probe.mts');
+  writeFileSync(probe, GCE_PROBE);
+  try {
+    const runs: { firstMs: number; secondMs: number; worstLatenessMs: number; histogramMaxMs: number }[] = [];
+    for (let i = 0; i < GCE_RUNS; i += 1) {
+      // Asynchronously: the local Compute server answers from this process's event loop.
+      const { stdout: output } = await promisify(execFile)(process.execPath, ['--import', 'tsx', probe], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, MC_ROOT: ROOT.replace(/\/$/, ''), MISSION_CONTROL_COMPUTE_EMULATOR: fake.url },
+      });
+      runs.push(JSON.parse(output.trim().split('\n').at(-1)!));
+    }
+    const line = (label: string, values: number[]) => console.log(`  ${label.padEnd(44)} p50 ${ms(percentile(values, 50))}, max ${ms(Math.max(...values))}`);
+    line('longest stall (10 ms timer, worst lateness)', runs.map((r) => r.worstLatenessMs));
+    line('longest stall (monitorEventLoopDelay max)', runs.map((r) => r.histogramMaxMs));
+    line('first call (loads the transport)', runs.map((r) => r.firstMs));
+    line('second call', runs.map((r) => r.secondMs));
+  } finally {
+    await fake.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   console.log(`bench:ui — node ${process.version}`);
+  if (process.env['ONLY'] === 'gce') return firstGceCallBench();
   await renderBench();
   if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
     console.log('\n3-4 skipped: run `npm run build` first');
@@ -292,6 +357,7 @@ async function main(): Promise<void> {
   }
   if (FIRST_FRAME_RUNS > 0) await firstFrameBench();
   if (process.env['SKIP_IDLE'] !== '1') await idleBench();
+  if (GCE_RUNS > 0) await firstGceCallBench();
 }
 
 main().then(

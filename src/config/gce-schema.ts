@@ -10,8 +10,11 @@ import { closed, expected, expecting, matching, oneOf, sshAddressFields } from '
 /** The GCE provider kinds. */
 export type GceProviderKind = 'gce-cos' | 'gce-linux';
 
-/** Persistent disk types a boot disk can have (priced in `providers/gce/pricing.ts`). */
-export const GCE_DISK_TYPES = ['pd-balanced', 'pd-ssd', 'pd-standard', 'pd-extreme'] as const;
+/**
+ * Persistent disk types a boot disk can have (priced in `providers/gce/pricing.ts`). Not pd-extreme: it needs
+ * provisioned IOPS set at creation, and a worker's boot disk has no use for it.
+ */
+export const GCE_DISK_TYPES = ['pd-balanced', 'pd-ssd', 'pd-standard'] as const;
 
 /** A boot disk type. */
 export type GceDiskType = (typeof GCE_DISK_TYPES)[number];
@@ -89,6 +92,11 @@ export interface GceWorkerFields {
   readonly serviceAccount: GceServiceAccount;
   /** Give the VM an external IPv4 address (off by default: reach it over the VPC or through IAP). */
   readonly externalIp: boolean;
+  /**
+   * Before provisioning, check that the VM will reach the internet (external IP or Cloud NAT): `refuse` (default)
+   * stops with the commands that fix it, `warn` goes on after saying so, `off` skips the check.
+   */
+  readonly egressCheck: GceEgressCheck;
   readonly ssh: GceSshTarget;
   /** ssh config file to read instead of `~/.ssh/config`. */
   readonly sshConfigFile?: string;
@@ -96,6 +104,21 @@ export interface GceWorkerFields {
   readonly pricing?: GcePricingOverride;
   readonly container?: GceContainerConfig;
 }
+
+/** How strictly provisioning treats a VM without a way to the internet. */
+export type GceEgressCheck = 'refuse' | 'warn' | 'off';
+
+/** The values of `egressCheck`. */
+export const GCE_EGRESS_CHECKS: readonly GceEgressCheck[] = ['refuse', 'warn', 'off'];
+
+/**
+ * A Linux user name as useradd accepts it by default (and as the guest agent creates users from ssh-keys): a
+ * lowercase letter or `_`, then up to 31 lowercase letters, digits, `_` or `-`.
+ */
+export const LINUX_USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
+
+/** How {@link LINUX_USER_NAME} is described in errors. */
+export const LINUX_USER_RULE = "a Linux user name: a lowercase letter or '_', then up to 31 lowercase letters, digits, '_' or '-'";
 
 /** The label every mission-control VM carries, and that listing looks for. */
 export const WORKER_LABEL = { key: 'mission-control', value: 'worker' } as const;
@@ -195,7 +218,8 @@ export const gceShapes = {
     mounts: z.array(mountPath, { error: expecting('a list of directories') }).optional(),
     command: z.array(z.string({ error: expecting('a list of strings (argv)') }), { error: expecting('a list of strings (argv)') }).optional(),
   },
-  ssh: { ...sshAddressFields, host: sshAddressFields.host.optional() },
+  // The user is created on the VM from the ssh-keys metadata, so it has to be a valid Linux name there.
+  ssh: { ...sshAddressFields, host: sshAddressFields.host.optional(), user: matching(LINUX_USER_NAME, LINUX_USER_RULE).optional() },
 };
 
 const SSH_RULE = 'an alias from ~/.ssh/config (a string) or a mapping {host?, user?, port?, identityFile?}';
@@ -224,6 +248,7 @@ export const gceFieldsShape = {
     .optional(),
   serviceAccount: closed(gceShapes.serviceAccount, 'a mapping {email?, scopes?}').optional(),
   externalIp: z.boolean({ error: expecting('true or false') }).optional(),
+  egressCheck: z.enum(GCE_EGRESS_CHECKS as [GceEgressCheck, ...GceEgressCheck[]], { error: expecting(oneOf(GCE_EGRESS_CHECKS)) }).optional(),
   container: closed(gceShapes.container, 'a mapping {name?, image?, mounts?, command?}').optional(),
   ssh: z
     .union(
@@ -282,6 +307,7 @@ export function resolveGceFields(entry: GceEntry): GceWorkerFields {
     labels,
     serviceAccount: { email: entry.serviceAccount?.email ?? 'default', scopes: entry.serviceAccount?.scopes ?? DEFAULT_SCOPES },
     externalIp: entry.externalIp ?? false,
+    egressCheck: entry.egressCheck ?? 'refuse',
     ssh: entry.ssh ?? {},
     ...(entry.sshConfigFile !== undefined ? { sshConfigFile: entry.sshConfigFile } : {}),
     iap: { enabled: entry.iap?.enabled ?? true, command: entry.iap?.command ?? 'gcloud' },

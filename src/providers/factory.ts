@@ -36,7 +36,7 @@ export function createProvider(worker: WorkerConfig, deps: ProviderDeps): Worker
     }
     case 'gce-cos':
     case 'gce-linux':
-      // The Compute client library is loaded on the provider's first API call, not here.
+      // The Compute API's transport (google-auth-library) is loaded on the provider's first API call, not here.
       return createGceProvider(worker, { compute: sharedComputeApi(), ...deps.gce, pool: deps.pool });
   }
 }

@@ -1,6 +1,6 @@
 /**
- * A local HTTP server implementing the Compute REST subset mission-control uses, for the real
- * `@google-cloud/compute` client to talk to (no mocking of the client):
+ * A local HTTP server implementing the Compute REST subset mission-control uses, for its real REST calls (through
+ * google-auth-library's client, without credentials) to talk to (no mocking of the client):
  *
  *   GET    /compute/v1/projects/P/zones/Z/instances[?filter=]          list
  *   POST   /compute/v1/projects/P/zones/Z/instances                    insert
@@ -11,6 +11,15 @@
  *   GET    /compute/v1/projects/P/aggregated/instances[?filter=]       aggregatedList
  *   GET    /compute/v1/projects/P/zones/Z/operations/OP                zoneOperations.get
  *   POST   /compute/v1/projects/P/zones/Z/operations/OP/wait           zoneOperations.wait (may return RUNNING)
+ *   GET    /compute/v1/projects/P                                      projects.get (common instance metadata)
+ *   GET    /compute/v1/projects/P/global/networks/N                    networks.get
+ *   GET    /compute/v1/projects/P/regions/R/subnetworks/S              subnetworks.get
+ *   GET    /compute/v1/projects/P/regions/R/routers                    routers.list (with Cloud NAT)
+ *
+ * As strict as the real API where mission-control depends on it: insert and lifecycle calls honour `requestId`
+ * (the same id returns the first call's operation), an insert naming a missing image or network or a taken disk
+ * name fails as GCE fails it, guest attributes answer at most 10 queries a minute per VM, a project can have the
+ * Compute Engine API disabled, and `wait` answers after at most `waitMs`, possibly with the operation still RUNNING.
  *
  * State changes happen asynchronously on timers (see compute/state.ts), errors have the real bodies (compute/errors.ts),
  * and every request is recorded for assertions.
@@ -18,11 +27,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThroughClient } from 'google-auth-library';
-import { notFound, type ApiError } from './compute/errors.js';
+import { notFound, rateLimited, type ApiError } from './compute/errors.js';
 import { FakeWorld, type FakeInstance, type TransitionDelays } from './compute/state.js';
 
 export * from './compute/errors.js';
 export type { FakeInstance, FakeOperation, FakeGuestAttribute, InstanceHook } from './compute/state.js';
+export type { FakeProjects, FakeRouter, FakeSubnet } from './compute/projects.js';
 
 /** One request the fake received. */
 export interface RecordedRequest {
@@ -47,7 +57,7 @@ export interface ComputeApiFake {
   /** `http://127.0.0.1:PORT`. */
   readonly url: string;
   readonly port: number;
-  /** Options for `new InstancesClient(…)` / mission-control's ComputeApi that point at this server, without credentials. */
+  /** Options for mission-control's ComputeApi that point at this server, without credentials. */
   clientOptions(): { apiEndpoint: string; port: number; protocol: 'http'; authClient: PassThroughClient };
   /** Every request so far, in order. */
   readonly requests: RecordedRequest[];
@@ -59,6 +69,8 @@ export interface ComputeApiFake {
   readonly world: FakeWorld;
   /** The next `times` requests matching method and path are answered with `error` instead. */
   failRequests(method: string, path: RegExp, error: ApiError, times?: number): void;
+  /** The next `times` requests matching method and path are carried out, but the connection drops before the answer. */
+  dropResponses(method: string, path: RegExp, times?: number): void;
   close(): Promise<void>;
 }
 
@@ -71,6 +83,8 @@ export async function startComputeApi(options: ComputeApiOptions = {}): Promise<
   const world = new FakeWorld(delays);
   const requests: RecordedRequest[] = [];
   const failures: { method: string; path: RegExp; error: ApiError; times: number }[] = [];
+  const drops: { method: string; path: RegExp; times: number }[] = [];
+  const guestQueries = new Map<string, number[]>();
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -79,7 +93,13 @@ export async function startComputeApi(options: ComputeApiOptions = {}): Promise<
     const method = req.method ?? 'GET';
     const request: RecordedRequest = { method, path: url.pathname, query: Object.fromEntries(url.searchParams), body };
     requests.push(request);
+    const drop = drops.find((d) => d.times > 0 && d.method === method && d.path.test(url.pathname));
     const send = (status: number, payload: unknown) => {
+      if (drop) {
+        drop.times--;
+        res.socket?.destroy();
+        return;
+      }
       res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' });
       res.end(JSON.stringify(payload));
     };
@@ -95,6 +115,9 @@ export async function startComputeApi(options: ComputeApiOptions = {}): Promise<
     const project = decodeURIComponent(prefix[1]!);
     const rest = url.pathname.slice(prefix[0].length).split('/').filter(Boolean).map(decodeURIComponent);
     const filter = url.searchParams.get('filter') ?? '';
+    const requestId = url.searchParams.get('requestId') ?? undefined;
+    const answered = world.projects.answer(method, project, rest);
+    if (answered) return send(answered.status, answered.body);
 
     // aggregated/instances
     if (rest[0] === 'aggregated' && rest[1] === 'instances' && rest.length === 2 && method === 'GET') {
@@ -134,8 +157,12 @@ export async function startComputeApi(options: ComputeApiOptions = {}): Promise<
         return send(200, { kind: 'compute#instanceList', id: `projects/${project}/zones/${zone}/instances`, items });
       }
       if (method === 'POST') {
+        const replayed = world.replay(project, zone, requestId);
+        if (replayed) return send(200, world.renderOperation(replayed));
         const result = world.insert(project, zone, (body ?? {}) as Record<string, unknown>);
-        return isApiError(result) ? fail(result) : send(200, world.renderOperation(result));
+        if (isApiError(result)) return fail(result);
+        world.remember(project, zone, requestId, result);
+        return send(200, world.renderOperation(result));
       }
       return fail(notFound(url.pathname));
     }
@@ -145,11 +172,19 @@ export async function startComputeApi(options: ComputeApiOptions = {}): Promise<
       return instance ? send(200, world.render(instance)) : fail(notFound(resource));
     }
     if ((verb === undefined && method === 'DELETE') || (method === 'POST' && ['start', 'stop', 'suspend', 'resume'].includes(verb ?? ''))) {
+      const replayed = world.replay(project, zone, requestId);
+      if (replayed) return send(200, world.renderOperation(replayed));
       const result = world.lifecycle(project, zone, name, verb ?? 'delete');
-      return isApiError(result) ? fail(result) : send(200, world.renderOperation(result));
+      if (isApiError(result)) return fail(result);
+      world.remember(project, zone, requestId, result);
+      return send(200, world.renderOperation(result));
     }
     if (verb === 'getGuestAttributes' && method === 'GET' && extra === undefined) {
       if (!instance) return fail(notFound(resource));
+      const now = Date.now();
+      const recent = (guestQueries.get(resource) ?? []).filter((at) => now - at < 60_000);
+      if (recent.length >= 10) return fail(rateLimited(`guest attribute queries of ${resource}`));
+      guestQueries.set(resource, [...recent, now]);
       const queryPath = url.searchParams.get('queryPath') ?? '';
       const items = instance.guestAttributes.filter((a) => `${a.namespace}/${a.key}`.startsWith(queryPath));
       if (items.length === 0) return fail(notFound(`${resource}/guestAttributes/${queryPath}`));
@@ -177,6 +212,9 @@ export async function startComputeApi(options: ComputeApiOptions = {}): Promise<
     world,
     failRequests(method, path, error, times = 1) {
       failures.push({ method, path, error, times });
+    },
+    dropResponses(method, path, times = 1) {
+      drops.push({ method, path, times });
     },
     async close() {
       world.dispose();

@@ -12,7 +12,7 @@ import { forbidden, quotaExceeded, quotaOperationError, startComputeApi, stockou
 import { emptySshConfig, gceWorker, PROJECT, testDeps, ZONE } from '../harness/compute/gce-worker.js';
 import { run } from '../harness/process.js';
 
-/** The real @google-cloud/compute client against the fake Compute API: exact requests, real error bodies. */
+/** The Compute API calls (REST through google-auth-library) against the local Compute server: exact requests, real error bodies. */
 describe('GCE providers and the Compute API', () => {
   let fake: ComputeApiFake;
   let dir: string;
@@ -69,7 +69,6 @@ describe('GCE providers and the Compute API', () => {
               diskType: `zones/${ZONE}/diskTypes/pd-balanced`,
               sourceImage: 'projects/cos-cloud/global/images/family/cos-stable',
               labels: { 'mission-control': 'worker' },
-              resourceManagerTags: {},
             },
           },
         ],

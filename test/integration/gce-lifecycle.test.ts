@@ -10,10 +10,10 @@ import { backWithSshd, type Backing } from '../harness/compute/vm-backing.js';
 import { startSshd, type TestSshd } from '../harness/sshd.js';
 
 /**
- * A gce-linux worker end to end: the real @google-cloud/compute client against the fake Compute API, the "VM" backed
+ * A gce-linux worker end to end: the Compute API calls (REST through google-auth-library) against the local Compute server, the "VM" backed
  * by a real sshd whose boot script (the startup-script mission-control generated) really runs.
  */
-describe('GCE Linux worker lifecycle (real Compute client, fake API, real sshd)', () => {
+describe('GCE Linux worker lifecycle (Compute REST calls, local Compute server, real sshd)', () => {
   let fake: ComputeApiFake;
   let sshd: TestSshd;
   let dir: string;

@@ -123,7 +123,7 @@ describe('the insert body', () => {
     expect(sourceImage({ project: 'cos-cloud', family: 'cos-stable' })).toBe('projects/cos-cloud/global/images/family/cos-stable');
     const body = buildInstanceBody({ kind: 'gce-linux', worker, user: 'bob' });
     expect(body.networkInterfaces).toEqual([
-      { network: 'projects/host/global/networks/shared', subnetwork: 'projects/host/regions/europe-west4/subnetworks/shared-eu', accessConfigs: [] },
+      { network: 'projects/host/global/networks/shared', subnetwork: 'projects/host/regions/europe-west4/subnetworks/shared-eu' },
     ]);
     expect(body.disks?.[0]?.initializeParams?.sourceImage).toBe('projects/my-images/global/images/worker-2025');
     expect(body.metadata?.items?.map((i) => i.key)).toEqual(['startup-script', 'enable-guest-attributes']);

@@ -32,6 +32,7 @@ describe('GCE worker config', () => {
       labels: { 'mission-control': 'worker' },
       serviceAccount: { email: 'default', scopes: DEFAULT_SCOPES },
       externalIp: false,
+      egressCheck: 'refuse',
       ssh: {},
       iap: { enabled: true, command: 'gcloud' },
       container: {
@@ -97,6 +98,26 @@ describe('GCE worker config', () => {
     });
   });
 
+  it('refuses pd-extreme (it needs provisioned IOPS), SSH users that are not Linux user names, and unknown egress checks', () => {
+    const text = [
+      'workers:', // 1
+      '  - name: a', // 2
+      '    provider: gce-cos', // 3
+      '    project: my-project', // 4
+      '    zone: us-central1-a', // 5
+      '    bootDisk: { type: pd-extreme }', // 6
+      '    ssh: { user: Alice.Smith }', // 7
+      '    egressCheck: maybe', // 8
+    ].join('\n');
+    expect(errors(text)).toEqual([
+      'config.yaml:6:23: workers[0].bootDisk.type: expected `pd-balanced`, `pd-ssd` or `pd-standard`, got "pd-extreme"',
+      "config.yaml:7:18: workers[0].ssh.user: expected a Linux user name: a lowercase letter or '_', then up to 31 lowercase letters, digits, '_' or '-', got \"Alice.Smith\"",
+      'config.yaml:8:18: workers[0].egressCheck: expected `refuse`, `warn` or `off`, got "maybe"',
+    ]);
+    const ok = worker('workers:\n  - name: a\n    provider: gce-linux\n    project: my-project\n    zone: us-central1-a\n    ssh: { user: alice_example_com }\n    egressCheck: warn\n');
+    expect(ok).toMatchObject({ ssh: { user: 'alice_example_com' }, egressCheck: 'warn' });
+  });
+
   it('names file:line:column and field for every mistake, with what was expected', () => {
     const text = [
       'workers:', // 1
@@ -119,7 +140,7 @@ describe('GCE worker config', () => {
       'config.yaml:5:11: workers[0].zone: expected a zone such as us-central1-a, got "us-central1"',
       'config.yaml:6:5: workers[0].machinType: unknown field `machinType`; did you mean `machineType`?',
       'config.yaml:7:17: workers[0].bootDisk.sizeGB: unknown field `sizeGB`; did you mean `sizeGb`?',
-      'config.yaml:7:36: workers[0].bootDisk.type: expected `pd-balanced`, `pd-ssd`, `pd-standard` or `pd-extreme`, got "pd-fast"',
+      'config.yaml:7:36: workers[0].bootDisk.type: expected `pd-balanced`, `pd-ssd` or `pd-standard`, got "pd-fast"',
       'config.yaml:8:12: workers[0].image: expected exactly one of `family` or `name`',
       'config.yaml:9:21: workers[0].labels.Team: expected a label key: 1-63 lowercase letters, digits, \'_\' or \'-\', starting with a letter, got "Team"',
       "config.yaml:10:32: workers[0].serviceAccount.scopes[0]: expected a scope URL or one of gcloud's aliases (storage-ro, storage-rw, storage-full, logging-write, monitoring-write, monitoring, trace, compute-ro, compute-rw, cloud-platform, cloud-source-repos-ro, pubsub, userinfo-email), got \"everything\"",

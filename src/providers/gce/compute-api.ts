@@ -1,35 +1,34 @@
 /**
- * The slice of the Compute API the GCE providers use, over the real `@google-cloud/compute` client (REST transport).
- *
- * The client library takes over a second to load, so it is imported on the first call, never at module load:
- * a dashboard without GCE workers never loads it, and one with them draws its first frame before it does.
+ * The slice of the Compute API the GCE providers use, as plain REST calls through google-auth-library (see
+ * compute-rest.ts): instances, zone operations, guest attributes, and what the egress and OS Login checks read
+ * (project metadata, networks, subnetworks, routers).
  */
-import type { protos } from '@google-cloud/compute';
-import { describeComputeError, describeOperationError, describeSetupError, GceError, type CallContext } from './errors.js';
+import { randomUUID } from 'node:crypto';
+import { ComputeRest, computeOptionsFromEnv, resourcePath, type ComputeClientOptions, type CredentialsAccount, type RestRequest } from './compute-rest.js';
+import type { ComputeInstance, ComputeNetwork, ComputeOperation, ComputeProject, ComputeRouter, ComputeSubnetwork } from './compute-resources.js';
+import { describeComputeError, describeOperationError, describeSetupError, GceError, httpStatusOf, isRequestTimeout, type CallContext } from './errors.js';
 
-/** A Compute instance as the API returns it. */
-export type ComputeInstance = protos.google.cloud.compute.v1.IInstance;
-/** A Compute operation as the API returns it. */
-export type ComputeOperation = protos.google.cloud.compute.v1.IOperation;
+export { COMPUTE_EMULATOR_ACCOUNT_ENV, COMPUTE_EMULATOR_ENV, computeOptionsFromEnv, dropMetadataLookupWarnings, METADATA_LOOKUP_WARNING } from './compute-rest.js';
+export type { ComputeClientOptions, CredentialsAccount } from './compute-rest.js';
+
+export type {
+  AccessConfig,
+  ComputeInstance,
+  ComputeNetwork,
+  ComputeOperation,
+  ComputeProject,
+  ComputeRouter,
+  ComputeSubnetwork,
+  MetadataItem,
+  NetworkInterface,
+  RouterNat,
+} from './compute-resources.js';
 
 /** Names one VM. */
 export interface InstanceRef {
   readonly project: string;
   readonly zone: string;
   readonly instance: string;
-}
-
-/** Where the client sends requests and how it authenticates; empty for the real API with ADC. */
-export interface ComputeClientOptions {
-  /** Host name of the API (default compute.googleapis.com). */
-  readonly apiEndpoint?: string;
-  readonly port?: number;
-  readonly protocol?: 'http' | 'https';
-  /**
-   * An auth client (google-auth-library's `PassThroughClient` for a local emulator). Without one, Application
-   * Default Credentials are used, as by every Google tool.
-   */
-  readonly authClient?: unknown;
 }
 
 /** One guest attribute (`hostkeys/ssh-ed25519` → the key's base64). */
@@ -45,167 +44,107 @@ export interface ListedInstance {
   readonly instance: ComputeInstance;
 }
 
-type ComputeModule = typeof import('@google-cloud/compute');
-type Clients = {
-  readonly instances: InstanceType<ComputeModule['InstancesClient']>;
-  readonly operations: InstanceType<ComputeModule['ZoneOperationsClient']>;
-};
-
-let loading: Promise<ComputeModule> | undefined;
-
-/**
- * The warning type google-auth-library's metadata-server probe (gcp-metadata) emits off Google Cloud, where the
- * probe is expected to fail: the credential error that follows already says what to do.
- */
-export const METADATA_LOOKUP_WARNING = 'MetadataLookupWarning';
-
-let warningsFiltered = false;
-
-/**
- * Keeps {@link METADATA_LOOKUP_WARNING} off the user's terminal. Node prints every `process.emitWarning` to stderr
- * (a 'warning' listener cannot stop that), so this one type is dropped where it is emitted; every other warning
- * goes through unchanged.
- */
-export function dropMetadataLookupWarnings(): void {
-  if (warningsFiltered) return;
-  warningsFiltered = true;
-  const emitWarning = process.emitWarning;
-  const typeOf = (warning: unknown, option: unknown): unknown =>
-    typeof option === 'string' ? option : ((option as { type?: unknown } | undefined)?.type ?? (warning instanceof Error ? warning.name : undefined));
-  process.emitWarning = function (this: NodeJS.Process, warning: string | Error, ...rest: unknown[]): void {
-    if (typeOf(warning, rest[0]) === METADATA_LOOKUP_WARNING) return;
-    (emitWarning as (...args: unknown[]) => void).call(this, warning, ...rest);
-  } as typeof process.emitWarning;
-}
-
-/** Imports `@google-cloud/compute` once (the only place that does). */
-export function loadComputeModule(): Promise<ComputeModule> {
-  dropMetadataLookupWarnings();
-  loading ??= import('@google-cloud/compute').then((module) => {
-    // A CommonJS package: its exports are `default` when imported from ESM.
-    const exports = (module as unknown as { default?: ComputeModule }).default ?? module;
-    return exports;
-  });
-  return loading;
-}
-
-/**
- * The environment variable that points mission-control at a Compute API emulator (`http://127.0.0.1:PORT`):
- * requests then go there without credentials. For tests and local development only.
- */
-export const COMPUTE_EMULATOR_ENV = 'MISSION_CONTROL_COMPUTE_EMULATOR';
-
-/** Client options from the environment: an emulator when {@link COMPUTE_EMULATOR_ENV} is set, else the real API. */
-export async function computeOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<ComputeClientOptions> {
-  const emulator = env[COMPUTE_EMULATOR_ENV];
-  if (!emulator) return {};
-  const url = new URL(emulator);
-  const { PassThroughClient } = await import('google-auth-library');
-  return {
-    apiEndpoint: url.hostname,
-    port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
-    protocol: url.protocol === 'https:' ? 'https' : 'http',
-    authClient: new PassThroughClient(),
-  };
-}
-
 /** Options for {@link ComputeApi}. */
 export interface ComputeApiOptions {
   /** Client options, or a function that gives them (called on first use). Default: {@link computeOptionsFromEnv}. */
   readonly client?: ComputeClientOptions | (() => Promise<ComputeClientOptions>);
-  /** How long one `zoneOperations.wait` call may block on the server; default 60 s (the API caps it at 2 min). */
+  /** How long one `zoneOperations.wait` call may block; default 60 s (the API answers within 2 min, maybe at once). */
   readonly waitCallMs?: number;
+  /** The least time between the starts of two `wait` calls on one operation; default 1 s. */
+  readonly waitFloorMs?: number;
+  /** Pause before repeating a create or lifecycle call that failed in transit; default 1 s (then 2 s). */
+  readonly retryDelayMs?: number;
 }
+
+/** Guest attributes may be read at most this often per VM (the API's limit: 10 queries a minute). */
+export const GUEST_ATTRIBUTE_QUERIES_PER_MINUTE = 10;
 
 /** The Compute API calls the providers make. Every failure is a {@link GceError}. */
 export class ComputeApi {
-  #clients: Promise<Clients> | undefined;
+  #rest: Promise<ComputeRest> | undefined;
   readonly #options: ComputeApiOptions;
+  readonly #guestQueries = new Map<string, { times: number[]; last: Map<string, GuestAttribute[]> }>();
 
   constructor(options: ComputeApiOptions = {}) {
     this.#options = options;
   }
 
-  /** True once the client library has been loaded by this object. */
+  /** True once the transport has been set up by this object. */
   get loaded(): boolean {
-    return this.#clients !== undefined;
+    return this.#rest !== undefined;
   }
 
   /** The instance, or undefined when it does not exist. */
   async getInstance(ref: InstanceRef): Promise<ComputeInstance | undefined> {
-    const { instances } = await this.#ready({ action: 'reading the VM', ...ref });
-    try {
-      const [instance] = await instances.get({ project: ref.project, zone: ref.zone, instance: ref.instance });
-      return instance;
-    } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw describeComputeError(error, { action: 'reading the VM', ...ref });
-    }
+    return this.#getOrMissing({ method: 'GET', path: instancePath(ref) }, { action: 'reading the VM', ...ref });
   }
 
-  /** Starts creating an instance; resolves to the operation's name. */
+  /**
+   * Starts creating an instance; resolves to the operation's name. The request carries a requestId, so a call
+   * repeated after a failure in transit finds the first one's operation instead of creating a second VM.
+   */
   async insertInstance(project: string, zone: string, body: ComputeInstance, context: Partial<CallContext> = {}): Promise<string> {
-    const ctx: CallContext = { action: 'creating the VM', project, zone, ...(body.name ? { instance: body.name } : {}), ...context };
-    const { instances } = await this.#ready(ctx);
-    try {
-      const [operation] = await instances.insert({ project, zone, instanceResource: body });
-      return operationName(operation);
-    } catch (error) {
-      throw describeComputeError(error, ctx);
-    }
+    const ctx: CallContext = { action: 'creating the VM', project, zone, ...(body.name ? { instance: body.name } : {}), ...context, insert: true };
+    return this.#mutate({ method: 'POST', path: resourcePath('projects', project, 'zones', zone, 'instances'), data: body }, ctx);
   }
 
   /** Starts a lifecycle call on an instance; resolves to the operation's name. */
   async lifecycle(ref: InstanceRef, call: 'start' | 'stop' | 'delete' | 'resume' | 'suspend'): Promise<string> {
-    const ctx: CallContext = { action: LIFECYCLE_ACTIONS[call], ...ref };
-    const { instances } = await this.#ready(ctx);
-    const request = { project: ref.project, zone: ref.zone, instance: ref.instance };
-    try {
-      const [operation] = await instances[call](request);
-      return operationName(operation);
-    } catch (error) {
-      throw describeComputeError(error, ctx);
-    }
+    const request: RestRequest = call === 'delete' ? { method: 'DELETE', path: instancePath(ref) } : { method: 'POST', path: `${instancePath(ref)}/${call}` };
+    return this.#mutate(request, { action: LIFECYCLE_ACTIONS[call], ...ref });
   }
 
   /**
    * Waits for a zone operation to be DONE: `zoneOperations.wait` returns when the operation is done or after a while
-   * (then still RUNNING), so it is called again until DONE. An operation that finished with errors rejects with them.
+   * (then still RUNNING, possibly at once), so it is called again, at most once per `waitFloorMs`, until DONE.
+   * An operation that finished with errors rejects with them.
    */
   async waitOperation(project: string, zone: string, operation: string, context: CallContext, signal?: AbortSignal): Promise<ComputeOperation> {
-    const { operations } = await this.#ready(context);
+    const rest = await this.#ready(context);
+    const floor = this.#options.waitFloorMs ?? 1000;
+    const path = `${resourcePath('projects', project, 'zones', zone, 'operations', operation)}/wait`;
     for (;;) {
       signal?.throwIfAborted();
-      let result: ComputeOperation;
+      const started = Date.now();
+      let result: ComputeOperation | undefined;
       try {
-        [result] = await abortable(operations.wait({ project, zone, operation }, { timeout: this.#options.waitCallMs ?? 60_000 }), signal);
+        result = await rest.send<ComputeOperation>({ method: 'POST', path, timeoutMs: this.#options.waitCallMs ?? 60_000, ...(signal ? { signal } : {}) });
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
-        throw describeComputeError(error, context);
+        // The call outlived its own deadline: the operation is still running, ask again.
+        if (!isRequestTimeout(error)) throw describeComputeError(error, context);
       }
-      if (String(result.status) === 'DONE') {
-        if (result.error?.errors?.length) {
-          throw describeOperationError(result.error, result.httpErrorStatusCode ?? undefined, context);
-        }
+      if (result?.status === 'DONE') {
+        if (result.error?.errors?.length) throw describeOperationError(result.error, result.httpErrorStatusCode, context);
         return result;
       }
+      await pause(floor - (Date.now() - started), signal);
     }
   }
 
-  /** The guest attributes under `queryPath` (e.g. `hostkeys/`); empty when the VM publishes none. */
+  /**
+   * The guest attributes under `queryPath` (e.g. `hostkeys/`); empty when the VM publishes none. At most
+   * {@link GUEST_ATTRIBUTE_QUERIES_PER_MINUTE} queries a minute per VM reach the API; past that, the last answer.
+   */
   async guestAttributes(ref: InstanceRef, queryPath: string): Promise<GuestAttribute[]> {
-    const ctx: CallContext = { action: 'reading guest attributes', ...ref };
-    const { instances } = await this.#ready(ctx);
-    try {
-      const [attributes] = await instances.getGuestAttributes({ project: ref.project, zone: ref.zone, instance: ref.instance, queryPath });
-      return (attributes.queryValue?.items ?? []).flatMap((item) =>
-        item.key && item.value ? [{ namespace: item.namespace ?? '', key: item.key, value: item.value }] : [],
-      );
-    } catch (error) {
-      // Not published (yet), or guest attributes disabled on this VM.
-      if (statusOf(error) === 404) return [];
-      throw describeComputeError(error, ctx);
-    }
+    const key = `${ref.project}/${ref.zone}/${ref.instance}`;
+    const vm = this.#guestQueries.get(key) ?? { times: [], last: new Map<string, GuestAttribute[]>() };
+    this.#guestQueries.set(key, vm);
+    const now = Date.now();
+    vm.times = vm.times.filter((at) => now - at < 60_000);
+    if (vm.times.length >= GUEST_ATTRIBUTE_QUERIES_PER_MINUTE) return vm.last.get(queryPath) ?? [];
+    vm.times.push(now);
+    type Answer = { queryValue?: { items?: { namespace?: string; key?: string; value?: string }[] } };
+    // Not published (yet), or guest attributes disabled on this VM: a 404.
+    const answer = await this.#getOrMissing<Answer>(
+      { method: 'GET', path: `${instancePath(ref)}/getGuestAttributes`, params: { queryPath } },
+      { action: 'reading guest attributes', ...ref },
+    );
+    const items = (answer?.queryValue?.items ?? []).flatMap((item) =>
+      item.key && item.value ? [{ namespace: item.namespace ?? '', key: item.key, value: item.value }] : [],
+    );
+    vm.last.set(queryPath, items);
+    return items;
   }
 
   /**
@@ -214,65 +153,127 @@ export class ComputeApi {
    */
   async listInstances(project: string, filter: string, zones?: readonly string[]): Promise<ListedInstance[]> {
     const ctx: CallContext = { action: 'listing VMs', project };
-    const { instances } = await this.#ready(ctx);
     const found: ListedInstance[] = [];
-    try {
-      if (zones && zones.length > 0) {
-        for (const zone of zones) {
-          for await (const instance of instances.listAsync({ project, zone, filter }, PAGED)) found.push({ zone, instance });
-        }
-      } else {
-        for await (const [scope, list] of instances.aggregatedListAsync({ project, filter, returnPartialSuccess: true }, PAGED)) {
-          const zone = scope.replace(/^zones\//, '');
-          for (const instance of list.instances ?? []) found.push({ zone, instance });
+    if (zones && zones.length > 0) {
+      for (const zone of zones) {
+        type Page = { items?: ComputeInstance[] };
+        const path = resourcePath('projects', project, 'zones', zone, 'instances');
+        for await (const page of this.#pages<Page>({ method: 'GET', path, params: { filter } }, ctx)) {
+          for (const instance of page.items ?? []) found.push({ zone, instance });
         }
       }
-    } catch (error) {
-      throw describeComputeError(error, ctx);
+      return found;
+    }
+    type Page = { items?: Record<string, { instances?: ComputeInstance[] }> };
+    const request: RestRequest = { method: 'GET', path: resourcePath('projects', project, 'aggregated', 'instances'), params: { filter, returnPartialSuccess: true } };
+    for await (const page of this.#pages<Page>(request, ctx)) {
+      for (const [scope, list] of Object.entries(page.items ?? {})) {
+        for (const instance of list.instances ?? []) found.push({ zone: scope.replace(/^zones\//, ''), instance });
+      }
     }
     return found;
   }
 
-  /** Closes the clients (their HTTP agents), if they were created. */
+  /** The project (for its common instance metadata). */
+  async getProject(project: string): Promise<ComputeProject> {
+    return this.#send({ method: 'GET', path: resourcePath('projects', project) }, { action: 'reading the project', project });
+  }
+
+  /** The network, or undefined when it does not exist. */
+  async getNetwork(project: string, network: string): Promise<ComputeNetwork | undefined> {
+    return this.#getOrMissing({ method: 'GET', path: resourcePath('projects', project, 'global', 'networks', network) }, { action: 'reading the network', project });
+  }
+
+  /** The subnetwork, or undefined when it does not exist. */
+  async getSubnetwork(project: string, region: string, subnet: string): Promise<ComputeSubnetwork | undefined> {
+    const path = resourcePath('projects', project, 'regions', region, 'subnetworks', subnet);
+    return this.#getOrMissing({ method: 'GET', path }, { action: 'reading the subnetwork', project });
+  }
+
+  /** The Cloud Routers of a region (with their NAT configurations). */
+  async listRouters(project: string, region: string): Promise<ComputeRouter[]> {
+    const routers: ComputeRouter[] = [];
+    const request: RestRequest = { method: 'GET', path: resourcePath('projects', project, 'regions', region, 'routers') };
+    for await (const page of this.#pages<{ items?: ComputeRouter[] }>(request, { action: 'listing Cloud Routers', project })) routers.push(...(page.items ?? []));
+    return routers;
+  }
+
+  /** The account behind the credentials, when it can be found out (for the OS Login user name). */
+  async account(): Promise<CredentialsAccount | undefined> {
+    const rest = await this.#ready({ action: 'reading the credentials', project: '' });
+    return rest.account();
+  }
+
+  /** Forgets the transport (nothing stays open between calls). */
   async close(): Promise<void> {
-    const clients = await this.#clients?.catch(() => undefined);
-    this.#clients = undefined;
-    await Promise.all([clients?.instances.close(), clients?.operations.close()].map((p) => p?.catch(() => undefined)));
+    this.#rest = undefined;
+  }
+
+  async #send<T>(request: RestRequest, context: CallContext): Promise<T> {
+    const rest = await this.#ready(context);
+    try {
+      return await rest.send<T>(request);
+    } catch (error) {
+      throw describeComputeError(error, context);
+    }
+  }
+
+  async #getOrMissing<T>(request: RestRequest, context: CallContext): Promise<T | undefined> {
+    try {
+      return await this.#send<T>(request, context);
+    } catch (error) {
+      if (error instanceof GceError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** A create or lifecycle call with a requestId, repeated (same id) when it failed in transit or on a server error. */
+  async #mutate(request: RestRequest, context: CallContext): Promise<string> {
+    const rest = await this.#ready(context);
+    const params = { ...request.params, requestId: randomUUID() };
+    const delay = this.#options.retryDelayMs ?? 1000;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const operation = await rest.send<ComputeOperation>({ ...request, params });
+        if (!operation.name) throw new GceError('api', `${context.action} failed: the Compute API returned an operation without a name`, 'Try again');
+        return operation.name;
+      } catch (error) {
+        if (attempt >= 3 || !isRetryable(error)) throw describeComputeError(error, context);
+        await pause(delay * attempt);
+      }
+    }
+  }
+
+  async *#pages<T extends object>(request: RestRequest, context: CallContext): AsyncGenerator<T & { nextPageToken?: string }> {
+    let pageToken: string | undefined;
+    do {
+      const page = await this.#send<T & { nextPageToken?: string }>({ ...request, params: { ...request.params, pageToken } }, context);
+      yield page;
+      pageToken = page.nextPageToken;
+    } while (pageToken);
   }
 
   /**
-   * The clients, created and initialized on first use. Initializing explicitly matters: the library's methods start
-   * it themselves and rethrow its failure (e.g. no credentials) from a detached promise, which would crash the process.
-   * A failed initialization is forgotten, so the next call tries again (e.g. after `gcloud auth application-default login`).
+   * The transport, set up on first use. A failed setup (no credentials) is forgotten, so the next call tries again
+   * (e.g. after `gcloud auth application-default login`).
    */
-  #ready(context: CallContext): Promise<Clients> {
-    this.#clients ??= (async () => {
-      const compute = await loadComputeModule();
+  #ready(context: CallContext): Promise<ComputeRest> {
+    this.#rest ??= (async () => {
       const configured = this.#options.client;
       const options = typeof configured === 'function' ? await configured() : (configured ?? (await computeOptionsFromEnv()));
-      const clientOptions = { ...options, fallback: true } as ConstructorParameters<ComputeModule['InstancesClient']>[0];
-      const instances = new compute.InstancesClient(clientOptions);
-      const operations = new compute.ZoneOperationsClient(clientOptions);
-      await Promise.all([instances.initialize(), operations.initialize()]);
-      return { instances, operations };
+      return ComputeRest.connect(options);
     })();
-    const clients = this.#clients;
-    return clients.catch((error: unknown) => {
-      if (this.#clients === clients) this.#clients = undefined;
+    const rest = this.#rest;
+    return rest.catch((error: unknown) => {
+      if (this.#rest === rest) this.#rest = undefined;
       throw describeSetupError(error, context);
     });
   }
 }
 
-/**
- * Page by page, as the async iterators always do; saying so keeps the library from printing a process warning to
- * stderr (which would land in the middle of the dashboard).
- */
-const PAGED = { autoPaginate: false } as const;
-
 let shared: ComputeApi | undefined;
 
-/** The process's Compute API (clients created on first call, options from the environment). */
+/** The process's Compute API (transport set up on first call, options from the environment). */
 export function sharedComputeApi(): ComputeApi {
   shared ??= new ComputeApi();
   return shared;
@@ -286,30 +287,31 @@ const LIFECYCLE_ACTIONS = {
   suspend: 'suspending the VM',
 } as const;
 
-/** `insert` and friends return an operation object whose `name` is the operation's id; the name is in `latestResponse`. */
-function operationName(operation: { latestResponse?: unknown; name?: unknown }): string {
-  const latest = operation.latestResponse as ComputeOperation | undefined;
-  const name = latest?.name ?? (typeof operation.name === 'string' ? operation.name : undefined);
-  if (!name) throw new GceError('api', 'the Compute API returned an operation without a name', 'Try again');
-  return name;
+function instancePath(ref: InstanceRef): string {
+  return resourcePath('projects', ref.project, 'zones', ref.zone, 'instances', ref.instance);
 }
 
-function statusOf(error: unknown): number | undefined {
-  const cause = error as { code?: unknown; response?: { status?: unknown } } | null;
-  const status = cause?.response?.status ?? cause?.code;
-  return typeof status === 'number' ? status : undefined;
+const TRANSIENT_CODES = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNABORTED', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
+
+/** A failure after which the same request (same requestId) may be sent again: lost in transit, or a server error. */
+function isRetryable(error: unknown): boolean {
+  const status = httpStatusOf(error);
+  if (status !== undefined) return status >= 500 || status === 429;
+  return TRANSIENT_CODES.has(errorCode(error) ?? '') || /socket hang up|other side closed|fetch failed|terminated/i.test(String((error as Error)?.message));
 }
 
-/** `promise`, or the signal's reason as soon as it is aborted (the call itself is left to finish). */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => (signal.removeEventListener('abort', onAbort), resolve(value)),
-      (error: unknown) => (signal.removeEventListener('abort', onAbort), reject(error)),
-    );
+function errorCode(error: unknown): string | undefined {
+  const cause = error as { code?: unknown; cause?: { code?: unknown } } | null;
+  const code = cause?.code ?? cause?.cause?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Waits `ms` (nothing when 0 or less); rejects with the signal's reason when it aborts. */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => (clearTimeout(timer), reject(signal!.reason));
+    const timer = setTimeout(() => (signal?.removeEventListener('abort', onAbort), resolve()), ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

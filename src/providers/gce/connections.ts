@@ -10,6 +10,7 @@ import type { GceWorkerFields } from '../../config/gce-schema.js';
 import { WorkerUnreachableError, type ConnectionPath } from '../types.js';
 import type { ComputeApi, ComputeInstance, InstanceRef } from './compute-api.js';
 import { allowsFallback, fastPathTarget, iapTarget, knownHostsOption, probeSsh, sshOptions, type InstanceAddress } from './connectivity.js';
+import { IAP_HINT } from './errors.js';
 import { hostKeyAliasOf, HOST_KEYS_QUERY_PATH, publishedHostKeys, recordHostKeys } from './host-keys.js';
 import type { GceRoute, RouteMemory } from './local-state.js';
 
@@ -164,7 +165,7 @@ export class GceConnections {
       name,
       `cannot reach VM ${worker.instance} over SSH (${failures.join('; ')})`,
       worker.iap.enabled
-        ? 'Check your network or VPN for the direct path, and for IAP a firewall rule allowing TCP 22 from 35.235.240.0/20 and `gcloud auth login`'
+        ? `Check your network or VPN for the direct path, and ${IAP_HINT}`
         : 'Check your network or VPN, or enable the IAP fallback (iap.enabled: true)',
     );
   }

@@ -2,9 +2,10 @@
  * The `instances.insert` body for a worker: machine, boot disk, image, network (no external IP unless asked),
  * labels, service account with least-privilege scopes, and the metadata that bootstraps it. Pure.
  */
-import type { GceProviderKind, GceWorkerFields } from '../../config/gce-schema.js';
+import { LINUX_USER_NAME, LINUX_USER_RULE, type GceProviderKind, type GceWorkerFields } from '../../config/gce-schema.js';
 import { bootMetadata } from './bootstrap.js';
 import type { ComputeInstance } from './compute-api.js';
+import { GceError } from './errors.js';
 
 /** The network tag worker VMs carry, for a firewall rule that lets IAP (35.235.240.0/20) reach port 22. */
 export const WORKER_NETWORK_TAG = 'mission-control-worker';
@@ -36,9 +37,17 @@ export function sourceImage(image: GceWorkerFields['image']): string {
     : `projects/${image.project}/global/images/${image.name ?? ''}`;
 }
 
-/** The insert body for one worker VM. */
+/** The insert body for one worker VM; throws a {@link GceError} when the user cannot be a Linux user on the VM. */
 export function buildInstanceBody(input: InstanceBodyInput): ComputeInstance {
   const { worker } = input;
+  if (!LINUX_USER_NAME.test(input.user)) {
+    // The local user name is the default; the guest agent would skip an ssh-keys entry for an invalid one.
+    throw new GceError(
+      'invalid',
+      `the SSH user ${JSON.stringify(input.user)} cannot be a user on the VM: expected ${LINUX_USER_RULE}`,
+      'Set `ssh: {user: NAME}` for this worker in the config',
+    );
+  }
   const zone = worker.zone;
   const metadata = [
     ...bootMetadata({
@@ -56,7 +65,8 @@ export function buildInstanceBody(input: InstanceBodyInput): ComputeInstance {
     ...(worker.subnet !== undefined
       ? { subnetwork: worker.subnet.startsWith('projects/') ? worker.subnet : `regions/${regionOf(zone)}/subnetworks/${worker.subnet}` }
       : {}),
-    accessConfigs: worker.externalIp ? [{ name: 'External NAT', type: 'ONE_TO_ONE_NAT', networkTier: 'PREMIUM' }] : [],
+    // Without access configs the VM has no external IP.
+    ...(worker.externalIp ? { accessConfigs: [{ name: 'External NAT', type: 'ONE_TO_ONE_NAT', networkTier: 'PREMIUM' }] } : {}),
   };
   return {
     name: worker.instance,
@@ -71,7 +81,8 @@ export function buildInstanceBody(input: InstanceBodyInput): ComputeInstance {
         deviceName: worker.instance,
         initializeParams: {
           diskName: worker.instance,
-          diskSizeGb: worker.bootDisk.sizeGb,
+          // int64 fields travel as strings in the API's JSON.
+          diskSizeGb: String(worker.bootDisk.sizeGb),
           diskType: `zones/${zone}/diskTypes/${worker.bootDisk.type}`,
           sourceImage: sourceImage(worker.image),
           labels: { ...worker.labels },

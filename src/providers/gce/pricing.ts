@@ -42,7 +42,6 @@ export const DISK_PRICES_PER_GB_MONTH: Readonly<Record<GceDiskType, number>> = {
   'pd-standard': 0.04,
   'pd-balanced': 0.1,
   'pd-ssd': 0.17,
-  'pd-extreme': 0.125,
 };
 
 /** An in-use external IPv4 address, per hour. */

@@ -24,6 +24,7 @@ import type { ContainerAccess } from '../container.js';
 import { DEFAULT_BOOT_STATE_DIR } from './bootstrap.js';
 import type { ComputeApi, InstanceRef } from './compute-api.js';
 import { GceConnections } from './connections.js';
+import { checkEgress } from './egress.js';
 import { allowsFallback, publicKeyFor } from './connectivity.js';
 import { GceError } from './errors.js';
 import { buildInstanceBody, sourceImage } from './instance-body.js';
@@ -206,6 +207,7 @@ export class GceProvider extends SshProvider {
     );
     const context = { action: 'creating the VM', ...this.#ref, machineType: worker.machineType };
     try {
+      await checkEgress(this.#deps.compute, worker, worker.egressCheck, (warning) => progress(`warning: ${warning}`));
       await this.#stage('provisioning', 'operation', async ({ signal, note }) => {
         const operation = await this.#deps.compute.insertInstance(worker.project, worker.zone, body, context);
         note(`operation ${operation}`);

@@ -2,7 +2,7 @@
  * Long operations as named stages with deadlines: each waits on a real condition (never a fixed sleep), polling
  * with backoff, and a stage that runs out of time says which stage stalled and what it saw last.
  */
-import { GceError } from './errors.js';
+import { GceError, IAP_HINT } from './errors.js';
 
 /** How long each stage of bringing a VM up may take, in milliseconds. */
 export interface StageTimeouts {
@@ -30,7 +30,7 @@ const HINTS: Readonly<Record<string, string>> = {
   operation: 'The Compute operation is still pending: look at the VM in the Cloud console or with `gcloud compute operations list`, then try again',
   state: 'The VM did not reach the expected state: check it with `gcloud compute instances describe`, then try again',
   ssh:
-    'Check that a firewall rule allows TCP 22 from your network (or from IAP, 35.235.240.0/20, for the fallback), ' +
+    `Check that a firewall rule allows TCP 22 from your network, ${IAP_HINT} for the fallback, ` +
     'that your SSH key is on the VM (in your OS Login profile when OS Login is on), and its serial console ' +
     '(`gcloud compute instances get-serial-port-output`)',
   ready:

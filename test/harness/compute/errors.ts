@@ -6,7 +6,9 @@
 /** An HTTP error the fake answers with. */
 export interface ApiError {
   readonly status: number;
-  readonly body: { readonly error: { readonly code: number; readonly message: string; readonly errors: readonly object[]; readonly details?: readonly object[] } };
+  readonly body: {
+    readonly error: { readonly code: number; readonly message: string; readonly errors: readonly object[]; readonly status?: string; readonly details?: readonly object[] };
+  };
 }
 
 /** An error an operation can finish with (`operation.error`). */
@@ -41,6 +43,45 @@ export function quotaExceeded(metric = 'CPUS', limit = 8, region = 'us-central1'
       metadatas: { quota_limit: `${metric}-per-project-region`, limit: limit.toFixed(1), region },
     },
   ]);
+}
+
+/**
+ * The Compute Engine API not enabled in the project (the body Google's APIs send: reason accessNotConfigured,
+ * gRPC status PERMISSION_DENIED, and an ErrorInfo detail with reason SERVICE_DISABLED).
+ */
+export function serviceDisabled(project: string, projectNumber = '123456789012'): ApiError {
+  const message =
+    `Compute Engine API has not been used in project ${projectNumber} before or it is disabled. Enable it by visiting ` +
+    `https://console.developers.google.com/apis/api/compute.googleapis.com/overview?project=${projectNumber} then retry. ` +
+    'If you enabled this API recently, wait a few minutes for the action to propagate to our systems and retry.';
+  return {
+    status: 403,
+    body: {
+      error: {
+        code: 403,
+        message,
+        errors: [{ message, domain: 'usageLimits', reason: 'accessNotConfigured', extendedHelp: 'https://console.developers.google.com' }],
+        status: 'PERMISSION_DENIED',
+        details: [
+          {
+            '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+            reason: 'SERVICE_DISABLED',
+            domain: 'googleapis.com',
+            metadata: { service: 'compute.googleapis.com', consumer: `projects/${project}` },
+          },
+          {
+            '@type': 'type.googleapis.com/google.rpc.Help',
+            links: [{ description: 'Google developers console API activation', url: `https://console.developers.google.com/apis/api/compute.googleapis.com/overview?project=${projectNumber}` }],
+          },
+        ],
+      },
+    },
+  };
+}
+
+/** Too many queries of one kind (the guest attributes limit: 10 a minute per VM). */
+export function rateLimited(what: string): ApiError {
+  return { ...apiError(429, 'rateLimitExceeded', 'usageLimits', `Rate limit exceeded for ${what}.`), status: 429 };
 }
 
 /** A missing IAM permission. */

@@ -34,11 +34,19 @@ export async function emptySshConfig(dir: string): Promise<string> {
   return file;
 }
 
-/** Provider dependencies against `fake`, with files under `dir` and short stage deadlines. */
+/** The region of {@link ZONE}. */
+export const REGION = 'us-central1';
+
+/**
+ * Provider dependencies against `fake`, with files under `dir` and short stage deadlines. The test project gets a
+ * Cloud NAT in {@link REGION} (the fake's projects start without one, as real ones do), so provisioning passes the
+ * egress check; tests of that check clear `fake.world.projects.routers`.
+ */
 export function testDeps(fake: ComputeApiFake, pool: SshPool, dir: string, extra: Partial<GceProviderDeps> = {}): GceProviderDeps {
+  fake.world.projects.addCloudNat(PROJECT, REGION);
   return {
     pool,
-    compute: new ComputeApi({ client: fake.clientOptions(), waitCallMs: 5000 }),
+    compute: new ComputeApi({ client: fake.clientOptions(), waitCallMs: 5000, waitFloorMs: 100, retryDelayMs: 50 }),
     knownHostsFile: join(dir, 'known_hosts'),
     routes: new RouteMemory(join(dir, 'routes.json')),
     bootStateDir: join(dir, 'boot-state'),

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { alreadyExists, notFound, type ApiError, type OperationError } from './errors.js';
+import { FakeProjects } from './projects.js';
 
 /** Milliseconds each transition step takes (a test may change them on `world.delays`). */
 export interface TransitionDelays {
@@ -71,6 +72,14 @@ export class FakeWorld {
   readonly #operationFailures: { operationType: string; error: OperationError }[] = [];
   /** Errors from hooks (a test can assert there were none). */
   readonly hookErrors: unknown[] = [];
+  /** Project metadata, networks, subnetworks, routers. */
+  readonly projects = new FakeProjects();
+  /** Disks by `project/zone/name`: a boot disk takes the VM's name and outlives it unless auto-deleted. */
+  readonly disks = new Set<string>();
+  /** Images an insert may use (`projects/P/global/images/family/F` or `…/images/NAME`); others are a 404. */
+  readonly images = new Set(['projects/cos-cloud/global/images/family/cos-stable', 'projects/debian-cloud/global/images/family/debian-12']);
+  /** Operations by the requestId that started them: the same id again gets the same operation. */
+  readonly #byRequestId = new Map<string, FakeOperation>();
   #nextIp = 2;
 
   constructor(readonly delays: TransitionDelays) {}
@@ -104,9 +113,21 @@ export class FakeWorld {
     return instance;
   }
 
+  /** A request with a requestId seen before gets the operation it started (no second VM, no second call). */
+  replay(project: string, zone: string, requestId: string | undefined): FakeOperation | undefined {
+    return requestId ? this.#byRequestId.get(FakeWorld.key(project, zone, requestId)) : undefined;
+  }
+
+  /** Remembers which operation a requestId started. */
+  remember(project: string, zone: string, requestId: string | undefined, operation: FakeOperation): void {
+    if (requestId) this.#byRequestId.set(FakeWorld.key(project, zone, requestId), operation);
+  }
+
   insert(project: string, zone: string, body: Record<string, unknown>): FakeOperation | ApiError {
     const name = String(body.name ?? '');
     if (this.instances.has(FakeWorld.key(project, zone, name))) return alreadyExists(`projects/${project}/zones/${zone}/instances/${name}`);
+    const refused = this.#checkReferences(project, zone, body);
+    if (refused) return refused;
     const failure = this.#takeFailure('insert');
     const instance = this.#create(project, zone, body);
     instance.status = 'PROVISIONING';
@@ -114,6 +135,7 @@ export class FakeWorld {
     this.#after(this.delays.provisioning, () => {
       if (failure) {
         this.instances.delete(FakeWorld.key(project, zone, name));
+        for (const disk of bootDisks(body)) this.disks.delete(FakeWorld.key(project, zone, disk.name));
         operation.finish(failure);
         return;
       }
@@ -159,6 +181,7 @@ export class FakeWorld {
         this.#after(this.delays.deleting, () => {
           void this.#hooks(this.#stoppedHooks, instance).then(() => {
             this.instances.delete(FakeWorld.key(project, zone, name));
+            for (const disk of bootDisks(instance.body)) if (disk.autoDelete) this.disks.delete(FakeWorld.key(project, zone, disk.name));
             operation.finish();
           });
         });
@@ -249,8 +272,23 @@ export class FakeWorld {
     this.#timers.clear();
   }
 
+  /** What the real API checks before accepting an insert: the disk name is free, the image and network exist. */
+  #checkReferences(project: string, zone: string, body: Record<string, unknown>): ApiError | undefined {
+    for (const disk of bootDisks(body)) {
+      if (this.disks.has(FakeWorld.key(project, zone, disk.name))) return alreadyExists(`projects/${project}/zones/${zone}/disks/${disk.name}`);
+      if (disk.image && !this.images.has(disk.image)) return notFound(disk.image);
+    }
+    const nic = ((body.networkInterfaces as Record<string, unknown>[] | undefined) ?? [])[0];
+    const network = /^(?:projects\/([^/]+)\/)?global\/networks\/([^/]+)$/.exec(String(nic?.network ?? 'global/networks/default'));
+    if (network && !this.projects.hasNetwork(network[1] ?? project, network[2]!)) {
+      return notFound(`projects/${network[1] ?? project}/global/networks/${network[2]}`);
+    }
+    return undefined;
+  }
+
   #create(project: string, zone: string, body: Record<string, unknown>): FakeInstance {
     const name = String(body.name ?? '');
+    for (const disk of bootDisks(body)) this.disks.add(FakeWorld.key(project, zone, disk.name));
     const nic = ((body.networkInterfaces as Record<string, unknown>[] | undefined) ?? [])[0];
     const external = Array.isArray(nic?.accessConfigs) && nic.accessConfigs.length > 0;
     const instance: FakeInstance = {
@@ -336,4 +374,14 @@ export class FakeWorld {
     }, ms);
     this.#timers.add(timer);
   }
+}
+
+/** The disks an insert body creates: name, source image, and whether they go with the VM. */
+function bootDisks(body: Record<string, unknown>): { name: string; image: string | undefined; autoDelete: boolean }[] {
+  return ((body.disks as Record<string, unknown>[] | undefined) ?? []).flatMap((disk) => {
+    const params = disk.initializeParams as Record<string, unknown> | undefined;
+    if (!params) return [];
+    const name = String(params.diskName ?? disk.deviceName ?? body.name ?? '');
+    return [{ name, image: params.sourceImage === undefined ? undefined : String(params.sourceImage), autoDelete: disk.autoDelete === true }];
+  });
 }
