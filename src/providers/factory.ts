@@ -2,6 +2,7 @@ import type { WorkerConfig } from '../config/schema.js';
 import type { SshPool } from '../ssh/pool.js';
 import { resolveSshTarget, type SshTargetSpec } from '../ssh/target.js';
 import { sharedComputeApi } from './gce/compute-api.js';
+import { detectWorkerOsLogin } from './gce/os-login.js';
 import { createGceProvider, type GceProviderDeps } from './gce/provider.js';
 import { LocalProvider } from './local.js';
 import { SshProvider } from './ssh.js';
@@ -35,9 +36,11 @@ export function createProvider(worker: WorkerConfig, deps: ProviderDeps): Worker
       });
     }
     case 'gce-cos':
-    case 'gce-linux':
+    case 'gce-linux': {
       // The Compute API's transport (google-auth-library) is loaded on the provider's first API call, not here.
-      return createGceProvider(worker, { compute: sharedComputeApi(), ...deps.gce, pool: deps.pool });
+      const compute = deps.gce?.compute ?? sharedComputeApi();
+      return createGceProvider(worker, { compute, osLogin: (w) => detectWorkerOsLogin(compute, w), ...deps.gce, pool: deps.pool });
+    }
   }
 }
 

@@ -4,13 +4,10 @@
  */
 import type { GceWorkerFields } from '../../config/gce-schema.js';
 import { SshError } from '../../ssh/errors.js';
+import type { OsLoginState as DetectedOsLogin } from './os-login.js';
 
-/** Whether OS Login governs SSH to a VM (project or instance `enable-oslogin`, or an org policy), and as whom. */
-export interface OsLoginState {
-  readonly enabled: boolean;
-  /** The OS Login user name of the credentials in use (e.g. `alice_example_com`), when known. */
-  readonly user?: string;
-}
+/** What logging in needs to know of OS Login (see os-login.ts): whether it governs the VM, and as whom. */
+export type OsLoginState = Pick<DetectedOsLogin, 'enabled' | 'user'>;
 
 /** OS Login off: what a worker is taken to have when nothing says otherwise. */
 export const OS_LOGIN_OFF: OsLoginState = { enabled: false };

@@ -66,3 +66,20 @@ export async function detectOsLogin(api: ComputeApi, project: string, instance?:
   const user = account ? osLoginUserName(account) : undefined;
   return { ...state, ...(user ? { user } : {}) };
 }
+
+/**
+ * OS Login for a configured worker's VM, reading the instance when it exists. An answer the API refuses (no
+ * permission to read the project, say) counts as off: logins then use metadata keys, and a VM that refuses them
+ * ends the ssh stage with the OS Login hint anyway.
+ */
+export async function detectWorkerOsLogin(
+  api: ComputeApi,
+  worker: { readonly project: string; readonly zone: string; readonly instance: string },
+): Promise<OsLoginState> {
+  try {
+    const instance = await api.getInstance({ project: worker.project, zone: worker.zone, instance: worker.instance });
+    return await detectOsLogin(api, worker.project, instance);
+  } catch {
+    return { enabled: false, source: 'default', twoFactor: false };
+  }
+}
