@@ -177,7 +177,8 @@ export function crowdFault(world: FaultWorld, target: number, live: number, budg
   let made = 0;
   let tookMs = 0;
   let healed = 0;
-  const crowd = (state: FleetState) => (state.jobsByWorker['w7'] ?? []).filter((job) => job.id.startsWith('crowd-')).length;
+  // Sessions with no record are keyed by session id: count them by name.
+  const crowd = (state: FleetState) => (state.jobsByWorker['w7'] ?? []).filter((job) => job.session?.name.startsWith('crowd-') === true).length;
   return {
     name: `${target} sessions on one worker (w7)`,
     targets: ['w7'],
@@ -190,8 +191,8 @@ export function crowdFault(world: FaultWorld, target: number, live: number, budg
         'while [ $i -lt $N ] && [ "$(date +%s)" -lt "$END" ]; do',
         '  set --; j=0',
         '  while [ $j -lt 100 ] && [ $i -lt $N ]; do',
-        '    if [ $i -lt $LIVE ]; then set -- "$@" new-session -d -s "crowd-$i" "exec sleep 3600" ";"',
-        '    else set -- "$@" new-session -d -s "crowd-$i" "exit 0" ";"; fi',
+        '    if [ $i -lt $LIVE ]; then set -- "$@" new-session -d -x 40 -y 10 -s "crowd-$i" "exec sleep 3600" ";"',
+        '    else set -- "$@" new-session -d -x 40 -y 10 -s "crowd-$i" "exit 0" ";"; fi',
         '    i=$((i+1)); j=$((j+1))',
         '  done',
         '  tmux -S "$S" "$@" display -p ok >/dev/null || break',

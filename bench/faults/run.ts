@@ -25,7 +25,7 @@ const ONLY = (process.env['ONLY'] ?? '').split(',').filter(Boolean);
 const RUN_LIMIT_MS = Number(process.env['RUN_LIMIT_MS'] ?? 20 * 60_000);
 const CROWD = Number(process.env['CROWD'] ?? 10_000);
 const CROWD_LIVE = Number(process.env['CROWD_LIVE'] ?? 1000);
-const CROWD_BUDGET_MS = Number(process.env['CROWD_BUDGET_MS'] ?? 60_000);
+const CROWD_BUDGET_MS = Number(process.env['CROWD_BUDGET_MS'] ?? 150_000);
 const LOG_RSS_LIMIT_MB = 128;
 
 const log = (line: string) => process.stderr.write(`[faults ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
