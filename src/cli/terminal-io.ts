@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline/promises';
-import type { CliIo } from '../jobs/cli.js';
+import type { CliIo, CliStream } from '../jobs/cli.js';
 import type { AttachCommand } from '../providers/types.js';
 import { sanitizeBlock } from '../text/sanitize.js';
 
@@ -9,8 +9,10 @@ import { sanitizeBlock } from '../text/sanitize.js';
  * terminal gets colours (SGR) at most, never a sequence that moves, retitles or writes the clipboard. Call sites
  * sanitize their remote parts as single lines (with marks) before; this pass is what holds when one forgets.
  */
-export function terminalStream(stream: { write(text: string): unknown }): { write(text: string): unknown } {
-  return { write: (text: string) => stream.write(sanitizeBlock(text, { keepColor: true })) };
+export function terminalStream(stream: { write(text: string): unknown; once?(event: 'drain', listener: () => void): unknown }): CliStream {
+  const write = (text: string) => stream.write(sanitizeBlock(text, { keepColor: true }));
+  if (!stream.once) return { write };
+  return { write, drained: () => new Promise((resolve) => stream.once!('drain', () => resolve())) };
 }
 
 /** The user's terminal for CLI commands: questions only when a person is there to answer them. */

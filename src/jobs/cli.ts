@@ -22,14 +22,22 @@ import { JobStepError } from './remote.js';
 
 /** The terminal a handler talks to. */
 export interface CliIo {
-  readonly stdout: { write(text: string): unknown };
-  readonly stderr: { write(text: string): unknown };
+  readonly stdout: CliStream;
+  readonly stderr: CliStream;
   /** Asks a yes/no question; false when there is no one to ask. */
   confirm(question: string): Promise<boolean>;
   /** Runs a program on the user's terminal (attach); default: spawned with the terminal inherited. */
   attach?(command: AttachCommand): Promise<number>;
   /** Ends `logs -f` (e.g. on Ctrl-C). */
   readonly signal?: AbortSignal;
+}
+
+/** An output stream of the CLI. */
+export interface CliStream {
+  /** Writes text; `false` means the stream's buffer is full (wait for {@link CliStream.drained} before more). */
+  write(text: string): unknown;
+  /** Resolves once the stream's buffer has been handed on; absent for streams that never fill. */
+  drained?(): Promise<void>;
 }
 
 /** A job subcommand. `settings` are the config's kinds and repo (built-ins and defaults when absent). */
@@ -200,7 +208,10 @@ export const runLogs: JobsCliHandler = (fleet, args, io, settings) =>
     const provider = fleet.provider(job.worker);
     const config = fleet.worker(job.worker);
     if (!provider || !config) throw new Error(`there is no worker named ${job.worker}`);
-    const write = (text: string) => io.stdout.write(sanitizeBlock(text, { keepColor: true }));
+    // A slow reader (a pager, a terminal scrolling) holds the reads back instead of growing our buffer.
+    const write = async (text: string) => {
+      if (io.stdout.write(sanitizeBlock(text, { keepColor: true })) === false) await io.stdout.drained?.();
+    };
     if (!values.follow) {
       await writeLogTail(provider, config.stateDir, job.id, bytes, write);
       return JOB_EXIT.ok;

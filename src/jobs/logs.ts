@@ -83,20 +83,26 @@ export async function writeLogTail(
   stateDir: string,
   id: string,
   tailBytes: number,
-  write: (text: string) => void,
+  write: LogWriter,
 ): Promise<LogChunk> {
   let last = await readLogChunk(provider, stateDir, id, { tailBytes });
   const until = last.size;
-  if (last.text) write(last.text);
+  if (last.text) await write(last.text);
   while (last.end < until) {
     const next = await readLogChunk(provider, stateDir, id, { offset: last.end }, Math.min(LOG_READ_BYTES, until - last.end));
-    if (next.text) write(next.text);
+    if (next.text) await write(next.text);
     // The log was cut shorter meanwhile: nothing more to read up to `until`.
     if (next.end <= next.offset) return next;
     last = next;
   }
   return last;
 }
+
+/**
+ * Where log text goes. A writer that returns a promise holds the next read until it resolves (a terminal or pipe
+ * that is slower than the worker), so what is buffered stays within one piece of {@link LOG_READ_BYTES}.
+ */
+export type LogWriter = (text: string) => void | Promise<void>;
 
 /** Options for {@link followLog}. */
 export interface FollowOptions {
@@ -117,12 +123,12 @@ export async function followLog(
   provider: WorkerObserver,
   stateDir: string,
   id: string,
-  write: (text: string) => void,
+  write: LogWriter,
   options: FollowOptions = {},
 ): Promise<number | undefined> {
   const readOn = async (from: LogChunk): Promise<LogChunk> => {
     const next = await readLogChunk(provider, stateDir, id, { offset: from.end });
-    if (next.text) write(next.text);
+    if (next.text) await write(next.text);
     return next;
   };
   let chunk = await writeLogTail(provider, stateDir, id, options.tailBytes ?? DEFAULT_TAIL_BYTES, write);

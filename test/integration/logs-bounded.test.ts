@@ -120,7 +120,9 @@ describe('logs -f of a large log', () => {
 
     // Without -f, a tail larger than one read is written in pieces, exactly.
     let tail = '';
-    await writeLogTail(provider, stateDir, id, 3 * MiB, (text) => (tail += text));
+    await writeLogTail(provider, stateDir, id, 3 * MiB, (text) => {
+      tail += text;
+    });
     expect(tail.length).toBe(3 * MiB);
     const { stdout: lastPart } = await exec('tail', ['-c', String(3 * MiB), log], { maxBuffer: 4 * MiB });
     expect(tail === lastPart).toBe(true);
