@@ -100,18 +100,20 @@ describe('GCE providers and the Compute API', () => {
         write_files: { path: string; permissions: string; owner: string; content: string }[];
         runcmd: string[];
       };
-      expect(userData.runcmd).toEqual(['systemctl daemon-reload', 'systemctl start mission-control-worker.service']);
+      expect(userData.runcmd).toEqual(['systemctl daemon-reload', 'systemctl start mission-control-exec-mounts.service', 'systemctl start mission-control-worker.service']);
       expect(userData.write_files.map((f) => [f.path, f.permissions, f.owner])).toEqual([
         ['/var/lib/mission-control/start-worker.sh', '0644', 'root'],
         ['/etc/systemd/system/mission-control-worker.service', '0644', 'root'],
+        ['/etc/systemd/system/mission-control-exec-mounts.service', '0644', 'root'],
+        ['/etc/systemd/system/docker.service.d/mission-control.conf', '0644', 'root'],
       ]);
       const script = userData.write_files[0]!.content.split('\n');
       const dockerRun = script.map((line) => line.trim()).filter((line) => line.startsWith('docker run'));
+      // The mounts are resolved on the VM (the user's home from getent): the directories are listed, the run uses them.
       expect(dockerRun).toEqual([
-        'docker run -d --restart always --name maintainer-worker ' +
-          '-v /home/alice/dev:/home/alice/dev -v /home/alice/.gemini:/home/alice/.gemini -v /home/alice/.offload:/home/alice/.offload ' +
-          'us-docker.pkg.dev/gemini-code-dev/gemini-cli/maintainer:latest >/dev/null',
+        'docker run -d --restart always --name maintainer-worker "${mounts[@]}" us-docker.pkg.dev/gemini-code-dev/gemini-cli/maintainer:latest >/dev/null',
       ]);
+      expect(script.some((line) => line.includes('dirs=(') && line.includes('dev') && line.includes('.gemini') && line.includes('.offload'))).toBe(true);
       expect(script).toContain('  docker-credential-gcr configure-docker --registries=us-docker.pkg.dev >/dev/null');
       expect(script.at(-2)).toBe('date -u +%Y-%m-%dT%H:%M:%SZ >"$state/ready"');
       expect(userData.write_files[1]!.content).toContain('ExecStart=/bin/bash /var/lib/mission-control/start-worker.sh\n');
