@@ -37,8 +37,11 @@ export interface WorkerView {
   readonly cost?: CostEstimate;
 }
 
-/** What a job is doing, derived from its tmux session and the records its wrapper writes. */
-export type JobState = 'running' | 'idle' | 'exited' | 'failed' | 'lost' | 'unknown';
+/**
+ * What a job is doing, derived from its tmux session and the records its wrapper writes. `working`, `waiting` and
+ * `done` come from the job's own reports (`MISSION_CONTROL_STATE`); a waiting job's `reason` is the waiting text.
+ */
+export type JobState = 'running' | 'idle' | 'exited' | 'failed' | 'lost' | 'unknown' | 'working' | 'waiting' | 'done';
 
 /** A job: one tmux session (and its record) on one worker. */
 export interface Job {
@@ -52,6 +55,8 @@ export interface Job {
   readonly id: string;
   readonly worker: string;
   readonly kind: string;
+  /** The agent preset the job was launched with (`claude`, `gemini`, `codex`), when it was launched with one. */
+  readonly agent?: string;
   readonly params: Readonly<Record<string, string>>;
   /** The command the job runs, as argv (from its record) or the pane's current command. */
   readonly command: readonly string[];

@@ -11,6 +11,9 @@ export const STATE_COLOURS: Readonly<Record<JobState, Colour>> = {
   exited: 'yellow',
   lost: 'magenta',
   unknown: 'gray',
+  working: 'green',
+  waiting: 'yellow',
+  done: 'blue',
 };
 
 /** True unless NO_COLOR is set to a non-empty value (https://no-color.org). */

@@ -70,7 +70,7 @@ function haystackOf(job: Job): string {
   return text;
 }
 
-const STATE_ORDER: Readonly<Record<JobState, number>> = { failed: 0, lost: 1, unknown: 2, exited: 3, idle: 4, running: 5 };
+const STATE_ORDER: Readonly<Record<JobState, number>> = { waiting: 0, failed: 1, lost: 2, unknown: 3, exited: 4, done: 5, idle: 6, working: 7, running: 8 };
 
 function compareBy(key: SortState['key']): ((a: Job, b: Job) => number) | undefined {
   switch (key) {
