@@ -3,6 +3,7 @@
  * is expected; `issues.ts` turns the issues into located errors and `resolveFleet` applies the defaults.
  */
 import { z } from 'zod';
+import { agentNameSchema } from '../agents/schema.js';
 import { kindsSchema, repoSchema, resolveJobSettings, type JobSettings } from '../jobs/kinds.js';
 import type { ProviderKind } from '../providers/types.js';
 import { DURATION_RULE, formatDuration, parseDuration } from './duration.js';
@@ -98,7 +99,7 @@ export interface FleetConfig {
   readonly hostKeyPolicy: HostKeyPolicy;
   /** The file it came from; undefined for the embedded default fleet. */
   readonly source: string | undefined;
-  /** Job kinds (built-ins plus the file's `kinds:`) and the repository jobs work on (`repo:`). */
+  /** Job kinds (built-ins plus the file's `kinds:`, run by the `agent:`) and the repository jobs work on (`repo:`). */
   readonly jobs: JobSettings;
 }
 
@@ -229,8 +230,10 @@ export const configFileSchema = closed(
     workers: z.array(worker, { error: expecting('a list of workers') }).nullish(),
     kinds: kindsSchema.nullish(),
     repo: repoSchema.nullish(),
+    /** The agent the built-in kinds and prompt kinds run: `claude`, `gemini` (default) or `codex`. */
+    agent: agentNameSchema.nullish(),
   },
-  'a mapping with `defaults`, `workers`, `kinds` and/or `repo`',
+  'a mapping with `defaults`, `workers`, `kinds`, `repo` and/or `agent`',
 );
 
 /** The config file after validation, before defaults are applied. */
@@ -283,7 +286,7 @@ export function defaultFleet(source?: string, settings: WorkerSettings = DEFAULT
 export function resolveFleet(file: ConfigFile, source: string | undefined): FleetConfig {
   const defaults = overlay(DEFAULT_SETTINGS, file.defaults ?? {});
   const entries = file.workers ?? [];
-  const jobs = resolveJobSettings({ kinds: file.kinds ?? null, repo: file.repo ?? null });
+  const jobs = resolveJobSettings({ kinds: file.kinds ?? null, repo: file.repo ?? null, agent: file.agent ?? null });
   if (entries.length === 0) return defaultFleet(source, defaults, jobs);
   return { workers: entries.map((entry) => resolveWorker(entry, defaults)), hostKeyPolicy: defaults.hostKeyPolicy, source, jobs };
 }

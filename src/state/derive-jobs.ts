@@ -1,4 +1,4 @@
-import type { JobRecord, TmuxSession, WorkerScan } from '../scanners/worker-scan/types.js';
+import type { JobRecord, StateReport, TmuxSession, WorkerScan } from '../scanners/worker-scan/types.js';
 import type { Job, JobState } from './types.js';
 
 /** Tunables for deriving job states. */
@@ -15,7 +15,12 @@ interface Derived {
   readonly state: JobState;
   readonly reason: string;
   readonly exitCode: number | undefined;
+  /** When the state began, Unix seconds on the worker's clock, when a report says so. */
+  readonly at?: number;
 }
+
+/** How far apart (ms) two readings of one report's time may be and still be the same moment: skew is read in whole seconds. */
+const SAME_MOMENT_MS = 2000;
 
 /**
  * Turns one scan of a worker into its jobs, each with a key of its own. Pure: the previous jobs are only used to
@@ -102,10 +107,16 @@ function build(
   let derived = deriveState(record, session, workerNow, lastOutputAt, options.idleAfterSeconds);
   if (sessionTaken !== undefined && derived.exitCode === undefined) derived = { state: 'unknown', reason: sessionTaken, exitCode: undefined };
   const before = previous.get(key);
-  const since =
-    before && before.state === derived.state
-      ? before.since
-      : sinceForNewState(derived.state, lastOutputAt, options.now, skew, before === undefined);
+  let since: number;
+  if (derived.at !== undefined) {
+    const at = Math.min(options.now, (derived.at - skew) * 1000);
+    since = before && before.state === derived.state && Math.abs(before.since - at) <= SAME_MOMENT_MS ? before.since : at;
+  } else {
+    since =
+      before && before.state === derived.state
+        ? before.since
+        : sinceForNewState(derived.state, lastOutputAt, options.now, skew, before === undefined);
+  }
   const pane = session?.panes[0];
   const meta = record?.meta;
   const createdAt = meta ? Date.parse(meta.createdAt) / 1000 : session?.created;
@@ -114,6 +125,7 @@ function build(
     id,
     worker,
     kind: meta?.kind ?? (record ? 'unknown' : 'session'),
+    ...(meta?.agent !== undefined ? { agent: meta.agent } : {}),
     params: meta?.params ?? {},
     command: meta?.command ?? (pane ? [pane.currentCommand] : []),
     state: derived.state,
@@ -129,7 +141,10 @@ function build(
   };
 }
 
-/** The state rules, in order: a recorded exit code wins, then a dead pane, then liveness and output age. */
+/**
+ * The state rules, in order: a recorded exit code wins, then a dead pane, then a missing session (lost); a live
+ * job's last state report comes next, and a job that reports nothing is running or idle by output age.
+ */
 export function deriveState(
   record: JobRecord | undefined,
   session: TmuxSession | undefined,
@@ -144,6 +159,7 @@ export function deriveState(
     if (dead?.deadStatus !== undefined) return exited(dead.deadStatus, 'pane exited (status from tmux)');
     return { state: 'unknown', reason: 'pane is dead with no exit status', exitCode: undefined };
   }
+  if (session && record?.report) return fromReport(record.report, workerNow, lastOutputAt, idleAfterSeconds);
   if (session) {
     if (lastOutputAt === undefined) return { state: 'running', reason: 'session alive', exitCode: undefined };
     const quiet = workerNow - lastOutputAt;
@@ -153,6 +169,22 @@ export function deriveState(
   }
   if (record?.metaError) return { state: 'unknown', reason: `unreadable record: ${record.metaError}`, exitCode: undefined };
   return { state: 'lost', reason: 'session vanished without an exit code', exitCode: undefined };
+}
+
+/**
+ * A live job's state from its last report. `waiting` and `done` stand until the next report (output alone does not
+ * end them: a prompt may redraw). `working` stands while the job shows signs of life: with no output and no report
+ * for the idle threshold it is idle, so an agent whose final hook never fired does not stay "working".
+ */
+function fromReport(report: StateReport, workerNow: number, lastOutputAt: number | undefined, idleAfterSeconds: number): Derived {
+  if (report.state === 'waiting') return { state: 'waiting', reason: report.reason || 'waiting for input', exitCode: undefined, at: report.at };
+  if (report.state === 'done') return { state: 'done', reason: report.reason || 'finished its turn', exitCode: undefined, at: report.at };
+  const lastSign = Math.max(report.at, lastOutputAt ?? report.at);
+  const quiet = workerNow - lastSign;
+  if (quiet >= idleAfterSeconds) {
+    return { state: 'idle', reason: `reported working, then no output or report for ${quiet}s`, exitCode: undefined, at: lastSign + idleAfterSeconds };
+  }
+  return { state: 'working', reason: report.reason || 'working', exitCode: undefined, at: report.at };
 }
 
 function exited(code: number, reason: string): Derived {

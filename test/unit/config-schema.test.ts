@@ -291,6 +291,6 @@ describe('errors', () => {
   });
 
   it('says what the top level should be', async () => {
-    expect(await errors('- name: a\n')).toEqual(['config.yaml:1:1: expected a mapping with `defaults`, `workers`, `kinds` and/or `repo`, got a list']);
+    expect(await errors('- name: a\n')).toEqual(['config.yaml:1:1: expected a mapping with `defaults`, `workers`, `kinds`, `repo` and/or `agent`, got a list']);
   });
 });

@@ -26,6 +26,12 @@ export const MAX_RECORD_BYTES = 64 * 1024;
 /** The largest `exit` file the scan reads (it holds one number). */
 export const MAX_EXIT_FILE_BYTES = 1024;
 
+/**
+ * The largest `state` file the scan reads: one line, a state word, a time and a reason the writer caps at 1 KiB
+ * (`MISSION_CONTROL_STATE`, see `src/agents/state-script.ts`).
+ */
+export const MAX_STATE_FILE_BYTES = 2048;
+
 /** What one scan may print before it is stopped: far more than 10,000 jobs and sessions need. */
 export const MAX_SCAN_OUTPUT_BYTES = 8 * 1024 * 1024;
 
@@ -153,7 +159,7 @@ function sessionHostScript(opts: ScanCommandOptions): string {
     'if [ -d "$jd" ]; then',
     ' if cd -- "$jd"; then',
     // One find lists the record files over their caps (it reads sizes, never contents): they are not read.
-    `  big=$nl$(find -L . -path './*/*' -prune \\( -name exit -size +${MAX_EXIT_FILE_BYTES}c -o -name meta.json -size +${MAX_RECORD_BYTES}c \\) -print 2>/dev/null)$nl`,
+    `  big=$nl$(find -L . -path './*/*' -prune \\( -name exit -size +${MAX_EXIT_FILE_BYTES}c -o -name meta.json -size +${MAX_RECORD_BYTES}c -o -name state -size +${MAX_STATE_FILE_BYTES}c \\) -print 2>/dev/null)$nl`,
     '  for j in *; do',
     '   [ -d "$j" ] || continue',
     // A name that is not a job id is reported, never read; one that cannot be framed is reported without its name.
@@ -174,6 +180,13 @@ function sessionHostScript(opts: ScanCommandOptions): string {
     `    case $x in *"$rs"*|*"$us"*) x=$(printf '%s' "$x" | tr -d '\\036\\037') ;; esac`,
     '   fi',
     `   printf 'J%s%s%s%s%s%s%s%s%s%s\\n' "$us" "$j" "$us" "$hm" "$us" "$he" "$us" "$x" "$us" "$m"`,
+    // The job's last state report (one line), on a line of its own so records without one read as before.
+    '   if [ -f "$j/state" ]; then hs=1; r=',
+    '    case $big in *"$nl./$j/state$nl"*) hs=3; set -- "$@" "$j/state" ;;',
+    '    *) { IFS= read -r r || :; } 2>/dev/null <"$j/state" || hs=2 ;; esac',
+    `    case $r in *"$rs"*|*"$us"*) r=$(printf '%s' "$r" | tr -d '\\036\\037') ;; esac`,
+    `    printf 'R%s%s%s%s%s%s\\n' "$us" "$j" "$us" "$hs" "$us" "$r"`,
+    '   fi',
     '   [ -f "$j/output.log" ] && set -- "$@" "$j/output.log"',
     '  done',
     ' else s=1; fi',

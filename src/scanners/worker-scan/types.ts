@@ -84,6 +84,10 @@ export interface JobRecord {
   readonly logModified: number | undefined;
   /** Size of the output log in bytes. */
   readonly logBytes: number | undefined;
+  /** The job's last state report, when it has made one. */
+  readonly report?: StateReport;
+  /** Why the job's `state` file could not be used (unreadable, too large, not a report). */
+  readonly reportError?: string;
 }
 
 /** `meta.json`: what was launched. Written once at launch. */
@@ -102,6 +106,17 @@ export interface JobMeta {
   readonly worktree?: string;
   /** ISO time of launch. */
   readonly createdAt: string;
+  /** The agent preset the job was launched with (`claude`, `gemini`, `codex`), if any. */
+  readonly agent?: string;
+}
+
+/** What a job reported last through `MISSION_CONTROL_STATE` (its `state` file). */
+export interface StateReport {
+  readonly state: 'working' | 'waiting' | 'done';
+  /** When it was reported, Unix seconds on the worker's clock. */
+  readonly at: number;
+  /** The text given with the report (the waiting reason), raw: views sanitize it. */
+  readonly reason: string;
 }
 
 /** The result of one scan. */
