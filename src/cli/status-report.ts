@@ -7,7 +7,7 @@ import { formatAge, formatMs, pad } from '../text/format.js';
 import { sanitizeLine } from '../text/sanitize.js';
 
 /** The version of the `status --json` schema (docs/status-json.md). Bumped only on incompatible changes. */
-export const STATUS_SCHEMA_VERSION = 1;
+export const STATUS_SCHEMA_VERSION = 2;
 
 /** `status --json`: documented in docs/status-json.md. */
 export interface StatusJson {
@@ -53,10 +53,15 @@ interface StatusWorker {
   } | null;
 }
 
-interface StatusJob {
+/** One job in `status --json` and `jobs --json` (the same object in both). */
+export interface StatusJob {
   readonly worker: string;
   readonly id: string;
+  /** `worker/id`: what `stop`, `logs` and the other job commands take. */
+  readonly key: string;
   readonly kind: string;
+  /** The agent preset the job was launched with, if any. */
+  readonly agent: string | null;
   readonly state: string;
   readonly reason: string;
   readonly exitCode: number | null;
@@ -124,22 +129,29 @@ export function statusJson(state: FleetState, now = Date.now()): StatusJson {
       machine: vm.machine.state,
       machineType: vm.machineType,
     })),
-    jobs: selectAllJobs(state).map((j) => ({
-      worker: j.worker,
-      id: j.id,
-      kind: j.kind,
-      state: j.state,
-      reason: j.reason,
-      exitCode: j.exitCode ?? null,
-      stateSince: new Date(j.since).toISOString(),
-      lastOutputAt: j.lastOutputAt === undefined ? null : new Date((j.lastOutputAt - j.clockSkew) * 1000).toISOString(),
-      createdAt: j.createdAt === undefined ? null : new Date(j.createdAt * 1000).toISOString(),
-      session: j.session?.name ?? null,
-      sessionId: j.session?.id ?? null,
-      command: j.command,
-      params: j.params,
-      adhoc: j.adhoc,
-    })),
+    jobs: selectAllJobs(state).map(statusJob),
+  };
+}
+
+/** A job as `status --json` and `jobs --json` print it (docs/status-json.md). */
+export function statusJob(j: Job): StatusJob {
+  return {
+    worker: j.worker,
+    id: j.id,
+    key: j.key,
+    kind: j.kind,
+    agent: j.agent ?? null,
+    state: j.state,
+    reason: j.reason,
+    exitCode: j.exitCode ?? null,
+    stateSince: new Date(j.since).toISOString(),
+    lastOutputAt: j.lastOutputAt === undefined ? null : new Date((j.lastOutputAt - j.clockSkew) * 1000).toISOString(),
+    createdAt: j.createdAt === undefined ? null : new Date(j.createdAt * 1000).toISOString(),
+    session: j.session?.name ?? null,
+    sessionId: j.session?.id ?? null,
+    command: j.command,
+    params: j.params,
+    adhoc: j.adhoc,
   };
 }
 
