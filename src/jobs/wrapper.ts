@@ -102,7 +102,7 @@ function stateProgramLines(): string[] {
     '    c=$d/mission-control-$u',
     // A directory someone else made (or a link) is never used: the program would be theirs to change.
     '    mkdir -p "$c" 2>/dev/null; [ -d "$c" ] && [ ! -L "$c" ] && [ -O "$c" ] && chmod 700 "$c" 2>/dev/null || continue',
-    `    f=$c/state-$MC_JOB; cp "$jd/${STATE_SCRIPT}" "$f" 2>/dev/null && chmod 700 "$f" 2>/dev/null && "$f" check 2>/dev/null || { rm -f "$f"; continue; }`,
+    `    f=$c/state-$MC_JOB-$$; cp "$jd/${STATE_SCRIPT}" "$f" 2>/dev/null && chmod 700 "$f" 2>/dev/null && "$f" check 2>/dev/null || { rm -f "$f"; continue; }`,
     '    MISSION_CONTROL_STATE=$f; break',
     '  done',
     'fi',
