@@ -78,7 +78,7 @@ export function wrapperScript(options: WrapperOptions): string {
     '  { (cd "$wd" && exec "$@") 2>&1; echo $? >exit.code; } | tee -a output.log',
     `  code=$(cat exit.code 2>/dev/null) || code=${WRAPPER_NO_WORKDIR}; rm -f exit.code`,
     'fi',
-    '[ "$MISSION_CONTROL_STATE" = "$jd/${STATE_SCRIPT}" ] || rm -f "$MISSION_CONTROL_STATE"',
+    `[ "$MISSION_CONTROL_STATE" = "$jd/${STATE_SCRIPT}" ] || rm -f "$MISSION_CONTROL_STATE"`,
     'printf \'%s\\n\' "$code" >exit.tmp && mv -f exit.tmp exit',
     '',
   ].join('\n');

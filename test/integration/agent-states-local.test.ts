@@ -130,6 +130,8 @@ describe('agent states reported by the agents\' own hooks (fake agents, real tmu
     const waiting = await reaches('4-ask', 'waiting');
     await reply(waiting, 'die');
     expect(await reaches('4-ask', 'failed')).toMatchObject({ exitCode: 3 });
+    // The program in the record directory outlives the job (only a private copy elsewhere is removed).
+    await exec('test', ['-x', join(dir, 'state', 'jobs', '4-ask', 'mc-state')]);
   });
 
   it('any program can use MISSION_CONTROL_STATE directly', async () => {
