@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { WorkerObserver } from '../providers/types.js';
 import { buildScanCommand, MAX_SCAN_OUTPUT_BYTES, newScanNonce } from '../scanners/worker-scan/command.js';
 import { parseScan } from '../scanners/worker-scan/parse.js';
+import { ScreenMemory } from '../scanners/worker-scan/screens.js';
 import type { FleetStore } from '../state/store.js';
 import { describeError } from './errors.js';
 
@@ -9,6 +10,9 @@ import { describeError } from './errors.js';
 export function scanTimeoutMs(pollIntervalMs: number): number {
   return Math.max(3000, Math.round(pollIntervalMs * 1.5));
 }
+
+/** What each worker's watched panes last showed (the screen source of agent states), kept across its scans. */
+const screenMemories = new WeakMap<WorkerObserver, ScreenMemory>();
 
 /**
  * Refreshes one worker: one scan command (tmux, job records, container and host state at once), parsed and
@@ -23,11 +27,14 @@ export async function refreshWorker(
   const actions = store.getState();
   actions.refreshStarted(provider.name);
   const nonce = newScanNonce();
+  let screens = screenMemories.get(provider);
+  if (!screens) screenMemories.set(provider, (screens = new ScreenMemory()));
   const command = buildScanCommand({
     tmuxSocketArgs: provider.tmux.socketArgs,
     ...(provider.containerName ? { container: provider.containerName } : {}),
     stateDir: provider.stateDir,
     nonce,
+    capture: screens.requests(),
   });
   const started = performance.now();
   try {
@@ -37,7 +44,8 @@ export async function refreshWorker(
       maxOutputBytes: MAX_SCAN_OUTPUT_BYTES,
       ...(signal ? { signal } : {}),
     });
-    const scan = parseScan(result.stdout, nonce);
+    const parsed = parseScan(result.stdout, nonce);
+    const scan = { ...parsed, screens: screens.update(parsed.screens ?? new Map(), parsed.sessions, parsed.jobs, parsed.host.now) };
     const scanMs = performance.now() - started;
     const machine = await provider.getStatus();
     if (signal?.aborted) return;

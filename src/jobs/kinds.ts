@@ -44,6 +44,8 @@ export interface JobKind {
   readonly worktree: WorktreeSpec | false;
   /** The agent preset the job runs (its hooks are wired per job), when the kind names one or gives a prompt. */
   readonly agent?: AgentName;
+  /** Regular expressions that mark a line of the job's screen as a prompt waiting for its user. */
+  readonly waitingPatterns?: readonly string[];
 }
 
 /** The repository jobs work on, as the `repo:` section gives it. */
@@ -102,6 +104,11 @@ export const kindSchema = z
     /** The prompt an agent starts with; the agent (the kind's, else the top-level `agent:`) makes the command. */
     prompt: z.string().min(1, { error: 'expected a prompt' }).optional(),
     agent: agentNameSchema.optional(),
+    /** Lines of the screen that mean the job waits for its user, e.g. `Allow .*\\?`; the match is the reason. */
+    waitingPatterns: z
+      .array(z.string().min(1).refine(isRegExp, { error: 'expected a valid regular expression, such as ^Allow .*\\?$' }))
+      .max(16, { error: 'expected at most 16 patterns' })
+      .optional(),
     worktree: worktreeSchema.optional(),
   })
   .superRefine((kind, ctx) => {
@@ -228,6 +235,7 @@ export function resolveJobSettings(
       ...(kind.description !== undefined ? { description: kind.description } : {}),
       params: Object.entries(kind.params ?? {}).map(([param, spec]) => ({ name: param, ...spec })),
       ...withAgent(kind, configured),
+      ...(kind.waitingPatterns !== undefined ? { waitingPatterns: kind.waitingPatterns } : {}),
       worktree: kind.worktree ?? false,
     });
   }

@@ -1,4 +1,4 @@
-import type { JobRecord, StateReport, TmuxSession, WorkerScan } from '../scanners/worker-scan/types.js';
+import type { JobRecord, PaneScreen, StateReport, TmuxSession, WorkerScan } from '../scanners/worker-scan/types.js';
 import type { Job, JobState } from './types.js';
 
 /** Tunables for deriving job states. */
@@ -53,7 +53,7 @@ export function deriveJobs(
   // A worker whose clock could not be read (0) is taken to agree with ours.
   const workerNow = scan.host.now || Math.floor(options.now / 1000);
   const skew = workerNow - Math.floor(options.now / 1000);
-  const context = { worker, workerNow, previous, options, skew };
+  const context = { worker, workerNow, previous, options, skew, screens: scan.screens };
 
   for (const record of scan.jobs) {
     const session = bySessionName.get(sessionNameOf(record, options.sessionPrefix));
@@ -92,6 +92,7 @@ interface BuildContext {
   readonly previous: ReadonlyMap<string, Job>;
   readonly options: DeriveOptions;
   readonly skew: number;
+  readonly screens: ReadonlyMap<string, PaneScreen> | undefined;
 }
 
 function build(
@@ -104,7 +105,8 @@ function build(
   const { worker, workerNow, previous, options, skew } = context;
   const key = `${worker}/${id}`;
   const lastOutputAt = latest(session?.activity, record?.logModified);
-  let derived = deriveState(record, session, workerNow, lastOutputAt, options.idleAfterSeconds);
+  const screen = session?.panes[0] ? context.screens?.get(session.panes[0].id) : undefined;
+  let derived = deriveState(record, session, workerNow, lastOutputAt, options.idleAfterSeconds, screen);
   if (sessionTaken !== undefined && derived.exitCode === undefined) derived = { state: 'unknown', reason: sessionTaken, exitCode: undefined };
   const before = previous.get(key);
   let since: number;
@@ -143,7 +145,8 @@ function build(
 
 /**
  * The state rules, in order: a recorded exit code wins, then a dead pane, then a missing session (lost); a live
- * job's last state report comes next, and a job that reports nothing is running or idle by output age.
+ * job's last state report or a prompt on its screen (matched by its kind's waiting patterns), whichever is newer,
+ * comes next, and a job that reports nothing is running or idle by output age.
  */
 export function deriveState(
   record: JobRecord | undefined,
@@ -151,6 +154,7 @@ export function deriveState(
   workerNow: number,
   lastOutputAt: number | undefined,
   idleAfterSeconds: number,
+  screen?: PaneScreen,
 ): Derived {
   if (record?.exitCode !== undefined) return exited(record.exitCode, 'exit code recorded by the job wrapper');
   const livePane = session?.panes.find((pane) => !pane.dead);
@@ -158,6 +162,11 @@ export function deriveState(
     const dead = session.panes.find((pane) => pane.deadStatus !== undefined);
     if (dead?.deadStatus !== undefined) return exited(dead.deadStatus, 'pane exited (status from tmux)');
     return { state: 'unknown', reason: 'pane is dead with no exit status', exitCode: undefined };
+  }
+  // The newer of the two sources stands: the job's own report, or a prompt its screen shows.
+  const prompt = session ? screenPrompt(record?.meta?.waitingPatterns, screen) : undefined;
+  if (prompt && (record?.report === undefined || prompt.at >= record.report.at)) {
+    return { state: 'waiting', reason: prompt.line, exitCode: undefined, at: prompt.at };
   }
   if (session && record?.report) return fromReport(record.report, workerNow, lastOutputAt, idleAfterSeconds);
   if (session) {
@@ -185,6 +194,35 @@ function fromReport(report: StateReport, workerNow: number, lastOutputAt: number
     return { state: 'idle', reason: `reported working, then no output or report for ${quiet}s`, exitCode: undefined, at: lastSign + idleAfterSeconds };
   }
   return { state: 'working', reason: report.reason || 'working', exitCode: undefined, at: report.at };
+}
+
+/** The longest screen line matched against waiting patterns (a line is cut there first). */
+const MAX_MATCHED_LINE = 1000;
+
+const compiled = new Map<string, RegExp | null>();
+
+function compile(pattern: string): RegExp | null {
+  let regex = compiled.get(pattern);
+  if (regex === undefined) {
+    try {
+      regex = new RegExp(pattern, 'u');
+    } catch {
+      regex = null;
+    }
+    compiled.set(pattern, regex);
+  }
+  return regex;
+}
+
+/** The lowest line of the screen that a waiting pattern matches, with the time the screen last changed. */
+function screenPrompt(patterns: readonly string[] | undefined, screen: PaneScreen | undefined): { line: string; at: number } | undefined {
+  if (!patterns?.length || !screen) return undefined;
+  const regexes = patterns.map(compile).filter((regex): regex is RegExp => regex !== null);
+  for (let i = screen.lines.length - 1; i >= 0; i -= 1) {
+    const line = (screen.lines[i] ?? '').slice(0, MAX_MATCHED_LINE);
+    if (regexes.some((regex) => regex.test(line))) return { line: line.trim(), at: screen.activity };
+  }
+  return undefined;
 }
 
 function exited(code: number, reason: string): Derived {

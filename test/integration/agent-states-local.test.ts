@@ -71,6 +71,11 @@ beforeAll(async () => {
     ask: { params: { n: { pattern: '^[0-9]+$' } }, prompt: 'task {n}', agent: 'claude' },
     gem: { params: { n: { pattern: '^[0-9]+$' } }, prompt: 'task {n}', agent: 'gemini' },
     cod: { params: { n: { pattern: '^[0-9]+$' } }, prompt: 'task {n}', agent: 'codex' },
+    prompted: {
+      params: { n: { pattern: '^[0-9]+$' } },
+      command: ['sh', '-c', 'echo working; printf "Overwrite the file? [y/N] "; read a; i=0; while [ $i -lt 12 ]; do i=$((i+1)); echo "writing $i"; done; exec sleep 60'],
+      waitingPatterns: ['\\[y/N\\]'],
+    },
     script: {
       params: { n: { pattern: '^[0-9]+$' } },
       command: ['sh', '-c', '"$MISSION_CONTROL_STATE" waiting "Pick a colour"; echo "colour?"; read c; "$MISSION_CONTROL_STATE" working; echo "painting $c"; "$MISSION_CONTROL_STATE" done; exec sleep 60'],
@@ -142,6 +147,16 @@ describe('agent states reported by the agents\' own hooks (fake agents, real tmu
     await reaches('5-script', 'done');
     const state = await readFile(join(dir, 'state', 'jobs', '5-script', 'state'), 'utf8');
     expect(state).toMatch(/^done \d+ \n$/);
+  });
+});
+
+describe('agent states from the screen (waitingPatterns), for programs that report nothing', () => {
+  it('a prompt on screen is waiting with the prompt as the reason; once answered and scrolled away, running again', async () => {
+    await actions.launch({ kind: 'prompted', params: { n: '6' } });
+    const waiting = await reaches('6-prompted', 'waiting');
+    expect(waiting.reason).toBe('Overwrite the file? [y/N]');
+    await reply(waiting, 'y');
+    expect(await reaches('6-prompted', 'running')).toMatchObject({ reason: 'session alive, recent output' });
   });
 });
 

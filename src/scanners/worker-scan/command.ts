@@ -74,6 +74,33 @@ export function newScanNonce(): string {
   return randomBytes(12).toString('hex');
 }
 
+/** The most panes one scan captures. */
+export const MAX_CAPTURED_PANES = 32;
+
+/** The most of one pane's capture the scan prints (its end, where a prompt is). */
+export const MAX_CAPTURE_BYTES = 4096;
+
+/** A pane to capture if its activity is not `seen` (0: never captured). */
+export interface CaptureRequest {
+  readonly paneId: string;
+  readonly seen: number;
+}
+
+/** The lines of the scan that capture the requested panes whose activity changed; none for an empty request. */
+export function captureScript(tmux: string, requests: readonly CaptureRequest[]): string[] {
+  const wanted = requests.filter((r) => /^%\d+$/.test(r.paneId)).slice(0, MAX_CAPTURED_PANES);
+  if (wanted.length === 0) return [];
+  const list = ` ${wanted.map((r) => `${r.paneId}:${Math.trunc(r.seen)}`).join(' ')} `;
+  return [
+    `b capture; w=${shellQuote(list)}`,
+    `${tmux} list-panes -a -F '#{pane_id} #{window_activity}' </dev/null 2>/dev/null | while read -r p a; do`,
+    '  case $w in *" $p:$a "*) continue ;; *" $p:"*) ;; *) continue ;; esac',
+    `  printf 'C%s%s%s%s\\n' "$us" "$p" "$us" "$a"`,
+    `  ${tmux} capture-pane -p -J -t "$p" </dev/null 2>/dev/null | tail -c ${MAX_CAPTURE_BYTES} | sed 's/^/|/'`,
+    'done; e capture 0',
+  ];
+}
+
 /** What {@link buildScanCommand} needs to know about the worker. */
 export interface ScanCommandOptions {
   /** `-L name` or `-S path`: the worker's private tmux socket. */
@@ -84,6 +111,8 @@ export interface ScanCommandOptions {
   readonly stateDir: string;
   /** A fresh value from {@link newScanNonce} for every scan. */
   readonly nonce: string;
+  /** Panes whose last lines to capture when their activity changed (`screens.ts`). */
+  readonly capture?: readonly CaptureRequest[];
 }
 
 /**
@@ -199,5 +228,6 @@ function sessionHostScript(opts: ScanCommandOptions): string {
     " stat -L -c '%Y %s %n' -- \"$@\" || { s=$?; for f; do [ -f \"$f\" ] && printf '%s %d %s\\n' \"$(date -r \"$f\" +%s)\" \"$(wc -c <\"$f\")\" \"$f\"; done; }",
     'fi',
     'e logs $s',
+    ...captureScript(tmuxPrefix(opts.tmuxSocketArgs), opts.capture ?? []),
   ].join('\n');
 }

@@ -108,6 +108,16 @@ export interface JobMeta {
   readonly createdAt: string;
   /** The agent preset the job was launched with (`claude`, `gemini`, `codex`), if any. */
   readonly agent?: string;
+  /** Regular expressions that mark a line of the job's screen as a prompt waiting for its user. */
+  readonly waitingPatterns?: readonly string[];
+}
+
+/** What a pane showed when it was last captured. */
+export interface PaneScreen {
+  /** The pane's window activity then, Unix seconds on the worker's clock. */
+  readonly activity: number;
+  /** Its last non-empty lines, raw (views sanitize them). */
+  readonly lines: readonly string[];
 }
 
 /** What a job reported last through `MISSION_CONTROL_STATE` (its `state` file). */
@@ -140,4 +150,6 @@ export interface WorkerScan {
    * line, a missing or cut-short section. Empty for a clean scan.
    */
   readonly problems?: readonly string[];
+  /** The latest screens of the panes of jobs with waiting patterns, by pane id (kept across scans by the caller). */
+  readonly screens?: ReadonlyMap<string, PaneScreen>;
 }

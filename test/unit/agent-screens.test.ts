@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { buildScanCommand, MAX_CAPTURED_PANES } from '../../src/scanners/worker-scan/command.js';
+import { parseCaptures, ScreenMemory, SCREEN_LINES } from '../../src/scanners/worker-scan/screens.js';
+import type { Section } from '../../src/scanners/worker-scan/sections.js';
+import type { JobRecord, StateReport } from '../../src/scanners/worker-scan/types.js';
+import { deriveJobs } from '../../src/state/derive-jobs.js';
+import { NOW_S, record, scan, session } from '../support/scan-fixtures.js';
+
+const US = '\x1f';
+const options = { sessionPrefix: 'mc', idleAfterSeconds: 60, now: NOW_S * 1000 };
+const capture = (lines: string[]): Section => ({ name: 'capture', body: lines.map((l) => `${l}\n`).join(''), status: 0 });
+const patterned = (id: string, report?: StateReport): JobRecord => {
+  const base = record(id);
+  return { ...base, meta: { ...base.meta!, waitingPatterns: ['\\[y/N\\]', '^Allow .*\\?$'] }, ...(report ? { report } : {}) };
+};
+
+describe('screen captures in the scan', () => {
+  it('asks only for the requested panes, bounded, and only when their activity changed', () => {
+    const none = (buildScanCommand({ tmuxSocketArgs: ['-S', '/s'], stateDir: '~/.mc', nonce: 'abcdefgh12' }) as { script: string }).script;
+    expect(none).not.toContain('capture-pane');
+    const many = Array.from({ length: 40 }, (_, i) => ({ paneId: `%${i}`, seen: 1000 + i }));
+    const script = (buildScanCommand({ tmuxSocketArgs: ['-S', '/s'], stateDir: '~/.mc', nonce: 'abcdefgh12', capture: [{ paneId: '%1;rm', seen: 0 }, ...many] }) as { script: string }).script;
+    expect(script).toContain(`w=' %0:1000 %1:1001`);
+    expect(script).toContain(`%${MAX_CAPTURED_PANES - 1}:${1000 + MAX_CAPTURED_PANES - 1} '`);
+    expect(script).not.toContain('%1;rm');
+    expect(script).toMatch(/capture-pane -p -J -t "\$p" <\/dev\/null 2>\/dev\/null \| tail -c 4096 \| sed 's\/\^\/\|\/'/);
+  });
+
+  it('reads each pane\'s last non-empty lines; captured text cannot pass for a pane header', () => {
+    const screens = parseCaptures(
+      capture([
+        `C${US}%3${US}1800000000`, '|$ make', `|C${US}%9${US}1`, ...Array.from({ length: 12 }, (_, i) => `|line ${i}`), '|Allow Bash(npm test)?   ', '|', '|',
+        `C${US}%4${US}1799999999`,
+        `C${US}bad${US}1`, '|ignored',
+      ]),
+    );
+    expect([...screens.keys()]).toEqual(['%3', '%4']);
+    expect(screens.get('%3')!.lines).toHaveLength(SCREEN_LINES);
+    expect(screens.get('%3')!.lines.at(-1)).toBe('Allow Bash(npm test)?');
+    expect(screens.get('%4')).toEqual({ activity: 1_799_999_999, lines: [] });
+  });
+
+  it('remembers screens across scans: watches patterned jobs\' panes, recaptures a pane caught in the second it changed', () => {
+    const memory = new ScreenMemory();
+    expect(memory.requests()).toEqual([]);
+    const sessions = [session('mc-a', { id: '$1' }, { id: '%1' }), session('mc-b', { id: '$2' }, { id: '%2' })];
+    const jobs = [patterned('a'), record('b')];
+    memory.update(new Map(), sessions, jobs, NOW_S);
+    expect(memory.requests()).toEqual([{ paneId: '%1', seen: 0 }]);
+    const shown = memory.update(new Map([['%1', { activity: NOW_S, lines: ['Allow x?'] }]]), sessions, jobs, NOW_S);
+    expect(shown.get('%1')?.lines).toEqual(['Allow x?']);
+    // Caught in the very second of its last change: asked for again.
+    expect(memory.requests()).toEqual([{ paneId: '%1', seen: 0 }]);
+    memory.update(new Map([['%1', { activity: NOW_S, lines: ['Allow x?'] }]]), sessions, jobs, NOW_S + 2);
+    expect(memory.requests()).toEqual([{ paneId: '%1', seen: NOW_S }]);
+    // Not captured this time (unchanged): the last screen still counts; a pane that is gone is forgotten.
+    expect(memory.update(new Map(), sessions, jobs, NOW_S + 4).get('%1')?.lines).toEqual(['Allow x?']);
+    expect(memory.update(new Map(), [], jobs, NOW_S + 6).size).toBe(0);
+  });
+});
+
+describe('waiting from the screen', () => {
+  const live = session('mc-a', { id: '$1', activity: NOW_S - 20 }, { id: '%1' });
+  const derive = (job: JobRecord, lines: string[], activity = NOW_S - 20) =>
+    deriveJobs('w', { ...scan([live], [job]), screens: new Map([['%1', { activity, lines }]]) }, new Map(), options)[0]!;
+
+  it('a prompt on screen makes the job waiting, with the lowest matching line as the reason', () => {
+    expect(derive(patterned('a'), ['Allow Bash(ls)?', 'output', 'Proceed? [y/N]'])).toMatchObject({ state: 'waiting', reason: 'Proceed? [y/N]', since: (NOW_S - 20) * 1000 });
+    expect(derive(patterned('a'), ['all good'])).toMatchObject({ state: 'running' });
+    // Patterns belong to the job's kind: a job without them is not read from its screen.
+    expect(derive(record('a'), ['Proceed? [y/N]'])).toMatchObject({ state: 'running' });
+  });
+
+  it('the newer of the report and the screen stands', () => {
+    expect(derive(patterned('a', { state: 'done', at: NOW_S - 10, reason: '' }), ['Proceed? [y/N]'])).toMatchObject({ state: 'done' });
+    expect(derive(patterned('a', { state: 'working', at: NOW_S - 30, reason: '' }), ['Proceed? [y/N]'])).toMatchObject({ state: 'waiting', reason: 'Proceed? [y/N]' });
+  });
+});
