@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { WorkerObserver } from '../providers/types.js';
 import { buildScanCommand, MAX_SCAN_OUTPUT_BYTES, newScanNonce } from '../scanners/worker-scan/command.js';
 import { parseScan } from '../scanners/worker-scan/parse.js';
-import { ScreenMemory } from '../scanners/worker-scan/screens.js';
+import { ScreenMemory, type WaitingPatterns } from '../scanners/worker-scan/screens.js';
 import type { FleetStore } from '../state/store.js';
 import { describeError } from './errors.js';
 
@@ -13,6 +13,14 @@ export function scanTimeoutMs(pollIntervalMs: number): number {
 
 /** What each worker's watched panes last showed (the screen source of agent states), kept across its scans. */
 const screenMemories = new WeakMap<WorkerObserver, ScreenMemory>();
+
+/**
+ * Has the scans of `provider` capture the panes of jobs whose kind has waiting patterns (looked up by kind name in
+ * the local config at each scan). A worker no one watches is scanned without captures.
+ */
+export function watchScreens(provider: WorkerObserver, patternsFor: WaitingPatterns): void {
+  if (!screenMemories.has(provider)) screenMemories.set(provider, new ScreenMemory(patternsFor));
+}
 
 /**
  * Refreshes one worker: one scan command (tmux, job records, container and host state at once), parsed and
@@ -27,14 +35,13 @@ export async function refreshWorker(
   const actions = store.getState();
   actions.refreshStarted(provider.name);
   const nonce = newScanNonce();
-  let screens = screenMemories.get(provider);
-  if (!screens) screenMemories.set(provider, (screens = new ScreenMemory()));
+  const screens = screenMemories.get(provider);
   const command = buildScanCommand({
     tmuxSocketArgs: provider.tmux.socketArgs,
     ...(provider.containerName ? { container: provider.containerName } : {}),
     stateDir: provider.stateDir,
     nonce,
-    capture: screens.requests(),
+    capture: screens?.requests() ?? [],
   });
   const started = performance.now();
   try {
@@ -45,7 +52,7 @@ export async function refreshWorker(
       ...(signal ? { signal } : {}),
     });
     const parsed = parseScan(result.stdout, nonce);
-    const scan = { ...parsed, screens: screens.update(parsed.screens ?? new Map(), parsed.sessions, parsed.jobs, parsed.host.now) };
+    const scan = screens ? { ...parsed, screens: screens.update(parsed.screens ?? new Map(), parsed.sessions, parsed.jobs, parsed.host.now) } : parsed;
     const scanMs = performance.now() - started;
     const machine = await provider.getStatus();
     if (signal?.aborted) return;

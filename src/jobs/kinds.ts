@@ -104,7 +104,7 @@ export const kindSchema = z
     /** The prompt an agent starts with; the agent (the kind's, else the top-level `agent:`) makes the command. */
     prompt: z.string().min(1, { error: 'expected a prompt' }).optional(),
     agent: agentNameSchema.optional(),
-    /** Lines of the screen that mean the job waits for its user, e.g. `Allow .*\\?`; the match is the reason. */
+    /** Lines of the screen that mean the job waits for its user, e.g. `Allow .*\?`; the match is the reason. */
     waitingPatterns: z
       .array(z.string().min(1).refine(isRegExp, { error: 'expected a valid regular expression, such as ^Allow .*\\?$' }))
       .max(16, { error: 'expected at most 16 patterns' })

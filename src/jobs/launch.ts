@@ -113,7 +113,6 @@ export async function launchJob(
       ...(spec.kind.worktree ? { worktree: workDir } : {}),
       createdAt: (options.now?.() ?? new Date()).toISOString(),
       ...(spec.kind.agent !== undefined ? { agent: spec.kind.agent } : {}),
-      ...(spec.kind.waitingPatterns?.length ? { waitingPatterns: spec.kind.waitingPatterns } : {}),
     };
     say(`starting tmux session ${session}`);
     const started = await startSession(provider, { jobDir, lock, workDir, meta });

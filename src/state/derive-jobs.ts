@@ -164,9 +164,9 @@ export function deriveState(
     return { state: 'unknown', reason: 'pane is dead with no exit status', exitCode: undefined };
   }
   // The newer of the two sources stands: the job's own report, or a prompt its screen shows.
-  const prompt = session ? screenPrompt(record?.meta?.waitingPatterns, screen) : undefined;
-  if (prompt && (record?.report === undefined || prompt.at >= record.report.at)) {
-    return { state: 'waiting', reason: prompt.line, exitCode: undefined, at: prompt.at };
+  const prompt = session ? screen?.prompt : undefined;
+  if (screen && prompt !== undefined && (record?.report === undefined || screen.activity >= record.report.at)) {
+    return { state: 'waiting', reason: prompt, exitCode: undefined, at: screen.activity };
   }
   if (session && record?.report) return fromReport(record.report, workerNow, lastOutputAt, idleAfterSeconds);
   if (session) {
@@ -194,35 +194,6 @@ function fromReport(report: StateReport, workerNow: number, lastOutputAt: number
     return { state: 'idle', reason: `reported working, then no output or report for ${quiet}s`, exitCode: undefined, at: lastSign + idleAfterSeconds };
   }
   return { state: 'working', reason: report.reason || 'working', exitCode: undefined, at: report.at };
-}
-
-/** The longest screen line matched against waiting patterns (a line is cut there first). */
-const MAX_MATCHED_LINE = 1000;
-
-const compiled = new Map<string, RegExp | null>();
-
-function compile(pattern: string): RegExp | null {
-  let regex = compiled.get(pattern);
-  if (regex === undefined) {
-    try {
-      regex = new RegExp(pattern, 'u');
-    } catch {
-      regex = null;
-    }
-    compiled.set(pattern, regex);
-  }
-  return regex;
-}
-
-/** The lowest line of the screen that a waiting pattern matches, with the time the screen last changed. */
-function screenPrompt(patterns: readonly string[] | undefined, screen: PaneScreen | undefined): { line: string; at: number } | undefined {
-  if (!patterns?.length || !screen) return undefined;
-  const regexes = patterns.map(compile).filter((regex): regex is RegExp => regex !== null);
-  for (let i = screen.lines.length - 1; i >= 0; i -= 1) {
-    const line = (screen.lines[i] ?? '').slice(0, MAX_MATCHED_LINE);
-    if (regexes.some((regex) => regex.test(line))) return { line: line.trim(), at: screen.activity };
-  }
-  return undefined;
 }
 
 function exited(code: number, reason: string): Derived {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildScanCommand, MAX_CAPTURED_PANES } from '../../src/scanners/worker-scan/command.js';
-import { parseCaptures, ScreenMemory, SCREEN_LINES } from '../../src/scanners/worker-scan/screens.js';
+import { findPrompt, parseCaptures, ScreenMemory, SCREEN_LINES } from '../../src/scanners/worker-scan/screens.js';
 import type { Section } from '../../src/scanners/worker-scan/sections.js';
 import type { JobRecord, StateReport } from '../../src/scanners/worker-scan/types.js';
 import { deriveJobs } from '../../src/state/derive-jobs.js';
@@ -9,10 +9,13 @@ import { NOW_S, record, scan, session } from '../support/scan-fixtures.js';
 const US = '\x1f';
 const options = { sessionPrefix: 'mc', idleAfterSeconds: 60, now: NOW_S * 1000 };
 const capture = (lines: string[]): Section => ({ name: 'capture', body: lines.map((l) => `${l}\n`).join(''), status: 0 });
+const PATTERNS = ['\\[y/N\\]', '^Allow .*\\?$'];
+/** A job of the kind `prompted`, whose config lists waiting patterns. */
 const patterned = (id: string, report?: StateReport): JobRecord => {
   const base = record(id);
-  return { ...base, meta: { ...base.meta!, waitingPatterns: ['\\[y/N\\]', '^Allow .*\\?$'] }, ...(report ? { report } : {}) };
+  return { ...base, meta: { ...base.meta!, kind: 'prompted' }, ...(report ? { report } : {}) };
 };
+const patternsFor = (kind: string) => (kind === 'prompted' ? PATTERNS : undefined);
 
 describe('screen captures in the scan', () => {
   it('asks only for the requested panes, bounded, and only when their activity changed', () => {
@@ -41,14 +44,14 @@ describe('screen captures in the scan', () => {
   });
 
   it('remembers screens across scans: watches patterned jobs\' panes, recaptures a pane caught in the second it changed', () => {
-    const memory = new ScreenMemory();
+    const memory = new ScreenMemory(patternsFor);
     expect(memory.requests()).toEqual([]);
     const sessions = [session('mc-a', { id: '$1' }, { id: '%1' }), session('mc-b', { id: '$2' }, { id: '%2' })];
     const jobs = [patterned('a'), record('b')];
     memory.update(new Map(), sessions, jobs, NOW_S);
     expect(memory.requests()).toEqual([{ paneId: '%1', seen: 0 }]);
-    const shown = memory.update(new Map([['%1', { activity: NOW_S, lines: ['Allow x?'] }]]), sessions, jobs, NOW_S);
-    expect(shown.get('%1')?.lines).toEqual(['Allow x?']);
+    const shown = memory.update(new Map([['%1', { activity: NOW_S, lines: ['Allow x?', 'the footer'] }]]), sessions, jobs, NOW_S);
+    expect(shown.get('%1')).toEqual({ activity: NOW_S, lines: ['Allow x?', 'the footer'], prompt: 'Allow x?' });
     // Caught in the very second of its last change: asked for again.
     expect(memory.requests()).toEqual([{ paneId: '%1', seen: 0 }]);
     memory.update(new Map([['%1', { activity: NOW_S, lines: ['Allow x?'] }]]), sessions, jobs, NOW_S + 2);
@@ -61,18 +64,22 @@ describe('screen captures in the scan', () => {
 
 describe('waiting from the screen', () => {
   const live = session('mc-a', { id: '$1', activity: NOW_S - 20 }, { id: '%1' });
-  const derive = (job: JobRecord, lines: string[], activity = NOW_S - 20) =>
-    deriveJobs('w', { ...scan([live], [job]), screens: new Map([['%1', { activity, lines }]]) }, new Map(), options)[0]!;
+  const derive = (job: JobRecord, prompt: string | undefined, activity = NOW_S - 20) =>
+    deriveJobs('w', { ...scan([live], [job]), screens: new Map([['%1', { activity, lines: [], ...(prompt ? { prompt } : {}) }]]) }, new Map(), options)[0]!;
 
-  it('a prompt on screen makes the job waiting, with the lowest matching line as the reason', () => {
-    expect(derive(patterned('a'), ['Allow Bash(ls)?', 'output', 'Proceed? [y/N]'])).toMatchObject({ state: 'waiting', reason: 'Proceed? [y/N]', since: (NOW_S - 20) * 1000 });
-    expect(derive(patterned('a'), ['all good'])).toMatchObject({ state: 'running' });
-    // Patterns belong to the job's kind: a job without them is not read from its screen.
-    expect(derive(record('a'), ['Proceed? [y/N]'])).toMatchObject({ state: 'running' });
+  it('finds the lowest line a pattern matches; a pattern that is not a regular expression matches nothing', () => {
+    expect(findPrompt(PATTERNS, ['Allow Bash(ls)?', 'output', 'Proceed? [y/N]  ', 'footer'])).toBe('Proceed? [y/N]');
+    expect(findPrompt(PATTERNS, ['all good'])).toBeUndefined();
+    expect(findPrompt(['(', 'ok$'], ['fine', 'all ok'])).toBe('all ok');
+  });
+
+  it('a prompt on screen makes the job waiting, with the prompt as the reason, since the screen changed', () => {
+    expect(derive(patterned('a'), 'Proceed? [y/N]')).toMatchObject({ state: 'waiting', reason: 'Proceed? [y/N]', since: (NOW_S - 20) * 1000 });
+    expect(derive(patterned('a'), undefined)).toMatchObject({ state: 'running' });
   });
 
   it('the newer of the report and the screen stands', () => {
-    expect(derive(patterned('a', { state: 'done', at: NOW_S - 10, reason: '' }), ['Proceed? [y/N]'])).toMatchObject({ state: 'done' });
-    expect(derive(patterned('a', { state: 'working', at: NOW_S - 30, reason: '' }), ['Proceed? [y/N]'])).toMatchObject({ state: 'waiting', reason: 'Proceed? [y/N]' });
+    expect(derive(patterned('a', { state: 'done', at: NOW_S - 10, reason: '' }), 'Proceed? [y/N]')).toMatchObject({ state: 'done' });
+    expect(derive(patterned('a', { state: 'working', at: NOW_S - 30, reason: '' }), 'Proceed? [y/N]')).toMatchObject({ state: 'waiting', reason: 'Proceed? [y/N]' });
   });
 });

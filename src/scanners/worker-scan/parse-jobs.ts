@@ -168,7 +168,6 @@ export function toJobMeta(value: unknown): JobMeta | string {
     ...(typeof v.worktree === 'string' ? { worktree: v.worktree } : {}),
     createdAt: v.createdAt as string,
     ...(typeof v.agent === 'string' ? { agent: v.agent } : {}),
-    ...(Array.isArray(v.waitingPatterns) && v.waitingPatterns.every((p): p is string => typeof p === 'string') ? { waitingPatterns: [...v.waitingPatterns] } : {}),
   };
 }
 

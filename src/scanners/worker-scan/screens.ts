@@ -46,12 +46,42 @@ function lastLines(lines: readonly string[]): string[] {
   return kept.slice(-SCREEN_LINES);
 }
 
-/** What a worker's panes last showed, across scans: what to capture next, and the screens to derive from. */
+/** A kind's waiting patterns, from the local config (never from the worker: its text could hang a regular expression). */
+export type WaitingPatterns = (kind: string) => readonly string[] | undefined;
+
+/** The longest screen line matched against waiting patterns (a line is cut there first). */
+const MAX_MATCHED_LINE = 1000;
+
+/** The lowest of `lines` that one of `patterns` matches, trimmed; undefined when none does. */
+export function findPrompt(patterns: readonly string[], lines: readonly string[]): string | undefined {
+  const regexes = patterns.flatMap((pattern) => {
+    try {
+      return [new RegExp(pattern, 'u')];
+    } catch {
+      return [];
+    }
+  });
+  for (let i = lines.length - 1; i >= 0; i -= 1) {
+    const line = (lines[i] ?? '').slice(0, MAX_MATCHED_LINE);
+    if (regexes.some((regex) => regex.test(line))) return line.trim();
+  }
+  return undefined;
+}
+
+/**
+ * What a worker's watched panes last showed, across scans: what to capture next, and each screen's prompt (the
+ * line its job's kind's waiting patterns match), for the derivation.
+ */
 export class ScreenMemory {
+  readonly #patternsFor: WaitingPatterns;
   #screens = new Map<string, PaneScreen>();
   /** Panes captured in the second of their last change: more may have come in that second, so they are captured again. */
   #unsettled = new Set<string>();
   #watched: string[] = [];
+
+  constructor(patternsFor: WaitingPatterns) {
+    this.#patternsFor = patternsFor;
+  }
 
   /** The panes to capture in the next scan, with the activity they were last captured at (0: capture anyway). */
   requests(): CaptureRequest[] {
@@ -60,20 +90,28 @@ export class ScreenMemory {
 
   /**
    * Takes a scan's fresh captures (made when the worker's clock read `now`) and returns every watched pane's latest
-   * screen; then watches the panes of the live jobs that have waiting patterns (a pane that is gone is forgotten).
+   * screen with its prompt; then watches the first panes of the live jobs whose kind has waiting patterns (a pane
+   * that is gone is forgotten).
    */
   update(captured: ReadonlyMap<string, PaneScreen>, sessions: readonly TmuxSession[], jobs: readonly JobRecord[], now: number): Map<string, PaneScreen> {
-    for (const [paneId, screen] of captured) {
-      this.#screens.set(paneId, screen);
-      if (screen.activity >= now) this.#unsettled.add(paneId);
-      else this.#unsettled.delete(paneId);
+    // A job's kind and session come from its meta.json (which always names its session).
+    const patternsBySession = new Map<string, readonly string[]>();
+    for (const job of jobs) {
+      const patterns = job.meta ? this.#patternsFor(job.meta.kind) : undefined;
+      if (job.meta && patterns?.length) patternsBySession.set(job.meta.session, patterns);
     }
-    const watching = new Set<string>();
-    // Patterns come from a job's meta.json, which always names its session.
-    const patterned = new Set(jobs.flatMap((job) => (job.meta?.waitingPatterns?.length ? [job.meta.session] : [])));
+    const watching = new Map<string, readonly string[]>();
     for (const session of sessions) {
       const pane = session.panes[0];
-      if (pane && !pane.dead && patterned.has(session.name)) watching.add(pane.id);
+      const patterns = patternsBySession.get(session.name);
+      if (pane && !pane.dead && patterns) watching.set(pane.id, patterns);
+    }
+    for (const [paneId, screen] of captured) {
+      const patterns = watching.get(paneId);
+      const prompt = patterns ? findPrompt(patterns, screen.lines) : undefined;
+      this.#screens.set(paneId, { activity: screen.activity, lines: screen.lines, ...(prompt !== undefined ? { prompt } : {}) });
+      if (screen.activity >= now) this.#unsettled.add(paneId);
+      else this.#unsettled.delete(paneId);
     }
     for (const paneId of this.#screens.keys()) {
       if (!watching.has(paneId)) {
@@ -81,7 +119,7 @@ export class ScreenMemory {
         this.#unsettled.delete(paneId);
       }
     }
-    this.#watched = [...watching];
+    this.#watched = [...watching.keys()];
     return new Map(this.#screens);
   }
 }

@@ -108,8 +108,6 @@ export interface JobMeta {
   readonly createdAt: string;
   /** The agent preset the job was launched with (`claude`, `gemini`, `codex`), if any. */
   readonly agent?: string;
-  /** Regular expressions that mark a line of the job's screen as a prompt waiting for its user. */
-  readonly waitingPatterns?: readonly string[];
 }
 
 /** What a pane showed when it was last captured. */
@@ -118,6 +116,8 @@ export interface PaneScreen {
   readonly activity: number;
   /** Its last non-empty lines, raw (views sanitize them). */
   readonly lines: readonly string[];
+  /** The lowest line its job's kind's waiting patterns match, if any. */
+  readonly prompt?: string;
 }
 
 /** What a job reported last through `MISSION_CONTROL_STATE` (its `state` file). */
