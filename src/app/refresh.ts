@@ -42,6 +42,7 @@ export async function refreshWorker(
     stateDir: provider.stateDir,
     nonce,
     capture: screens?.requests() ?? [],
+    foreground: screens?.foreground() ?? [],
   });
   const started = performance.now();
   try {

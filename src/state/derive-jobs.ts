@@ -53,7 +53,7 @@ export function deriveJobs(
   // A worker whose clock could not be read (0) is taken to agree with ours.
   const workerNow = scan.host.now || Math.floor(options.now / 1000);
   const skew = workerNow - Math.floor(options.now / 1000);
-  const context = { worker, workerNow, previous, options, skew, screens: scan.screens };
+  const context = { worker, workerNow, previous, options, skew, screens: scan.screens, readingTerminal: scan.readingTerminal };
 
   for (const record of scan.jobs) {
     const session = bySessionName.get(sessionNameOf(record, options.sessionPrefix));
@@ -93,6 +93,7 @@ interface BuildContext {
   readonly options: DeriveOptions;
   readonly skew: number;
   readonly screens: ReadonlyMap<string, PaneScreen> | undefined;
+  readonly readingTerminal: ReadonlySet<number> | undefined;
 }
 
 function build(
@@ -105,8 +106,10 @@ function build(
   const { worker, workerNow, previous, options, skew } = context;
   const key = `${worker}/${id}`;
   const lastOutputAt = latest(session?.activity, record?.logModified);
-  const screen = session?.panes[0] ? context.screens?.get(session.panes[0].id) : undefined;
-  let derived = deriveState(record, session, workerNow, lastOutputAt, options.idleAfterSeconds, screen);
+  const first = session?.panes[0];
+  const screen = first ? context.screens?.get(first.id) : undefined;
+  const reading = first?.pid !== undefined && context.readingTerminal?.has(first.pid) === true;
+  let derived = deriveState(record, session, workerNow, lastOutputAt, options.idleAfterSeconds, screen, reading);
   if (sessionTaken !== undefined && derived.exitCode === undefined) derived = { state: 'unknown', reason: sessionTaken, exitCode: undefined };
   const before = previous.get(key);
   let since: number;
@@ -146,7 +149,8 @@ function build(
 /**
  * The state rules, in order: a recorded exit code wins, then a dead pane, then a missing session (lost); a live
  * job's last state report or a prompt on its screen (matched by its kind's waiting patterns), whichever is newer,
- * comes next, and a job that reports nothing is running or idle by output age.
+ * comes next; a job with neither waits when its foreground process is blocked reading the terminal, and is
+ * otherwise running or idle by output age.
  */
 export function deriveState(
   record: JobRecord | undefined,
@@ -155,6 +159,7 @@ export function deriveState(
   lastOutputAt: number | undefined,
   idleAfterSeconds: number,
   screen?: PaneScreen,
+  readingTerminal = false,
 ): Derived {
   if (record?.exitCode !== undefined) return exited(record.exitCode, 'exit code recorded by the job wrapper');
   const livePane = session?.panes.find((pane) => !pane.dead);
@@ -169,6 +174,11 @@ export function deriveState(
     return { state: 'waiting', reason: prompt, exitCode: undefined, at: screen.activity };
   }
   if (session && record?.report) return fromReport(record.report, workerNow, lastOutputAt, idleAfterSeconds);
+  // A program that reports nothing and shows no known prompt, but whose foreground process waits in a read of the
+  // terminal, waits for its user (since its last output).
+  if (session && readingTerminal) {
+    return { state: 'waiting', reason: 'waiting for input: reads its terminal', exitCode: undefined, ...(lastOutputAt !== undefined ? { at: lastOutputAt } : {}) };
+  }
   if (session) {
     if (lastOutputAt === undefined) return { state: 'running', reason: 'session alive', exitCode: undefined };
     const quiet = workerNow - lastOutputAt;

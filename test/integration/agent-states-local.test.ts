@@ -76,6 +76,7 @@ beforeAll(async () => {
       command: ['sh', '-c', 'echo working; printf "Overwrite the file? [y/N] "; read a; i=0; while [ $i -lt 12 ]; do i=$((i+1)); echo "writing $i"; done; exec sleep 60'],
       waitingPatterns: ['\\[y/N\\]'],
     },
+    reader: { params: { n: { pattern: '^[0-9]+$' } }, command: ['sh', '-c', 'echo "name?"; read a; echo "hello $a"; exec sleep 60'] },
     script: {
       params: { n: { pattern: '^[0-9]+$' } },
       command: ['sh', '-c', '"$MISSION_CONTROL_STATE" waiting "Pick a colour"; echo "colour?"; read c; "$MISSION_CONTROL_STATE" working; echo "painting $c"; "$MISSION_CONTROL_STATE" done; exec sleep 60'],
@@ -157,6 +158,16 @@ describe('agent states from the screen (waitingPatterns), for programs that repo
     expect(waiting.reason).toBe('Overwrite the file? [y/N]');
     await reply(waiting, 'y');
     expect(await reaches('6-prompted', 'running')).toMatchObject({ reason: 'session alive, recent output' });
+  });
+});
+
+describe('agent states from a foreground process blocked reading the terminal', () => {
+  it('a program that reports nothing and reads its terminal is waiting; answered, it runs again', async () => {
+    await actions.launch({ kind: 'reader', params: { n: '8' } });
+    const waiting = await reaches('8-reader', 'waiting');
+    expect(waiting.reason).toBe('waiting for input: reads its terminal');
+    await reply(waiting, 'ada');
+    await reaches('8-reader', 'running');
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildScanCommand, MAX_CAPTURED_PANES } from '../../src/scanners/worker-scan/command.js';
-import { findPrompt, parseCaptures, ScreenMemory, SCREEN_LINES } from '../../src/scanners/worker-scan/screens.js';
+import { buildScanCommand, foregroundScript, MAX_CAPTURED_PANES, MAX_FOREGROUND_PANES, MAX_FOREGROUND_PROCESSES } from '../../src/scanners/worker-scan/command.js';
+import { findPrompt, parseCaptures, parseForeground, ScreenMemory, SCREEN_LINES, silentPanePids } from '../../src/scanners/worker-scan/screens.js';
 import type { Section } from '../../src/scanners/worker-scan/sections.js';
 import type { JobRecord, StateReport } from '../../src/scanners/worker-scan/types.js';
 import { deriveJobs } from '../../src/state/derive-jobs.js';
@@ -81,5 +81,39 @@ describe('waiting from the screen', () => {
   it('the newer of the report and the screen stands', () => {
     expect(derive(patterned('a', { state: 'done', at: NOW_S - 10, reason: '' }), 'Proceed? [y/N]')).toMatchObject({ state: 'done' });
     expect(derive(patterned('a', { state: 'working', at: NOW_S - 30, reason: '' }), 'Proceed? [y/N]')).toMatchObject({ state: 'waiting', reason: 'Proceed? [y/N]' });
+  });
+});
+
+describe('a foreground process blocked reading the terminal', () => {
+  it('is looked for only under the given pane processes, bounded', () => {
+    expect(foregroundScript([])).toEqual([]);
+    const script = foregroundScript([12, -1, Number.NaN, ...Array.from({ length: 80 }, (_, i) => 100 + i)]).join('\n');
+    expect(script).toMatch(/^b fg; for r in 12 100 101 /);
+    expect(script).toContain(` ${100 + MAX_FOREGROUND_PANES - 2};`);
+    expect(script).not.toContain(` ${100 + MAX_FOREGROUND_PANES - 1};`);
+    expect(script).toContain(`while [ $n -lt ${MAX_FOREGROUND_PROCESSES} ]`);
+  });
+
+  it('counts a process waiting in read(0) of its terminal, not one sleeping, polling or reading elsewhere', () => {
+    const section: Section = {
+      name: 'fg',
+      body: [
+        'F 10 10 10 do_wait 61 0xffffffff', 'F 10 11 10 wait_woken 0 0x0', 'F 20 20 20 hrtimer_nanosleep 230 0x0', 'F 30 31 30 do_epoll_wait 281 0xd',
+        'F 40 41 40 wait_woken 0 0x5', 'F 50 51 50 wait_woken 63 0x0', 'F x 1 1 wait_woken 0 0x0',
+        // An interactive shell (job control: a group of its own) at its prompt.
+        'F 60 61 61 wait_woken 0 0x0', '',
+      ].join('\n'),
+      status: 0,
+    };
+    expect([...parseForeground(section)]).toEqual([10, 50]);
+  });
+
+  it('makes a job that reports nothing and shows no prompt waiting, since its last output; a report wins', () => {
+    const live = session('mc-r', { id: '$1', activity: NOW_S - 30 }, { id: '%1', pid: 10 });
+    const derive = (job: JobRecord) => deriveJobs('w', { ...scan([live], [job]), readingTerminal: new Set([10]) }, new Map(), options)[0]!;
+    expect(derive(record('r', { logModified: NOW_S - 30 }))).toMatchObject({ state: 'waiting', reason: 'waiting for input: reads its terminal', since: (NOW_S - 30) * 1000 });
+    expect(derive({ ...record('r'), report: { state: 'working', at: NOW_S - 40, reason: '' } })).toMatchObject({ state: 'working' });
+    expect(silentPanePids([live, session('mc-s', { id: '$2' }, { id: '%2', pid: 20, dead: true }), session('by-hand', { id: '$3' }, { id: '%3', pid: 30 })], [record('r')])).toEqual([10]);
+    expect(silentPanePids([live], [{ ...record('r'), report: { state: 'done', at: 1, reason: '' } }])).toEqual([]);
   });
 });

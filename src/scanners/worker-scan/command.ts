@@ -101,6 +101,35 @@ export function captureScript(tmux: string, requests: readonly CaptureRequest[])
   ];
 }
 
+/** The most processes looked at under one pane, and the most panes looked under, in one scan. */
+export const MAX_FOREGROUND_PROCESSES = 16;
+export const MAX_FOREGROUND_PANES = 64;
+
+/**
+ * The lines of the scan that look, under each of the given pane processes (their process trees, through
+ * `/proc/PID/task/PID/children`), for the processes of the terminal's foreground group and print what each waits in:
+ * `F ROOT PID PGRP WCHAN SYSCALL ARG0`. Only `/proc` files are read, by the shell itself; nothing on a system without them.
+ */
+export function foregroundScript(panePids: readonly number[]): string[] {
+  const roots = panePids.filter((pid) => Number.isSafeInteger(pid) && pid > 0).slice(0, MAX_FOREGROUND_PANES);
+  if (roots.length === 0) return [];
+  return [
+    `b fg; for r in ${roots.join(' ')}; do`,
+    '  q=$r; n=0',
+    `  while [ $n -lt ${MAX_FOREGROUND_PROCESSES} ]; do`,
+    '    set -- $q; [ $# -gt 0 ] || break; p=$1; shift; q=$*; n=$((n+1))',
+    '    { IFS= read -r l <"/proc/$p/stat"; } 2>/dev/null || continue',
+    '    k=; { IFS= read -r k <"/proc/$p/task/$p/children"; } 2>/dev/null; q="$q $k"',
+    // After the command's closing parenthesis: state ppid pgrp session tty_nr tpgid; the foreground group's own.
+    '    set -- ${l##*") "}; [ "${3-}" = "${6-}" ] || continue',
+    '    g=$3; w=; { IFS= read -r w <"/proc/$p/wchan"; } 2>/dev/null',
+    '    c=; { IFS= read -r c <"/proc/$p/syscall"; } 2>/dev/null; set -- $c',
+    `    printf 'F %s %s %s %s %s %s\\n' "$r" "$p" "$g" "$w" "\${1-}" "\${2-}"`,
+    '  done',
+    'done; e fg 0',
+  ];
+}
+
 /** What {@link buildScanCommand} needs to know about the worker. */
 export interface ScanCommandOptions {
   /** `-L name` or `-S path`: the worker's private tmux socket. */
@@ -113,6 +142,8 @@ export interface ScanCommandOptions {
   readonly nonce: string;
   /** Panes whose last lines to capture when their activity changed (`screens.ts`). */
   readonly capture?: readonly CaptureRequest[];
+  /** Pane processes under which to look for a foreground process blocked reading the terminal. */
+  readonly foreground?: readonly number[];
 }
 
 /**
@@ -229,5 +260,6 @@ function sessionHostScript(opts: ScanCommandOptions): string {
     'fi',
     'e logs $s',
     ...captureScript(tmuxPrefix(opts.tmuxSocketArgs), opts.capture ?? []),
+    ...foregroundScript(opts.foreground ?? []),
   ].join('\n');
 }

@@ -78,9 +78,15 @@ export class ScreenMemory {
   /** Panes captured in the second of their last change: more may have come in that second, so they are captured again. */
   #unsettled = new Set<string>();
   #watched: string[] = [];
+  #silent: number[] = [];
 
   constructor(patternsFor: WaitingPatterns) {
     this.#patternsFor = patternsFor;
+  }
+
+  /** The pane processes of the jobs that reported nothing at the last scan: where the next scan looks for a reader. */
+  foreground(): number[] {
+    return this.#silent;
   }
 
   /** The panes to capture in the next scan, with the activity they were last captured at (0: capture anyway). */
@@ -120,6 +126,38 @@ export class ScreenMemory {
       }
     }
     this.#watched = [...watching.keys()];
+    this.#silent = silentPanePids(sessions, jobs);
     return new Map(this.#screens);
   }
+}
+
+/** Read syscall numbers: x86-64 (0) and arm64 (63). */
+const READ_SYSCALLS = new Set(['0', '63']);
+
+/**
+ * Reads the `fg` section: the pane processes under which a foreground process waits in a terminal read, that is
+ * blocked (`wait_woken`) in `read` of its standard input, in the pane process's own group. A shell at its prompt
+ * (`open`, an interactive shell with job control) runs in a group of its own and does not count: it is not a job
+ * waiting for its user.
+ */
+export function parseForeground(section: Section | undefined): Set<number> {
+  const reading = new Set<number>();
+  for (const line of section?.body.split('\n') ?? []) {
+    const [tag, root, , group, wchan, syscall, fd] = line.split(' ');
+    if (tag !== 'F' || !/^\d{1,10}$/.test(root ?? '') || group !== root) continue;
+    if (wchan === 'wait_woken' && READ_SYSCALLS.has(syscall ?? '') && fd === '0x0') reading.add(Number(root));
+  }
+  return reading;
+}
+
+/**
+ * The pane processes (job wrappers) of live jobs with a record that report nothing: where to look for a process
+ * reading the terminal. Sessions started by hand are left out: their shells wait at a prompt by nature.
+ */
+export function silentPanePids(sessions: readonly TmuxSession[], jobs: readonly JobRecord[]): number[] {
+  const silent = new Set(jobs.flatMap((job) => (!job.report && job.meta ? [job.meta.session] : [])));
+  return sessions.flatMap((session) => {
+    const pane = session.panes[0];
+    return pane && !pane.dead && pane.pid !== undefined && silent.has(session.name) ? [pane.pid] : [];
+  });
 }

@@ -152,4 +152,6 @@ export interface WorkerScan {
   readonly problems?: readonly string[];
   /** The latest screens of the panes of jobs with waiting patterns, by pane id (kept across scans by the caller). */
   readonly screens?: ReadonlyMap<string, PaneScreen>;
+  /** Pane processes (by pid) whose terminal's foreground process is blocked reading it, when the scan looked. */
+  readonly readingTerminal?: ReadonlySet<number>;
 }
