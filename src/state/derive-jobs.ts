@@ -122,7 +122,6 @@ function build(
         ? before.since
         : sinceForNewState(derived.state, lastOutputAt, options.now, skew, before === undefined);
   }
-  const pane = session?.panes[0];
   const meta = record?.meta;
   const createdAt = meta ? Date.parse(meta.createdAt) / 1000 : session?.created;
   return {
@@ -132,7 +131,7 @@ function build(
     kind: meta?.kind ?? (record ? 'unknown' : 'session'),
     ...(meta?.agent !== undefined ? { agent: meta.agent } : {}),
     params: meta?.params ?? {},
-    command: meta?.command ?? (pane ? [pane.currentCommand] : []),
+    command: meta?.command ?? (first ? [first.currentCommand] : []),
     state: derived.state,
     reason: derived.reason,
     since,
@@ -140,7 +139,7 @@ function build(
     lastOutputAt,
     createdAt: createdAt !== undefined && Number.isFinite(createdAt) ? createdAt : undefined,
     session: session ? { id: session.id, name: session.name, attached: session.attached, created: session.created } : undefined,
-    paneId: pane?.id,
+    paneId: first?.id,
     adhoc: record === undefined,
     clockSkew: skew,
   };
