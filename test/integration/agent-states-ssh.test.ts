@@ -5,6 +5,7 @@ import { createFleet, type Fleet } from '../../src/app/fleet.js';
 import { loadConfig } from '../../src/config/load.js';
 import { statusJson } from '../../src/cli/status-report.js';
 import { createJobActions, type JobActions } from '../../src/jobs/actions.js';
+import { runJobs, type CliIo } from '../../src/jobs/cli.js';
 import { kindsSchema, resolveJobSettings } from '../../src/jobs/kinds.js';
 import { selectAllJobs } from '../../src/state/selectors.js';
 import type { Job } from '../../src/state/types.js';
@@ -70,6 +71,11 @@ describe('agent states on an SSH worker (real sshd, real tmux, fake claude in a 
     expect(doc.schemaVersion).toBe(2);
     expect(doc.summary.jobs).toMatchObject({ waiting: 1, total: 1 });
     expect(doc.jobs[0]).toMatchObject({ key: 'remote/12-review', agent: 'claude', state: 'waiting', reason: 'Claude needs your permission to use Bash' });
+    // `jobs --waiting --json` prints the same job objects as status --json, only the waiting ones.
+    let out = '';
+    const io: CliIo = { stdout: { write: (t: string) => (out += t) }, stderr: { write: () => true }, confirm: async () => false };
+    expect(await runJobs(fleet, ['--waiting', '--json'], io)).toBe(0);
+    expect(JSON.parse(out)).toEqual([{ ...doc.jobs[0], stateSince: expect.any(String), lastOutputAt: expect.anything() }]);
     await keys(waiting, 'Enter');
     await reaches('12-review', 'done');
     // The hook settings live in the record directory, never in the worktree: its diff stays empty.
