@@ -101,8 +101,10 @@ export function captureScript(tmux: string, requests: readonly CaptureRequest[])
   ];
 }
 
-/** The most processes looked at under one pane, and the most panes looked under, in one scan. */
+/** The most processes one scan looks at under one pane. */
 export const MAX_FOREGROUND_PROCESSES = 16;
+
+/** The most panes one scan looks under. */
 export const MAX_FOREGROUND_PANES = 64;
 
 /**
