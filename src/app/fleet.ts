@@ -7,7 +7,7 @@ import { SshPool } from '../ssh/pool.js';
 import { PollScheduler } from '../state/scheduler.js';
 import { createFleetStore, type FleetStore } from '../state/store.js';
 import { discoverUnmanagedVms, DISCOVERY_INTERVAL_MS } from './discovery.js';
-import { refreshWorker } from './refresh.js';
+import { refreshWorker, watchScreens } from './refresh.js';
 
 /**
  * Reconnect pacing inside the pool stays short: the poll scheduler already backs off per worker, and a long
@@ -92,7 +92,10 @@ export function createFleet(
         provider = createProvider(worker, { pool: poolFor(worker.hostKeyPolicy) });
         providers.set(worker.name, provider);
       }
-      views.set(worker.name, readOnly ? readOnlyView(provider) : provider);
+      const view = readOnly ? readOnlyView(provider) : provider;
+      views.set(worker.name, view);
+      // Waiting patterns come from the config in force at each scan.
+      watchScreens(view, (kind) => config.jobs.kinds.get(kind)?.waitingPatterns);
     }
     config = next;
     store.getState().setWorkers(

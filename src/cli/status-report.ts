@@ -1,4 +1,4 @@
-import { selectAllJobs, selectWorkers, summarizeFleet, workerCostPerHour, type FleetSummary } from '../state/selectors.js';
+import { isLiveState, selectAllJobs, selectWorkers, summarizeFleet, workerCostPerHour, type FleetSummary } from '../state/selectors.js';
 import { jobLabel } from '../state/job-target.js';
 import type { FleetState } from '../state/store.js';
 import type { Job, WorkerView } from '../state/types.js';
@@ -7,7 +7,7 @@ import { formatAge, formatMs, pad } from '../text/format.js';
 import { sanitizeLine } from '../text/sanitize.js';
 
 /** The version of the `status --json` schema (docs/status-json.md). Bumped only on incompatible changes. */
-export const STATUS_SCHEMA_VERSION = 1;
+export const STATUS_SCHEMA_VERSION = 2;
 
 /** `status --json`: documented in docs/status-json.md. */
 export interface StatusJson {
@@ -53,10 +53,15 @@ interface StatusWorker {
   } | null;
 }
 
-interface StatusJob {
+/** One job in `status --json` and `jobs --json` (the same object in both). */
+export interface StatusJob {
   readonly worker: string;
   readonly id: string;
+  /** `worker/id`: what `stop`, `logs` and the other job commands take. */
+  readonly key: string;
   readonly kind: string;
+  /** The agent preset the job was launched with, if any. */
+  readonly agent: string | null;
   readonly state: string;
   readonly reason: string;
   readonly exitCode: number | null;
@@ -125,22 +130,30 @@ export function statusJson(state: FleetState, now = Date.now()): StatusJson {
       machine: vm.machine.state,
       machineType: vm.machineType,
     })),
-    jobs: selectAllJobs(state).map((j) => ({
-      worker: j.worker,
-      id: j.id,
-      kind: j.kind,
-      state: j.state,
-      reason: j.reason,
-      exitCode: j.exitCode ?? null,
-      stateSince: iso(j.since) ?? new Date(now).toISOString(),
-      lastOutputAt: j.lastOutputAt === undefined ? null : iso((j.lastOutputAt - j.clockSkew) * 1000),
-      createdAt: j.createdAt === undefined ? null : iso(j.createdAt * 1000),
-      session: j.session?.name ?? null,
-      sessionId: j.session?.id ?? null,
-      command: j.command,
-      params: j.params,
-      adhoc: j.adhoc,
-    })),
+    jobs: selectAllJobs(state).map((j) => statusJob(j, now)),
+  };
+}
+
+/** A job as `status --json` and `jobs --json` print it (docs/status-json.md). */
+export function statusJob(j: Job, now = Date.now()): StatusJob {
+  return {
+    worker: j.worker,
+    id: j.id,
+    key: j.key,
+    kind: j.kind,
+    agent: j.agent ?? null,
+    state: j.state,
+    reason: j.reason,
+    exitCode: j.exitCode ?? null,
+    // Times a worker reports out of Date's range are null rather than a crash of the whole document.
+    stateSince: iso(j.since) ?? new Date(now).toISOString(),
+    lastOutputAt: j.lastOutputAt === undefined ? null : iso((j.lastOutputAt - j.clockSkew) * 1000),
+    createdAt: j.createdAt === undefined ? null : iso(j.createdAt * 1000),
+    session: j.session?.name ?? null,
+    sessionId: j.session?.id ?? null,
+    command: j.command,
+    params: j.params,
+    adhoc: j.adhoc,
   };
 }
 
@@ -184,7 +197,7 @@ export function statusTable(state: FleetState, now = Date.now(), width = 120): s
   const priced = workers.some((w) => w.cost);
   if (priced) lines[0] = lines[0]!.replace('  LAST ERROR', `${pad('COST', 9, 'right')}  LAST ERROR`);
   for (const w of workers) {
-    const jobs = (state.jobsByWorker[w.name] ?? []).filter((j) => j.state === 'running' || j.state === 'idle').length;
+    const jobs = (state.jobsByWorker[w.name] ?? []).filter((j) => isLiveState(j.state)).length;
     const row = [
       pad(sanitizeLine(w.name), 14),
       pad(w.provider, 9),

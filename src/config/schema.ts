@@ -3,6 +3,7 @@
  * is expected; `issues.ts` turns the issues into located errors and `resolveFleet` applies the defaults.
  */
 import { z } from 'zod';
+import { agentNameSchema } from '../agents/schema.js';
 import { kindsSchema, repoSchema, resolveJobSettings, type JobSettings } from '../jobs/kinds.js';
 import type { ProviderKind } from '../providers/types.js';
 import { DURATION_RULE, formatDuration, parseDuration } from './duration.js';
@@ -99,7 +100,7 @@ export interface FleetConfig {
   readonly hostKeyPolicy: HostKeyPolicy;
   /** The file it came from; undefined for the embedded default fleet. */
   readonly source: string | undefined;
-  /** Job kinds (built-ins plus the file's `kinds:`) and the repository jobs work on (`repo:`). */
+  /** Job kinds (built-ins plus the file's `kinds:`, run by the `agent:`) and the repository jobs work on (`repo:`). */
   readonly jobs: JobSettings;
   /** How the user is told a job needs them (`notify:`); absent when the file has none (`DEFAULT_NOTIFY` then). */
   readonly notify?: NotifySettings;
@@ -238,8 +239,10 @@ export const configFileSchema = closed(
     kinds: kindsSchema.nullish(),
     repo: repoSchema.nullish(),
     notify: notifySchema.nullish(),
+    /** The agent the built-in kinds and prompt kinds run: `claude`, `gemini` (default) or `codex`. */
+    agent: agentNameSchema.nullish(),
   },
-  'a mapping with `defaults`, `workers`, `kinds`, `repo` and/or `notify`',
+  'a mapping with `defaults`, `workers`, `kinds`, `repo`, `notify` and/or `agent`',
 );
 
 /** The config file after validation, before defaults are applied. */
@@ -293,7 +296,7 @@ export function defaultFleet(source?: string, settings: WorkerSettings = DEFAULT
 export function resolveFleet(file: ConfigFile, source: string | undefined): FleetConfig {
   const defaults = overlay(DEFAULT_SETTINGS, file.defaults ?? {});
   const entries = file.workers ?? [];
-  const jobs = resolveJobSettings({ kinds: file.kinds ?? null, repo: file.repo ?? null });
+  const jobs = resolveJobSettings({ kinds: file.kinds ?? null, repo: file.repo ?? null, agent: file.agent ?? null });
   const notify = file.notify ? { notify: resolveNotify(file.notify) } : {};
   if (entries.length === 0) return { ...defaultFleet(source, defaults, jobs), ...notify };
   return { workers: entries.map((entry) => resolveWorker(entry, defaults)), hostKeyPolicy: defaults.hostKeyPolicy, source, jobs, ...notify };

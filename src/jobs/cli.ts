@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { AttachCommand } from '../providers/types.js';
 import { shellJoin } from '../ssh/quote.js';
+import { statusJob } from '../cli/status-report.js';
 import { selectAllJobs, selectWorkers } from '../state/selectors.js';
 import type { Job } from '../state/types.js';
 import { formatAge } from '../text/format.js';
@@ -51,7 +52,8 @@ export const JOBS_HELP = `  mission-control launch [--worker W] KIND [PARAMS…]
                                        start a job (or find the one that exists); KIND: review, fix,
                                        ready, implement, open, or one from the config's kinds:
   mission-control jobs [--json] [--waiting]
-                                       list jobs on every worker (--waiting: those waiting for you)
+                                       list jobs on every worker (--waiting: only those waiting for
+                                       their user, longest waiting first; --json: as status --json)
   mission-control logs JOB [-f] [--bytes N]
                                        the last N bytes of a job's output (default 16384); -f: then
                                        follow it until the job ends, as tail -f does
@@ -221,16 +223,18 @@ export const runLogs: JobsCliHandler = (fleet, args, io, settings) =>
     return JOB_EXIT.ok;
   });
 
-/** `jobs [--json]`. */
+/** `jobs [--json] [--waiting]`: `--json` prints the job objects of `status --json`. */
 export const runJobs: JobsCliHandler = (fleet, args, io) =>
   guarded(io, 'jobs', async () => {
     const { values, positionals } = parse(args, { json: { type: 'boolean' }, waiting: { type: 'boolean' } });
     if (positionals.length > 0) throw new Usage(`unexpected argument '${positionals[0]}'`);
     await refreshStale(fleet, 0);
     const state = fleet.store.getState();
-    const jobs = selectAllJobs(state).filter((job) => !values.waiting || job.state === 'waiting');
+    const all = selectAllJobs(state);
+    // Longest waiting first: the one that has held its user up the longest.
+    const jobs = values.waiting ? all.filter((job) => job.state === 'waiting').sort((a, b) => a.since - b.since) : all;
     const down = selectWorkers(state).filter((w) => w.connection !== 'up');
-    if (values.json) io.stdout.write(`${safeJson(jobs.map(jobJson), 2)}\n`);
+    if (values.json) io.stdout.write(`${safeJson(jobs.map(statusJob), 2)}\n`);
     else if (values.waiting && jobs.length === 0) io.stdout.write('no job is waiting for you\n');
     else io.stdout.write(jobsTable(jobs, Date.now()));
     for (const worker of down) io.stderr.write(`note: ${worker.name} did not answer: ${sanitizeLine(worker.lastError ?? 'unknown error')}\n`);
@@ -257,24 +261,6 @@ export const JOB_COMMANDS: Readonly<Record<string, JobsCliHandler>> = Object.fre
   setup: runSetup,
 });
 
-/** A job as `jobs --json` prints it. */
-export function jobJson(job: Job) {
-  return {
-    key: job.key,
-    worker: job.worker,
-    id: job.id,
-    kind: job.kind,
-    params: job.params,
-    state: job.state,
-    reason: job.reason,
-    exitCode: job.exitCode ?? null,
-    createdAt: job.createdAt ?? null,
-    lastOutputAt: job.lastOutputAt ?? null,
-    session: job.session ?? null,
-    adhoc: job.adhoc,
-  };
-}
-
 /** The `jobs` table: one line per job, remote text made inert. */
 export function jobsTable(jobs: readonly Job[], now: number): string {
   if (jobs.length === 0) return 'no jobs\n';
@@ -282,7 +268,7 @@ export function jobsTable(jobs: readonly Job[], now: number): string {
   for (const job of jobs) {
     rows.push([
       job.key,
-      job.state === 'failed' ? `failed (exit ${job.exitCode})` : job.state === 'exited' ? 'exited ok' : job.state === 'waiting' ? `waiting: ${job.reason}` : job.state,
+      stateCell(job),
       job.kind,
       Object.entries(job.params).map(([k, v]) => `${k}=${v}`).join(' '),
       job.createdAt === undefined ? '-' : formatAge(now / 1000 - job.createdAt),
@@ -291,6 +277,13 @@ export function jobsTable(jobs: readonly Job[], now: number): string {
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+function stateCell(job: Job): string {
+  if (job.state === 'failed') return `failed (exit ${job.exitCode})`;
+  if (job.state === 'exited') return 'exited ok';
+  if (job.state === 'waiting') return `waiting: ${job.reason}`;
+  return job.state;
 }
 
 function single(positionals: readonly string[], what: string): string {

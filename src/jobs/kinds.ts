@@ -4,6 +4,8 @@
  * kinds are merged over them.
  */
 import { z } from 'zod';
+import { AGENT_PRESETS } from '../agents/presets.js';
+import { agentNameSchema, DEFAULT_AGENT, type AgentName } from '../agents/schema.js';
 
 /** What a kind name, a parameter name and a placeholder look like. */
 export const KIND_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
@@ -40,6 +42,10 @@ export interface JobKind {
   readonly command: readonly string[];
   /** The worktree the job runs in; `false` runs it in the home directory. */
   readonly worktree: WorktreeSpec | false;
+  /** The agent preset the job runs (its hooks are wired per job), when the kind names one or gives a prompt. */
+  readonly agent?: AgentName;
+  /** Regular expressions that mark a line of the job's screen as a prompt waiting for its user. */
+  readonly waitingPatterns?: readonly string[];
 }
 
 /** The repository jobs work on, as the `repo:` section gives it. */
@@ -94,10 +100,21 @@ export const kindSchema = z
         error: (issue) => (issue.code === 'invalid_key' ? 'expected a parameter name: a lowercase letter, then letters, digits or _' : undefined),
       })
       .optional(),
-    command: z.array(z.string()).min(1, { error: 'expected a command: a list of at least one argument' }),
+    command: z.array(z.string()).min(1, { error: 'expected a command: a list of at least one argument' }).optional(),
+    /** The prompt an agent starts with; the agent (the kind's, else the top-level `agent:`) makes the command. */
+    prompt: z.string().min(1, { error: 'expected a prompt' }).optional(),
+    agent: agentNameSchema.optional(),
+    /** Lines of the screen that mean the job waits for its user, e.g. `Allow .*\?`; the match is the reason. */
+    waitingPatterns: z
+      .array(z.string().min(1).refine(isRegExp, { error: 'expected a valid regular expression, such as ^Allow .*\\?$' }))
+      .max(16, { error: 'expected at most 16 patterns' })
+      .optional(),
     worktree: worktreeSchema.optional(),
   })
   .superRefine((kind, ctx) => {
+    if ((kind.command === undefined) === (kind.prompt === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'expected either `command` (an argv) or `prompt` (for the agent), not both or neither' });
+    }
     const names = new Set(Object.keys(kind.params ?? {}));
     const check = (template: string, path: (string | number)[]) => {
       for (const name of placeholders(template)) {
@@ -106,7 +123,8 @@ export const kindSchema = z
         }
       }
     };
-    kind.command.forEach((part, i) => check(part, ['command', i]));
+    kind.command?.forEach((part, i) => check(part, ['command', i]));
+    if (kind.prompt !== undefined) check(kind.prompt, ['prompt']);
     if (kind.worktree) {
       check(kind.worktree.fetch, ['worktree', 'fetch']);
       if (kind.worktree.branch !== undefined) check(kind.worktree.branch, ['worktree', 'branch']);
@@ -141,34 +159,37 @@ const PR = { name: 'pr', pattern: '^[0-9]{1,9}$', description: 'pull request num
 const ISSUE = { name: 'issue', pattern: '^[0-9]{1,9}$', description: 'issue number' } as const;
 const PR_WORKTREE: WorktreeSpec = { fetch: 'pull/{pr}/head' };
 
-/** The built-in kinds: an agent (gemini, as in the seeds) driven by a prompt, in the job's worktree. */
-export const BUILTIN_KINDS: readonly JobKind[] = Object.freeze([
+/** A built-in kind before the agent is known: a prompt for the configured agent, or a command of its own. */
+export type BuiltinKind = Omit<JobKind, 'command' | 'agent'> & ({ readonly prompt: string } | { readonly command: readonly string[] });
+
+/** The built-in kinds: the configured agent (gemini, as in the seeds, by default) driven by a prompt, in the job's worktree. */
+export const BUILTIN_KINDS: readonly BuiltinKind[] = Object.freeze([
   {
     name: 'review',
     description: 'review a pull request',
     params: [PR],
-    command: ['gemini', '--prompt-interactive', 'Review pull request #{pr}, checked out in this directory. Report findings; do not push.'],
+    prompt: 'Review pull request #{pr}, checked out in this directory. Report findings; do not push.',
     worktree: PR_WORKTREE,
   },
   {
     name: 'fix',
     description: 'fix review comments and failing checks of a pull request',
     params: [PR],
-    command: ['gemini', '--prompt-interactive', 'Fix the review comments and failing checks of pull request #{pr}, checked out in this directory.'],
+    prompt: 'Fix the review comments and failing checks of pull request #{pr}, checked out in this directory.',
     worktree: PR_WORKTREE,
   },
   {
     name: 'ready',
     description: 'get a pull request ready to merge (rebase, build, tests)',
     params: [PR],
-    command: ['gemini', '--prompt-interactive', 'Make pull request #{pr} ready to merge: rebase, build, run the tests, fix what fails.'],
+    prompt: 'Make pull request #{pr} ready to merge: rebase, build, run the tests, fix what fails.',
     worktree: PR_WORKTREE,
   },
   {
     name: 'implement',
     description: 'implement an issue on a new branch',
     params: [ISSUE],
-    command: ['gemini', '--prompt-interactive', 'Implement issue #{issue} on this branch.'],
+    prompt: 'Implement issue #{issue} on this branch.',
     worktree: { fetch: 'HEAD', branch: 'mc/issue-{issue}' },
   },
   {
@@ -180,20 +201,41 @@ export const BUILTIN_KINDS: readonly JobKind[] = Object.freeze([
   },
 ]);
 
+/**
+ * A kind's command and agent: a prompt runs the kind's agent (else the configured one) through its preset; a
+ * command runs as written, with the kind's agent's hooks wired in when it names one.
+ */
+function withAgent(kind: { readonly prompt?: string; readonly command?: readonly string[]; readonly agent?: AgentName }, configured: AgentName): Pick<JobKind, 'command' | 'agent'> {
+  if (kind.prompt !== undefined) {
+    const agent = kind.agent ?? configured;
+    return { command: AGENT_PRESETS[agent].command(kind.prompt), agent };
+  }
+  return { command: kind.command ?? [], ...(kind.agent !== undefined ? { agent: kind.agent } : {}) };
+}
+
 /** The `kinds:` section as parsed. */
 export type KindsSection = z.output<typeof kindsSchema>;
 /** The `repo:` section as parsed. */
 export type RepoSection = z.output<typeof repoSchema>;
 
-/** Resolves the `kinds:` and `repo:` sections (either may be absent) into settings, config kinds over built-ins. */
-export function resolveJobSettings(sections: { kinds?: KindsSection | null; repo?: RepoSection | null } = {}): JobSettings {
-  const kinds = new Map(BUILTIN_KINDS.map((kind) => [kind.name, kind]));
+/**
+ * Resolves the `kinds:`, `repo:` and `agent:` sections (any may be absent) into settings, config kinds over
+ * built-ins; the built-in agent kinds and prompt kinds without an agent of their own run `agent` (default gemini).
+ */
+export function resolveJobSettings(
+  sections: { kinds?: KindsSection | null; repo?: RepoSection | null; agent?: AgentName | null } = {},
+): JobSettings {
+  const configured = sections.agent ?? DEFAULT_AGENT;
+  const kinds = new Map<string, JobKind>(
+    BUILTIN_KINDS.map((kind) => [kind.name, { name: kind.name, description: kind.description, params: kind.params, worktree: kind.worktree, ...withAgent(kind, configured) }]),
+  );
   for (const [name, kind] of Object.entries(sections.kinds ?? {})) {
     kinds.set(name, {
       name,
       ...(kind.description !== undefined ? { description: kind.description } : {}),
       params: Object.entries(kind.params ?? {}).map(([param, spec]) => ({ name: param, ...spec })),
-      command: kind.command,
+      ...withAgent(kind, configured),
+      ...(kind.waitingPatterns !== undefined ? { waitingPatterns: kind.waitingPatterns } : {}),
       worktree: kind.worktree ?? false,
     });
   }

@@ -25,6 +25,8 @@ import { fillTemplate, type RepoSettings } from './kinds.js';
 import { sessionNameFor, type JobSpec } from './params.js';
 import { isDeadLauncherHere, launcherToken } from './launch-owner.js';
 import { expandHome, findSession, firstLine, JobStepError, output, runScript, tmuxLiteral } from './remote.js';
+import { wireJob } from '../agents/presets.js';
+import { STATE_SCRIPT, HOOK_SCRIPT } from '../agents/state-script.js';
 import { wrapperScript } from './wrapper.js';
 
 /** The part of a worker's config a launch uses. */
@@ -113,6 +115,7 @@ export async function launchJob(
       session,
       ...(spec.kind.worktree ? { worktree: workDir } : {}),
       createdAt: (options.now?.() ?? new Date()).toISOString(),
+      ...(spec.kind.agent !== undefined ? { agent: spec.kind.agent } : {}),
     };
     say(`starting tmux session ${session}`);
     const started = await startSession(provider, { jobDir, lock, workDir, meta });
@@ -352,15 +355,21 @@ async function startSession(provider: WorkerProvider, request: StartRequest): Pr
     '-c', tmuxLiteral(request.workDir),
     '--', 'sh', `${jobDir}/run.sh`,
   ]);
-  // The records are private (umask 077), the job is not: tmux and the wrapper get the login's umask, captured first.
-  const run = wrapperScript({ id: meta.id, jobDir, workDir: request.workDir, command: meta.command });
+  // The hook wiring and the state programs live in the record directory, never in the worktree (a dirty worktree
+  // would show in the job's diff). The records are private (umask 077), the job is not: tmux and the wrapper get
+  // the login's umask, captured first.
+  const wired = wireJob(jobDir, meta.command, meta.agent);
+  const run = wrapperScript({ id: meta.id, jobDir, workDir: request.workDir, command: wired.command, env: wired.env });
+  const files = Object.entries(wired.files).map(([name, text]) => `printf '%s' ${shellQuote(text)} >"$jd"/${shellQuote(name)} &&`);
   const script = [
     'um=$(umask)',
     'umask 077',
     `jd=${shellQuote(jobDir)}; lk=${shellQuote(request.lock)}`,
     "mkdir \"$jd\" || { printf 'the job directory exists already\\n' >&2; exit 21; }",
     `{ printf '%s\\n' ${shellQuote(JSON.stringify(meta))} >"$jd/meta.json.tmp" && mv -f "$jd/meta.json.tmp" "$jd/meta.json" &&`,
-    `  printf '%s' ${shellQuote(run)} >"$jd/run.sh" && : >"$jd/output.log"; } || { rm -rf "$jd"; exit 22; }`,
+    `  printf '%s' ${shellQuote(run)} >"$jd/run.sh" && : >"$jd/output.log" &&`,
+    ...files.map((line) => `  ${line}`),
+    `  chmod 700 "$jd/${STATE_SCRIPT}" "$jd/${HOOK_SCRIPT}"; } || { rm -rf "$jd"; exit 22; }`,
     `if out=$(umask "$um" && ${shellJoin(tmux)} "$um" 2>&1); then rm -rf "$lk"; printf 'STARTED %s\\n' "$out"; exit 0; fi`,
     'rm -rf "$jd"; printf \'%s\\n\' "$out" >&2; exit 23',
   ].join('\n');

@@ -15,8 +15,13 @@
  *   pane's process session, gets SIGHUP; a job that never touches the terminal would run on, unseen. The process
  *   that copies the pane to the log sees the end of the pane: if the job has not recorded an exit code and the
  *   pane is gone, it sends HUP to the job's processes, as a terminal hangup does for a shell's jobs.
+ * - It exports `MISSION_CONTROL_STATE`, the path of the job's `mc-state` program. Where the record directory may not
+ *   hold executables (a `noexec` home, as on Container-Optimized OS, bind-mounted into the container), the program
+ *   is copied to a private directory that may (`$XDG_RUNTIME_DIR`, `$TMPDIR` or `/tmp`, `/dev/shm`), tried by
+ *   running it, and the copy is removed when the job ends.
  */
 import { shellJoin, shellQuote } from '../ssh/quote.js';
+import { STATE_SCRIPT } from '../agents/state-script.js';
 import { signalSessionLines, tmuxLiteral } from './remote.js';
 
 /** What the wrapper needs: absolute paths on the session host, and the argv. */
@@ -26,7 +31,12 @@ export interface WrapperOptions {
   /** The job's working directory (its worktree, or the home directory for kinds without one). */
   readonly workDir: string;
   readonly command: readonly string[];
+  /** Environment variables for the job (names are checked to be shell names). */
+  readonly env?: Readonly<Record<string, string>>;
 }
+
+/** What an environment variable's name must look like to be exported by the wrapper. */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** The exit code recorded when the job could not start in its working directory. */
 export const WRAPPER_NO_WORKDIR = 125;
@@ -62,6 +72,8 @@ export function wrapperScript(options: WrapperOptions): string {
     `set -- ${shellJoin(options.command)}`,
     'cd "$jd" || exit 125',
     `MC_JOB=${shellQuote(options.id)}; MC_JOB_DIR=$jd; export MC_JOB MC_JOB_DIR`,
+    ...envLines(options.env ?? {}),
+    ...stateProgramLines(),
     'if [ ! -d "$wd" ]; then',
     `  printf 'mission-control: the working directory %s is missing\\n' "$wd" | tee -a output.log`,
     `  code=${WRAPPER_NO_WORKDIR}`,
@@ -73,7 +85,34 @@ export function wrapperScript(options: WrapperOptions): string {
     '  { (cd "$wd" && exec "$@") 2>&1; echo $? >exit.code; } | tee -a output.log',
     `  code=$(cat exit.code 2>/dev/null) || code=${WRAPPER_NO_WORKDIR}; rm -f exit.code`,
     'fi',
+    `[ "$MISSION_CONTROL_STATE" = "$jd/${STATE_SCRIPT}" ] || rm -f "$MISSION_CONTROL_STATE"`,
     'printf \'%s\\n\' "$code" >exit.tmp && mv -f exit.tmp exit',
     '',
   ].join('\n');
+}
+
+function envLines(env: Readonly<Record<string, string>>): string[] {
+  return Object.entries(env).map(([name, value]) => {
+    if (!ENV_NAME.test(name)) throw new Error(`cannot export ${JSON.stringify(name)}: not an environment variable name`);
+    return `${name}=${shellQuote(value)}; export ${name}`;
+  });
+}
+
+/** Finds a place where the job's `mc-state` may run, and exports its path as `MISSION_CONTROL_STATE`. */
+function stateProgramLines(): string[] {
+  return [
+    `MISSION_CONTROL_STATE=$jd/${STATE_SCRIPT}`,
+    'if ! "$MISSION_CONTROL_STATE" check 2>/dev/null; then',
+    '  u=$(id -u 2>/dev/null) || u=0',
+    '  for d in "${XDG_RUNTIME_DIR:-}" "${TMPDIR:-/tmp}" /dev/shm; do',
+    '    [ -n "$d" ] && [ -d "$d" ] || continue',
+    '    c=$d/mission-control-$u',
+    // A directory someone else made (or a link) is never used: the program would be theirs to change.
+    '    mkdir -p "$c" 2>/dev/null; [ -d "$c" ] && [ ! -L "$c" ] && [ -O "$c" ] && chmod 700 "$c" 2>/dev/null || continue',
+    `    f=$c/state-$MC_JOB-$$; cp "$jd/${STATE_SCRIPT}" "$f" 2>/dev/null && chmod 700 "$f" 2>/dev/null && "$f" check 2>/dev/null || { rm -f "$f"; continue; }`,
+    '    MISSION_CONTROL_STATE=$f; break',
+    '  done',
+    'fi',
+    'export MISSION_CONTROL_STATE',
+  ];
 }

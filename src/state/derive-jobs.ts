@@ -1,4 +1,4 @@
-import type { JobRecord, TmuxSession, WorkerScan } from '../scanners/worker-scan/types.js';
+import type { JobRecord, PaneScreen, StateReport, TmuxSession, WorkerScan } from '../scanners/worker-scan/types.js';
 import type { Job, JobState } from './types.js';
 
 /** Tunables for deriving job states. */
@@ -15,7 +15,12 @@ interface Derived {
   readonly state: JobState;
   readonly reason: string;
   readonly exitCode: number | undefined;
+  /** When the state began, Unix seconds on the worker's clock, when a report says so. */
+  readonly at?: number;
 }
+
+/** How far apart (ms) two readings of one report's time may be and still be the same moment: skew is read in whole seconds. */
+const SAME_MOMENT_MS = 2000;
 
 /**
  * Turns one scan of a worker into its jobs, each with a key of its own. Pure: the previous jobs are only used to
@@ -48,7 +53,7 @@ export function deriveJobs(
   // A worker whose clock could not be read (0) is taken to agree with ours.
   const workerNow = scan.host.now || Math.floor(options.now / 1000);
   const skew = workerNow - Math.floor(options.now / 1000);
-  const context = { worker, workerNow, previous, options, skew };
+  const context = { worker, workerNow, previous, options, skew, screens: scan.screens, readingTerminal: scan.readingTerminal };
 
   for (const record of scan.jobs) {
     const session = bySessionName.get(sessionNameOf(record, options.sessionPrefix));
@@ -87,6 +92,8 @@ interface BuildContext {
   readonly previous: ReadonlyMap<string, Job>;
   readonly options: DeriveOptions;
   readonly skew: number;
+  readonly screens: ReadonlyMap<string, PaneScreen> | undefined;
+  readonly readingTerminal: ReadonlySet<number> | undefined;
 }
 
 function build(
@@ -99,14 +106,22 @@ function build(
   const { worker, workerNow, previous, options, skew } = context;
   const key = `${worker}/${id}`;
   const lastOutputAt = latest(session?.activity, record?.logModified);
-  let derived = deriveState(record, session, workerNow, lastOutputAt, options.idleAfterSeconds);
+  const first = session?.panes[0];
+  const screen = first ? context.screens?.get(first.id) : undefined;
+  const reading = first?.pid !== undefined && context.readingTerminal?.has(first.pid) === true;
+  let derived = deriveState(record, session, workerNow, lastOutputAt, options.idleAfterSeconds, screen, reading);
   if (sessionTaken !== undefined && derived.exitCode === undefined) derived = { state: 'unknown', reason: sessionTaken, exitCode: undefined };
   const before = previous.get(key);
-  const since =
-    before && before.state === derived.state
-      ? before.since
-      : sinceForNewState(derived.state, lastOutputAt, options.now, skew, before === undefined);
-  const pane = session?.panes[0];
+  let since: number;
+  if (derived.at !== undefined) {
+    const at = Math.min(options.now, (derived.at - skew) * 1000);
+    since = before && before.state === derived.state && Math.abs(before.since - at) <= SAME_MOMENT_MS ? before.since : at;
+  } else {
+    since =
+      before && before.state === derived.state
+        ? before.since
+        : sinceForNewState(derived.state, lastOutputAt, options.now, skew, before === undefined);
+  }
   const meta = record?.meta;
   const createdAt = meta ? Date.parse(meta.createdAt) / 1000 : session?.created;
   return {
@@ -114,8 +129,9 @@ function build(
     id,
     worker,
     kind: meta?.kind ?? (record ? 'unknown' : 'session'),
+    ...(meta?.agent !== undefined ? { agent: meta.agent } : {}),
     params: meta?.params ?? {},
-    command: meta?.command ?? (pane ? [pane.currentCommand] : []),
+    command: meta?.command ?? (first ? [first.currentCommand] : []),
     state: derived.state,
     reason: derived.reason,
     since,
@@ -123,19 +139,26 @@ function build(
     lastOutputAt,
     createdAt: createdAt !== undefined && Number.isFinite(createdAt) ? createdAt : undefined,
     session: session ? { id: session.id, name: session.name, attached: session.attached, created: session.created } : undefined,
-    paneId: pane?.id,
+    paneId: first?.id,
     adhoc: record === undefined,
     clockSkew: skew,
   };
 }
 
-/** The state rules, in order: a recorded exit code wins, then a dead pane, then liveness and output age. */
+/**
+ * The state rules, in order: a recorded exit code wins, then a dead pane, then a missing session (lost); a live
+ * job's last state report or a prompt on its screen (matched by its kind's waiting patterns), whichever is newer,
+ * comes next; a job with neither waits when its foreground process is blocked reading the terminal, and is
+ * otherwise running or idle by output age.
+ */
 export function deriveState(
   record: JobRecord | undefined,
   session: TmuxSession | undefined,
   workerNow: number,
   lastOutputAt: number | undefined,
   idleAfterSeconds: number,
+  screen?: PaneScreen,
+  readingTerminal = false,
 ): Derived {
   if (record?.exitCode !== undefined) return exited(record.exitCode, 'exit code recorded by the job wrapper');
   const livePane = session?.panes.find((pane) => !pane.dead);
@@ -143,6 +166,17 @@ export function deriveState(
     const dead = session.panes.find((pane) => pane.deadStatus !== undefined);
     if (dead?.deadStatus !== undefined) return exited(dead.deadStatus, 'pane exited (status from tmux)');
     return { state: 'unknown', reason: 'pane is dead with no exit status', exitCode: undefined };
+  }
+  // The newer of the two sources stands: the job's own report, or a prompt its screen shows.
+  const prompt = session ? screen?.prompt : undefined;
+  if (screen && prompt !== undefined && (record?.report === undefined || screen.activity >= record.report.at)) {
+    return { state: 'waiting', reason: prompt, exitCode: undefined, at: screen.activity };
+  }
+  if (session && record?.report) return fromReport(record.report, workerNow, lastOutputAt, idleAfterSeconds);
+  // A program that reports nothing and shows no known prompt, but whose foreground process waits in a read of the
+  // terminal, waits for its user (since its last output).
+  if (session && readingTerminal) {
+    return { state: 'waiting', reason: 'waiting for input: reads its terminal', exitCode: undefined, ...(lastOutputAt !== undefined ? { at: lastOutputAt } : {}) };
   }
   if (session) {
     if (lastOutputAt === undefined) return { state: 'running', reason: 'session alive', exitCode: undefined };
@@ -153,6 +187,22 @@ export function deriveState(
   }
   if (record?.metaError) return { state: 'unknown', reason: `unreadable record: ${record.metaError}`, exitCode: undefined };
   return { state: 'lost', reason: 'session vanished without an exit code', exitCode: undefined };
+}
+
+/**
+ * A live job's state from its last report. `waiting` and `done` stand until the next report (output alone does not
+ * end them: a prompt may redraw). `working` stands while the job shows signs of life: with no output and no report
+ * for the idle threshold it is idle, so an agent whose final hook never fired does not stay "working".
+ */
+function fromReport(report: StateReport, workerNow: number, lastOutputAt: number | undefined, idleAfterSeconds: number): Derived {
+  if (report.state === 'waiting') return { state: 'waiting', reason: report.reason || 'waiting for input', exitCode: undefined, at: report.at };
+  if (report.state === 'done') return { state: 'done', reason: report.reason || 'finished its turn', exitCode: undefined, at: report.at };
+  const lastSign = Math.max(report.at, lastOutputAt ?? report.at);
+  const quiet = workerNow - lastSign;
+  if (quiet >= idleAfterSeconds) {
+    return { state: 'idle', reason: `reported working, then no output or report for ${quiet}s`, exitCode: undefined, at: lastSign + idleAfterSeconds };
+  }
+  return { state: 'working', reason: report.reason || 'working', exitCode: undefined, at: report.at };
 }
 
 function exited(code: number, reason: string): Derived {

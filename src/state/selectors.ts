@@ -3,7 +3,12 @@ import type { FleetState } from './store.js';
 import type { Job, JobState, WorkerView } from './types.js';
 
 /** Every job state, in the order summaries show them. */
-export const JOB_STATES: readonly JobState[] = ['running', 'idle', 'failed', 'exited', 'lost', 'unknown'];
+export const JOB_STATES: readonly JobState[] = ['waiting', 'working', 'done', 'running', 'idle', 'failed', 'exited', 'lost', 'unknown'];
+
+/** True for the states of a job whose program is still alive in its pane. */
+export function isLiveState(state: JobState): boolean {
+  return state === 'running' || state === 'idle' || state === 'working' || state === 'waiting' || state === 'done';
+}
 
 let lastJobsSource: FleetState['jobsByWorker'] | undefined;
 let lastOrder: FleetState['workerOrder'] | undefined;
@@ -84,5 +89,5 @@ function fleetCost(workers: readonly WorkerView[]): { costPerHour: number; unpri
 
 /** Jobs of one worker that count against its `maxJobs` (live ones). */
 export function liveJobCount(state: FleetState, worker: string): number {
-  return (state.jobsByWorker[worker] ?? []).filter((job) => job.state === 'running' || job.state === 'idle').length;
+  return (state.jobsByWorker[worker] ?? []).filter((job) => isLiveState(job.state)).length;
 }

@@ -47,9 +47,9 @@ describe('mission-control status (the real binary against real sshd and tmux)', 
     expect(result.code).toBe(1);
     const doc = JSON.parse(result.stdout);
     expect(doc).toMatchObject({
-      schemaVersion: 1,
+      schemaVersion: 2,
       config,
-      summary: { up: 1, down: 1, total: 2, jobs: { running: 1, total: 1 } },
+      summary: { up: 1, down: 1, total: 2, jobs: { running: 1, working: 0, waiting: 0, done: 0, total: 1 } },
     });
     expect(doc.workers.map((w: { name: string; connection: string }) => [w.name, w.connection])).toEqual([
       ['up-host', 'up'],

@@ -30,6 +30,8 @@ async function writeRecords(stateDir: string): Promise<void> {
   await job('2-huge', { 'meta.json': meta('2-huge', 'x'.repeat(HUGE)), 'output.log': 'log\n' });
   await job('3-ok', { 'meta.json': meta('3-ok'), exit: '4\n' });
   await job(ESCAPE_NAME, { 'meta.json': meta('4-escape') });
+  // A state report is one short line: a 1 MiB one (without a newline to stop a reader) is not read.
+  await job('5-bigstate', { 'meta.json': meta('5-bigstate'), state: `waiting 1 ${'y'.repeat(1024 * 1024)}` });
 }
 
 describe('a worker with an 8 MiB meta.json and a job directory named with escapes', () => {
@@ -59,7 +61,8 @@ describe('a worker with an 8 MiB meta.json and a job directory named with escape
     const state = fleet.store.getState();
     expect(state.workers[name]).toMatchObject({ connection: 'up', lastError: undefined });
     const jobs = selectAllJobs(state).filter((j) => j.worker === name);
-    expect(jobs.map((j) => j.id).sort()).toEqual(['1-ok', '2-huge', '3-ok']);
+    expect(jobs.map((j) => j.id).sort()).toEqual(['1-ok', '2-huge', '3-ok', '5-bigstate']);
+    expect(jobs.find((j) => j.id === '5-bigstate')?.state).toBe('lost');
     expect(jobs.find((j) => j.id === '1-ok')).toMatchObject({ state: 'exited', exitCode: 0 });
     expect(jobs.find((j) => j.id === '3-ok')).toMatchObject({ state: 'failed', exitCode: 4 });
     expect(jobs.find((j) => j.id === '2-huge')?.state).toBe('unknown');
@@ -72,6 +75,7 @@ describe('a worker with an 8 MiB meta.json and a job directory named with escape
     const scan = parseScan((await provider.observe(command, { target: 'host' })).stdout, nonce);
     expect(scan.problems).toEqual([
       expect.stringMatching(/^job 2-huge: record too large: meta\.json is \d{7} bytes, over the 64 KiB limit; not read$/),
+      'job 5-bigstate: record too large: the state file is 1048586 bytes, over the 2 KiB limit; not read',
       'job directory "x\\u001b]0;TITLE\\u0007\\u001b]52;c;cHduZWQ=\\u0007" skipped: a job id is letters, digits, _ and - only',
     ]);
   });

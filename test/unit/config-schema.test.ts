@@ -311,6 +311,6 @@ describe('errors', () => {
   });
 
   it('says what the top level should be', async () => {
-    expect(await errors('- name: a\n')).toEqual(['config.yaml:1:1: expected a mapping with `defaults`, `workers`, `kinds`, `repo` and/or `notify`, got a list']);
+    expect(await errors('- name: a\n')).toEqual(['config.yaml:1:1: expected a mapping with `defaults`, `workers`, `kinds`, `repo`, `notify` and/or `agent`, got a list']);
   });
 });

@@ -1,45 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { JobRecord, TmuxSession, WorkerScan } from '../../src/scanners/worker-scan/types.js';
 import { deriveJobs } from '../../src/state/derive-jobs.js';
 import type { Job } from '../../src/state/types.js';
+import { NOW_S, record, scan, session } from '../support/scan-fixtures.js';
 
-const NOW_S = 1_800_000_000;
 const options = { sessionPrefix: 'mc', idleAfterSeconds: 60, now: NOW_S * 1000 };
-
-function session(name: string, over: Partial<TmuxSession> = {}, pane: Partial<TmuxSession['panes'][number]> = {}): TmuxSession {
-  return {
-    id: `$${name.length}`,
-    name,
-    created: NOW_S - 600,
-    activity: NOW_S - 5,
-    attached: 0,
-    panes: [{ id: '%1', dead: false, deadStatus: undefined, currentCommand: 'node', pid: 42, ...pane }],
-    ...over,
-  };
-}
-
-function record(id: string, over: Partial<JobRecord> = {}): JobRecord {
-  return {
-    id,
-    meta: { id, kind: 'review', params: { pr: '12' }, command: ['review', '12'], session: `mc-${id}`, createdAt: new Date((NOW_S - 600) * 1000).toISOString() },
-    metaError: undefined,
-    exitCode: undefined,
-    logModified: NOW_S - 5,
-    logBytes: 100,
-    ...over,
-  };
-}
-
-function scan(sessions: TmuxSession[], jobs: JobRecord[]): WorkerScan {
-  return {
-    host: { now: NOW_S, uptimeSeconds: 100, load1: 0.1, load5: 0.1, load15: 0.1, cpus: 2 },
-    container: undefined,
-    tmuxRunning: sessions.length > 0,
-    tmuxError: undefined,
-    sessions,
-    jobs,
-  };
-}
 
 const states = (jobs: Job[]) => Object.fromEntries(jobs.map((j) => [j.id, [j.state, j.exitCode, j.reason]]));
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { jobJson, jobsTable } from '../../src/jobs/cli.js';
+import { jobsTable } from '../../src/jobs/cli.js';
+import { statusJob } from '../../src/cli/status-report.js';
 import { findJob, JobLookupError } from '../../src/jobs/lookup.js';
 import { planFinishedRemoval } from '../../src/jobs/remove.js';
 import { pipeCommand } from '../../src/jobs/wrapper.js';
@@ -84,11 +85,17 @@ describe('jobs table and JSON', () => {
     expect(table).not.toContain('\x07');
     expect(jobsTable([], 0)).toBe('no jobs\n');
   });
-  it('prints every field with null for the missing ones', () => {
-    expect(jobJson(jobs[1]!)).toEqual({
-      key: 'local/12-fix', worker: 'local', id: '12-fix', kind: 'review', params: { pr: '1' }, state: 'failed', reason: '',
-      exitCode: 3, createdAt: 1000, lastOutputAt: null, session: null, adhoc: false,
+  it('prints the job objects of status --json, every field with null for the missing ones', () => {
+    expect(statusJob(jobs[1]!)).toEqual({
+      key: 'local/12-fix', worker: 'local', id: '12-fix', kind: 'review', agent: null, params: { pr: '1' }, state: 'failed', reason: '',
+      exitCode: 3, stateSince: '1970-01-01T00:00:00.000Z', createdAt: '1970-01-01T00:16:40.000Z', lastOutputAt: null,
+      session: null, sessionId: null, command: expect.any(Array), adhoc: false,
     });
+  });
+  it('shows a waiting job with its reason', () => {
+    const waiting = { ...jobs[0]!, state: 'waiting' as const, reason: 'Allow Bash(npm test)?\x1b[2J' };
+    expect(jobsTable([waiting], 0)).toMatch(/waiting: Allow Bash\(npm test\)\?/);
+    expect(jobsTable([waiting], 0)).not.toContain('\x1b');
   });
 });
 

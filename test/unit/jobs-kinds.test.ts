@@ -7,7 +7,7 @@ describe('the kinds: section', () => {
       const written = {
         description: kind.description,
         params: Object.fromEntries(kind.params.map(({ name, ...spec }) => [name, spec])),
-        command: [...kind.command],
+        ...('prompt' in kind ? { prompt: kind.prompt } : { command: [...kind.command] }),
         worktree: kind.worktree,
       };
       expect(kindSchema.safeParse(written).success, kind.name).toBe(true);

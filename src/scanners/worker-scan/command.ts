@@ -26,6 +26,12 @@ export const MAX_RECORD_BYTES = 64 * 1024;
 /** The largest `exit` file the scan reads (it holds one number). */
 export const MAX_EXIT_FILE_BYTES = 1024;
 
+/**
+ * The largest `state` file the scan reads: one line, a state word, a time and a reason the writer caps at 1 KiB
+ * (`MISSION_CONTROL_STATE`, see `src/agents/state-script.ts`).
+ */
+export const MAX_STATE_FILE_BYTES = 2048;
+
 /** What one scan may print before it is stopped: far more than 10,000 jobs and sessions need. */
 export const MAX_SCAN_OUTPUT_BYTES = 8 * 1024 * 1024;
 
@@ -68,6 +74,64 @@ export function newScanNonce(): string {
   return randomBytes(12).toString('hex');
 }
 
+/** The most panes one scan captures. */
+export const MAX_CAPTURED_PANES = 32;
+
+/** The most of one pane's capture the scan prints (its end, where a prompt is). */
+export const MAX_CAPTURE_BYTES = 4096;
+
+/** A pane to capture if its activity is not `seen` (0: never captured). */
+export interface CaptureRequest {
+  readonly paneId: string;
+  readonly seen: number;
+}
+
+/** The lines of the scan that capture the requested panes whose activity changed; none for an empty request. */
+export function captureScript(tmux: string, requests: readonly CaptureRequest[]): string[] {
+  const wanted = requests.filter((r) => /^%\d+$/.test(r.paneId)).slice(0, MAX_CAPTURED_PANES);
+  if (wanted.length === 0) return [];
+  const list = ` ${wanted.map((r) => `${r.paneId}:${Math.trunc(r.seen)}`).join(' ')} `;
+  return [
+    `b capture; w=${shellQuote(list)}`,
+    `${tmux} list-panes -a -F '#{pane_id} #{window_activity}' </dev/null 2>/dev/null | while read -r p a; do`,
+    '  case $w in *" $p:$a "*) continue ;; *" $p:"*) ;; *) continue ;; esac',
+    `  printf 'C%s%s%s%s\\n' "$us" "$p" "$us" "$a"`,
+    `  ${tmux} capture-pane -p -J -t "$p" </dev/null 2>/dev/null | tail -c ${MAX_CAPTURE_BYTES} | sed 's/^/|/'`,
+    'done; e capture 0',
+  ];
+}
+
+/** The most processes one scan looks at under one pane. */
+export const MAX_FOREGROUND_PROCESSES = 16;
+
+/** The most panes one scan looks under. */
+export const MAX_FOREGROUND_PANES = 64;
+
+/**
+ * The lines of the scan that look, under each of the given pane processes (their process trees, through
+ * `/proc/PID/task/PID/children`), for the processes of the terminal's foreground group and print what each waits in:
+ * `F ROOT PID PGRP WCHAN SYSCALL ARG0`. Only `/proc` files are read, by the shell itself; nothing on a system without them.
+ */
+export function foregroundScript(panePids: readonly number[]): string[] {
+  const roots = panePids.filter((pid) => Number.isSafeInteger(pid) && pid > 0).slice(0, MAX_FOREGROUND_PANES);
+  if (roots.length === 0) return [];
+  return [
+    `b fg; for r in ${roots.join(' ')}; do`,
+    '  q=$r; n=0',
+    `  while [ $n -lt ${MAX_FOREGROUND_PROCESSES} ]; do`,
+    '    set -- $q; [ $# -gt 0 ] || break; p=$1; shift; q=$*; n=$((n+1))',
+    '    { IFS= read -r l <"/proc/$p/stat"; } 2>/dev/null || continue',
+    '    k=; { IFS= read -r k <"/proc/$p/task/$p/children"; } 2>/dev/null; q="$q $k"',
+    // After the command's closing parenthesis: state ppid pgrp session tty_nr tpgid; the foreground group's own.
+    '    set -- ${l##*") "}; [ "${3-}" = "${6-}" ] || continue',
+    '    g=$3; w=; { IFS= read -r w <"/proc/$p/wchan"; } 2>/dev/null',
+    '    c=; { IFS= read -r c <"/proc/$p/syscall"; } 2>/dev/null; set -- $c',
+    `    printf 'F %s %s %s %s %s %s\\n' "$r" "$p" "$g" "$w" "\${1-}" "\${2-}"`,
+    '  done',
+    'done; e fg 0',
+  ];
+}
+
 /** What {@link buildScanCommand} needs to know about the worker. */
 export interface ScanCommandOptions {
   /** `-L name` or `-S path`: the worker's private tmux socket. */
@@ -78,6 +142,10 @@ export interface ScanCommandOptions {
   readonly stateDir: string;
   /** A fresh value from {@link newScanNonce} for every scan. */
   readonly nonce: string;
+  /** Panes whose last lines to capture when their activity changed (`screens.ts`). */
+  readonly capture?: readonly CaptureRequest[];
+  /** Pane processes under which to look for a foreground process blocked reading the terminal. */
+  readonly foreground?: readonly number[];
 }
 
 /**
@@ -153,7 +221,7 @@ function sessionHostScript(opts: ScanCommandOptions): string {
     'if [ -d "$jd" ]; then',
     ' if cd -- "$jd"; then',
     // One find lists the record files over their caps (it reads sizes, never contents): they are not read.
-    `  big=$nl$(find -L . -path './*/*' -prune \\( -name exit -size +${MAX_EXIT_FILE_BYTES}c -o -name meta.json -size +${MAX_RECORD_BYTES}c \\) -print 2>/dev/null)$nl`,
+    `  big=$nl$(find -L . -path './*/*' -prune \\( -name exit -size +${MAX_EXIT_FILE_BYTES}c -o -name meta.json -size +${MAX_RECORD_BYTES}c -o -name state -size +${MAX_STATE_FILE_BYTES}c \\) -print 2>/dev/null)$nl`,
     '  for j in *; do',
     '   [ -d "$j" ] || continue',
     // A name that is not a job id is reported, never read; one that cannot be framed is reported without its name.
@@ -174,6 +242,13 @@ function sessionHostScript(opts: ScanCommandOptions): string {
     `    case $x in *"$rs"*|*"$us"*) x=$(printf '%s' "$x" | tr -d '\\036\\037') ;; esac`,
     '   fi',
     `   printf 'J%s%s%s%s%s%s%s%s%s%s\\n' "$us" "$j" "$us" "$hm" "$us" "$he" "$us" "$x" "$us" "$m"`,
+    // The job's last state report (one line), on a line of its own so records without one read as before.
+    '   if [ -f "$j/state" ]; then hs=1; r=',
+    '    case $big in *"$nl./$j/state$nl"*) hs=3; set -- "$@" "$j/state" ;;',
+    '    *) { IFS= read -r r || :; } 2>/dev/null <"$j/state" || hs=2 ;; esac',
+    `    case $r in *"$rs"*|*"$us"*) r=$(printf '%s' "$r" | tr -d '\\036\\037') ;; esac`,
+    `    printf 'R%s%s%s%s%s%s\\n' "$us" "$j" "$us" "$hs" "$us" "$r"`,
+    '   fi',
     '   [ -f "$j/output.log" ] && set -- "$@" "$j/output.log"',
     '  done',
     ' else s=1; fi',
@@ -186,5 +261,7 @@ function sessionHostScript(opts: ScanCommandOptions): string {
     " stat -L -c '%Y %s %n' -- \"$@\" || { s=$?; for f; do [ -f \"$f\" ] && printf '%s %d %s\\n' \"$(date -r \"$f\" +%s)\" \"$(wc -c <\"$f\")\" \"$f\"; done; }",
     'fi',
     'e logs $s',
+    ...captureScript(tmuxPrefix(opts.tmuxSocketArgs), opts.capture ?? []),
+    ...foregroundScript(opts.foreground ?? []),
   ].join('\n');
 }

@@ -4,13 +4,14 @@
  * `jobs` holds one line per job directory: `J US id US metaState US exitState US exit US meta`,
  * where a state is 0 (no file), 1 (read), 2 (could not be read) or 3 (over its size cap, not read),
  * and `S US name` for a directory whose name is not a job id (`S US` alone when the name cannot be
- * framed). `logs` holds `stat -c '%Y %s %n'` lines for the logs and for the files over their caps.
+ * framed). A job with a `state` file has an `R US id US state US line` line after its `J` line (state as above).
+ * `logs` holds `stat -c '%Y %s %n'` lines for the logs and for the files over their caps.
  */
-import { FIELD_SEPARATOR, MAX_EXIT_FILE_BYTES, MAX_RECORD_BYTES } from './command.js';
+import { FIELD_SEPARATOR, MAX_EXIT_FILE_BYTES, MAX_RECORD_BYTES, MAX_STATE_FILE_BYTES } from './command.js';
 import { isJobId, quoteName } from './job-id.js';
 import { firstLines } from './parse-tmux.js';
 import type { Section } from './sections.js';
-import type { JobMeta, JobRecord } from './types.js';
+import type { JobMeta, JobRecord, StateReport } from './types.js';
 
 /** The jobs part of a scan. */
 export interface JobsPart {
@@ -34,6 +35,7 @@ export function parseJobSections(jobs: Section | undefined, logs: Section | unde
   const stats = parseFileStats(logs, problems);
   const records = new Map<string, JobRecord>();
   const skipped: string[] = [];
+  const reports = new Map<string, string[]>();
   const body = jobs.status === undefined ? jobs.body.slice(0, jobs.body.lastIndexOf('\n') + 1) : jobs.body;
   let errorText = '';
   for (const line of body.split('\n')) {
@@ -41,6 +43,11 @@ export function parseJobSections(jobs: Section | undefined, logs: Section | unde
     const fields = line.split(FIELD_SEPARATOR);
     if (fields[0] === 'S' && fields.length === 2) {
       skipped.push(fields[1] === '' ? '(a name holding a newline or a separator)' : quoteName(fields[1] ?? ''));
+      continue;
+    }
+    if (fields[0] === 'R' && fields.length === 4) {
+      // Read after every record is known: a report for a directory that is not a listed job is dropped.
+      if (!reports.has(fields[1] ?? '')) reports.set(fields[1] ?? '', [fields[2] ?? '', fields[3] ?? '']);
       continue;
     }
     if (fields[0] !== 'J' || fields.length !== 6) {
@@ -68,6 +75,15 @@ export function parseJobSections(jobs: Section | undefined, logs: Section | unde
     if (exitState === '3') problems.push(`job ${id}: ${record.exitError ?? ''}`);
     records.set(id, record);
   }
+  for (const [id, [state = '', text = '']] of reports) {
+    const record = records.get(id);
+    if (!record) continue;
+    const read = readReport(state, text, stats.get(`${id}/state`)?.bytes);
+    if (typeof read === 'string') {
+      records.set(id, { ...record, reportError: read });
+      if (state === '3') problems.push(`job ${id}: ${read}`);
+    } else records.set(id, { ...record, report: read });
+  }
   if (skipped.length > 0) problems.push(skippedProblem(skipped));
   let jobsError: string | undefined;
   if (jobs.status === undefined) problems.push('the job records were cut short');
@@ -94,7 +110,7 @@ function parseFileStats(logs: Section | undefined, problems: string[]): Map<stri
   }
   const unread: string[] = [];
   for (const line of logs.body.split('\n')) {
-    const match = /^(\d{1,15}) (\d{1,15}) ([^/]+\/(?:output\.log|meta\.json|exit))$/.exec(line);
+    const match = /^(\d{1,15}) (\d{1,15}) ([^/]+\/(?:output\.log|meta\.json|exit|state))$/.exec(line);
     if (match) stats.set(match[3] ?? '', { modified: Number(match[1]), bytes: Number(match[2]) });
     else if (line.trim() !== '') unread.push(line);
   }
@@ -151,6 +167,7 @@ export function toJobMeta(value: unknown): JobMeta | string {
     session: v.session as string,
     ...(typeof v.worktree === 'string' ? { worktree: v.worktree } : {}),
     createdAt: v.createdAt as string,
+    ...(typeof v.agent === 'string' ? { agent: v.agent } : {}),
   };
 }
 
@@ -163,4 +180,16 @@ function readExit(state: string, text: string, bytes: number | undefined): { exi
   if (trimmed === '') return { exitCode: undefined, exitError: undefined };
   if (/^-?\d{1,10}$/.test(trimmed)) return { exitCode: Number(trimmed), exitError: undefined };
   return { exitCode: undefined, exitError: `the exit file holds ${JSON.stringify(trimmed.slice(0, 40))}, not a number` };
+}
+
+/** The line `MISSION_CONTROL_STATE` writes: `STATE UNIXTIME REASON…` (the reason may be empty). */
+const REPORT_LINE = /^(working|waiting|done) (\d{1,12})(?: (.*))?$/s;
+
+/** Reads a job's `state` file line into a report, or says why it cannot be used. */
+export function readReport(state: string, text: string, bytes?: number): StateReport | string {
+  if (state === '3') return tooLarge('the state file', bytes, MAX_STATE_FILE_BYTES);
+  if (state !== '1') return 'the state file could not be read';
+  const match = REPORT_LINE.exec(text.replace(/\r$/, ''));
+  if (!match) return `the state file holds ${JSON.stringify(text.slice(0, 40))}, not a state report`;
+  return { state: match[1] as StateReport['state'], at: Number(match[2]), reason: match[3] ?? '' };
 }

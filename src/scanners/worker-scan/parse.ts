@@ -5,6 +5,7 @@
  */
 import { FIELD_SEPARATOR, NONCE_PATTERN, SCAN_FORMAT_VERSION, sectionMarker } from './command.js';
 import { parseJobSections } from './parse-jobs.js';
+import { parseCaptures, parseForeground } from './screens.js';
 import { firstLines, parseTmuxSection } from './parse-tmux.js';
 import { splitSections, type Section } from './sections.js';
 import type { ContainerInfo, HostInfo, WorkerScan } from './types.js';
@@ -29,7 +30,11 @@ export function parseScan(output: string, nonce: string): WorkerScan {
   }
   const tmux = parseTmuxSection(sections.get('tmux'), nonce);
   const jobs = parseJobSections(sections.get('jobs'), sections.get('logs'));
+  const captured = sections.get('capture');
+  const foreground = sections.get('fg');
   return {
+    ...(captured ? { screens: parseCaptures(captured) } : {}),
+    ...(foreground ? { readingTerminal: parseForeground(foreground) } : {}),
     host,
     container,
     tmuxRunning: tmux.tmuxRunning,

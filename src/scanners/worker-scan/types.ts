@@ -84,6 +84,10 @@ export interface JobRecord {
   readonly logModified: number | undefined;
   /** Size of the output log in bytes. */
   readonly logBytes: number | undefined;
+  /** The job's last state report, when it has made one. */
+  readonly report?: StateReport;
+  /** Why the job's `state` file could not be used (unreadable, too large, not a report). */
+  readonly reportError?: string;
 }
 
 /** `meta.json`: what was launched. Written once at launch. */
@@ -102,6 +106,27 @@ export interface JobMeta {
   readonly worktree?: string;
   /** ISO time of launch. */
   readonly createdAt: string;
+  /** The agent preset the job was launched with (`claude`, `gemini`, `codex`), if any. */
+  readonly agent?: string;
+}
+
+/** What a pane showed when it was last captured. */
+export interface PaneScreen {
+  /** The pane's window activity then, Unix seconds on the worker's clock. */
+  readonly activity: number;
+  /** Its last non-empty lines, raw (views sanitize them). */
+  readonly lines: readonly string[];
+  /** The lowest line its job's kind's waiting patterns match, if any. */
+  readonly prompt?: string;
+}
+
+/** What a job reported last through `MISSION_CONTROL_STATE` (its `state` file). */
+export interface StateReport {
+  readonly state: 'working' | 'waiting' | 'done';
+  /** When it was reported, Unix seconds on the worker's clock. */
+  readonly at: number;
+  /** The text given with the report (the waiting reason), raw: views sanitize it. */
+  readonly reason: string;
 }
 
 /** The result of one scan. */
@@ -125,4 +150,8 @@ export interface WorkerScan {
    * line, a missing or cut-short section. Empty for a clean scan.
    */
   readonly problems?: readonly string[];
+  /** The latest screens of the panes of jobs with waiting patterns, by pane id (kept across scans by the caller). */
+  readonly screens?: ReadonlyMap<string, PaneScreen>;
+  /** Pane processes (by pid) whose terminal's foreground process is blocked reading it, when the scan looked. */
+  readonly readingTerminal?: ReadonlySet<number>;
 }
