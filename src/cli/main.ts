@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { JOB_COMMANDS } from '../jobs/cli.js';
+import { resolveJobSettings } from '../jobs/kinds.js';
+import { asksForHelp, commandHelp } from './command-help.js';
 import { loadFleetConfig } from './load-config.js';
 import { runSend } from './send.js';
 import { terminalIo } from './terminal-io.js';
@@ -47,8 +49,10 @@ async function dispatch(argv: readonly string[]): Promise<number> {
   const first = split.rest.find((arg) => !arg.startsWith('-'));
   if (first !== undefined && Object.hasOwn(JOB_HANDLERS, first)) {
     const before = split.rest.slice(0, split.rest.indexOf(first));
-    if (before.length > 0) throw new UsageError(`${before[0]} must come after '${first}': mission-control ${first} ${before.join(' ')} …`);
-    return runJobCommand(first, split.rest.slice(1), split.config);
+    if (before.length > 0 && !asksForHelp(before)) throw new UsageError(`${before[0]} must come after '${first}': mission-control ${first} ${before.join(' ')} …`);
+    const args = split.rest.slice(split.rest.indexOf(first) + 1);
+    if (before.length > 0 || asksForHelp(args)) return printCommandHelp(first, split.config);
+    return runJobCommand(first, args, split.config);
   }
   let parsed;
   try {
@@ -142,6 +146,15 @@ async function runJobCommand(command: string, args: string[], configPath: string
     process.off('SIGINT', interrupt);
     await fleet.close();
   }
+}
+
+/** `<command> --help`: its usage, with the kinds of the config in force (the built-in ones when it cannot be read). */
+async function printCommandHelp(command: string, configPath: string | undefined): Promise<number> {
+  const loaded = await loadFleetConfig(configPath);
+  const settings = loaded.ok ? loaded.config.jobs : resolveJobSettings();
+  process.stdout.write(commandHelp(command, settings) ?? HELP);
+  if (!loaded.ok) process.stderr.write(`note: the config could not be read, so only built-in kinds are listed:\n${loaded.message}\n`);
+  return EXIT.ok;
 }
 
 function version(): string {

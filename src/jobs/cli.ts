@@ -47,24 +47,38 @@ export type JobsCliHandler = (fleet: JobFleet, args: readonly string[], io: CliI
 /** Exit codes of the job subcommands. */
 export const JOB_EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
-/** Usage lines for the top-level help. */
-export const JOBS_HELP = `  mission-control launch [--worker W] KIND [PARAMS…] [--attach]
-                                       start a job (or find the one that exists); KIND: review, fix,
-                                       ready, implement, open, or one from the config's kinds:
-  mission-control jobs [--json] [--waiting]
+/** Each job subcommand's usage lines, as the top-level help and `<command> --help` show them. */
+export const JOB_USAGE: Readonly<Record<string, string>> = Object.freeze({
+  launch: `  mission-control launch [--worker W] KIND [PARAMS…] [--attach]
+                                       start a job (or find the one that exists) of a kind built in
+                                       (review, fix, ready, implement, open) or from the config's kinds
+`,
+  jobs: `  mission-control jobs [--json] [--waiting]
                                        list jobs on every worker (--waiting: only those waiting for
                                        their user, longest waiting first; --json: as status --json)
-  mission-control logs JOB [-f] [--bytes N]
+`,
+  logs: `  mission-control logs JOB [-f] [--bytes N]
                                        the last N bytes of a job's output (default 16384); -f: then
                                        follow it until the job ends, as tail -f does
-  mission-control stop JOB [--grace S] interrupt a job (C-c), kill it after S seconds (default 10)
-  mission-control rm JOB [--purge]     kill a job, remove its worktree; its record and log are archived
+`,
+  stop: `  mission-control stop JOB [--grace S] interrupt a job (C-c), kill it after S seconds (default 10)
+`,
+  rm: `  mission-control rm JOB [--purge]     kill a job, remove its worktree; its record and log are archived
                                        unless --purge
   mission-control rm --all-finished [--yes] [--purge]
                                        remove every finished job (lists them and asks, unless --yes)
-  mission-control setup WORKER         clone the repo, make job directories, copy synced files
-JOB is worker/id, an id, or a unique prefix of either.
+`,
+  setup: `  mission-control setup WORKER         clone the repo, make job directories, copy synced files
+`,
+});
+
+/** What a JOB argument may be, as `findJob` (lookup.ts) reads it. */
+export const JOB_ARGUMENT_HELP = `JOB is a job's key (worker/id, or 'worker/$3', quoted, for a session started by hand), its id,
+the name of a session started by hand, or a unique prefix of a key or id.
 `;
+
+/** Usage lines for the top-level help. */
+export const JOBS_HELP = `${Object.values(JOB_USAGE).join('')}`;
 
 class Usage extends Error {}
 
