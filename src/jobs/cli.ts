@@ -248,9 +248,10 @@ export const runJobs: JobsCliHandler = (fleet, args, io) =>
     // Longest waiting first: the one that has held its user up the longest.
     const jobs = values.waiting ? all.filter((job) => job.state === 'waiting').sort((a, b) => a.since - b.since) : all;
     const down = selectWorkers(state).filter((w) => w.connection !== 'up');
-    if (values.json) io.stdout.write(`${safeJson(jobs.map(statusJob), 2)}\n`);
+    const now = Date.now();
+    if (values.json) io.stdout.write(`${safeJson(jobs.map((job) => statusJob(job, now)), 2)}\n`);
     else if (values.waiting && jobs.length === 0) io.stdout.write('no job is waiting for you\n');
-    else io.stdout.write(jobsTable(jobs, Date.now()));
+    else io.stdout.write(jobsTable(jobs, now));
     for (const worker of down) io.stderr.write(`note: ${worker.name} did not answer: ${sanitizeLine(worker.lastError ?? 'unknown error')}\n`);
     return down.length > 0 ? JOB_EXIT.failed : JOB_EXIT.ok;
   });

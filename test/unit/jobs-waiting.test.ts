@@ -39,6 +39,17 @@ describe('jobs --waiting', () => {
     expect((JSON.parse(json.out()) as { key: string }[]).map((j) => j.key)).toEqual(['local/2-ask', 'gpu-1/4-ask']);
   });
 
+  it('--json gives each job the time of the listing, not its place in the list, when its own time is unusable', async () => {
+    // `since` from a worker can be out of Date's range; the document then says "now", as status --json does.
+    const state = fleetState([worker('local')], [job('1-a', { since: Number.NaN }), job('2-b', { since: Number.NaN })]);
+    const json = io();
+    const before = Date.now();
+    expect(await runJobs(fleetOf(state), ['--json'], json)).toBe(0);
+    const times = (JSON.parse(json.out()) as { stateSince: string }[]).map((j) => Date.parse(j.stateSince));
+    expect(times).toHaveLength(2);
+    for (const time of times) expect(time).toBeGreaterThanOrEqual(before);
+  });
+
   it('says so when no job waits', async () => {
     const cli = io();
     expect(await runJobs(fleetOf(fleetState([worker('local')], [job('1-run')])), ['--waiting'], cli)).toBe(0);
