@@ -78,7 +78,7 @@ export function approveRequest(job: Job, answer: ApproveAnswer | undefined): Con
     title: `Approve ${name}?`,
     lines: [`  ${sanitizeLine(job.reason)}`, `Sends ${answer.keys.map(sanitizeLine).join(' ')} to its pane (${sanitizeLine(job.agent ?? '')}: allow once).`],
     confirmLabel: `approve ${name}`,
-    action: { type: 'approve-job', job: targetOf(job), keys: answer.keys },
+    action: { type: 'approve-job', job: targetOf(job), keys: answer.keys, asked: job.reason },
   };
 }
 
