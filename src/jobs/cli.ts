@@ -8,7 +8,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { AttachCommand } from '../providers/types.js';
 import { shellJoin } from '../ssh/quote.js';
 import { statusJob } from '../cli/status-report.js';
-import { selectAllJobs, selectWorkers } from '../state/selectors.js';
+import { selectAllJobs, selectWorkers, waitingJobs } from '../state/selectors.js';
 import type { Job } from '../state/types.js';
 import { formatAge } from '../text/format.js';
 import { safeJson, sanitizeBlock, sanitizeLine } from '../text/sanitize.js';
@@ -245,8 +245,7 @@ export const runJobs: JobsCliHandler = (fleet, args, io) =>
     await refreshStale(fleet, 0);
     const state = fleet.store.getState();
     const all = selectAllJobs(state);
-    // Longest waiting first: the one that has held its user up the longest.
-    const jobs = values.waiting ? all.filter((job) => job.state === 'waiting').sort((a, b) => a.since - b.since) : all;
+    const jobs = values.waiting ? waitingJobs(all) : all;
     const down = selectWorkers(state).filter((w) => w.connection !== 'up');
     const now = Date.now();
     if (values.json) io.stdout.write(`${safeJson(jobs.map((job) => statusJob(job, now)), 2)}\n`);
