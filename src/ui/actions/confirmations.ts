@@ -4,6 +4,7 @@
  */
 import type { ApproveAnswer } from '../../app/approve.js';
 import { describeTarget, targetOf } from '../../state/job-target.js';
+import { isLiveState } from '../../state/selectors.js';
 import type { Job, WorkerView } from '../../state/types.js';
 import { sanitizeLine } from '../../text/sanitize.js';
 import type { ConfirmRequest } from '../state/ui-types.js';
@@ -11,8 +12,8 @@ import type { ConfirmRequest } from '../state/ui-types.js';
 /** At most this many jobs are listed one per line; the rest are counted. */
 export const LISTED_JOBS = 8;
 
-const LIVE: ReadonlySet<Job['state']> = new Set(['running', 'idle', 'working', 'waiting', 'done', 'unknown']);
-const live = (job: Job) => LIVE.has(job.state);
+// A job whose state is unknown (its worker is down, say) may still run: dialogs count it as live.
+const live = (job: Job) => isLiveState(job.state) || job.state === 'unknown';
 
 function describeJob(job: Job): string {
   const params = Object.entries(job.params)
