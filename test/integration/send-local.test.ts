@@ -86,6 +86,14 @@ describe('send', () => {
     await expect(readFile(join(dir, 'pwned'))).rejects.toThrow(/ENOENT/);
   });
 
+  it('types text and keys that end in ; as they are (tmux reads a final ; as the end of a command)', async () => {
+    const out = await agent('semi');
+    for (const text of ['a;', ';', 'b\\;', 'c\\']) expect(await runSend(fleet, ['semi', '--no-enter', '--', text], io())).toBe(0);
+    expect(await runSend(fleet, ['semi', '--keys', ';', 'Enter'], io())).toBe(0);
+    await waitFor('the answer', async () => (await answerOf(out)) !== undefined, 10_000);
+    expect(await answerOf(out)).toBe('a;;b\\;c\\;');
+  });
+
   it('leaves the line unsent with --no-enter, and sends named keys with --keys', async () => {
     const out = await agent('keys');
     expect(await runSend(fleet, ['keys', '--no-enter', 'yes', 'please'], io())).toBe(0);
