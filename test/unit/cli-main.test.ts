@@ -76,3 +76,15 @@ describe('COMMAND --help', () => {
     expect(HELP.indexOf('JOB is')).toBeGreaterThan(HELP.indexOf('mission-control --version'));
   });
 });
+
+describe("the entry point's own messages", () => {
+  it('reach the terminal sanitized: a command line with escapes in it cannot retitle the terminal or write its clipboard', async () => {
+    const hostile = 'x\x1b]0;TITLE\x07\x1b]52;c;aGk=\x07';
+    for (const argv of [[hostile], ['attach', 'a', hostile], ['status', `--${hostile}`]]) {
+      const result = await run(['--config', config, ...argv]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('mission-control: ');
+      expect(result.stderr).not.toMatch(/[\x07\x1b]/);
+    }
+  });
+});
