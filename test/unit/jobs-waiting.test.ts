@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createStore } from 'zustand/vanilla';
-import { runJobs, type CliIo } from '../../src/jobs/cli.js';
+import { runJobs } from '../../src/jobs/cli.js';
 import type { JobFleet } from '../../src/jobs/placement.js';
 import type { FleetState } from '../../src/state/store.js';
+import { captureIo } from '../support/cli-io.js';
 import { fleetState, job, NOW, worker } from '../ui/fixtures.js';
 
 /** A fleet that is already scanned (no provider: nothing is scanned again). */
@@ -10,10 +11,7 @@ function fleetOf(state: FleetState): JobFleet {
   return { store: createStore(() => state) as unknown as JobFleet['store'], provider: () => undefined, worker: () => undefined };
 }
 
-function io(): CliIo & { out: () => string } {
-  let out = '';
-  return { stdout: { write: (text: string) => (out += text) }, stderr: { write: () => true }, confirm: async () => false, out: () => out };
-}
+const io = captureIo;
 
 describe('jobs --waiting', () => {
   it('lists only the jobs waiting for the user, with what they ask, made inert', async () => {
