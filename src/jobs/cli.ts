@@ -78,7 +78,7 @@ the name of a session started by hand, or a unique prefix of a key or id.
 `;
 
 /** Usage lines for the top-level help. */
-export const JOBS_HELP = `${Object.values(JOB_USAGE).join('')}`;
+export const JOBS_HELP = Object.values(JOB_USAGE).join('');
 
 class Usage extends Error {}
 
