@@ -4,7 +4,7 @@
  * took to show the fault and to show the worker well again.
  */
 import { performance } from 'node:perf_hooks';
-import { selectAllJobs } from '../../src/state/selectors.js';
+import { isLiveState, selectAllJobs } from '../../src/state/selectors.js';
 import type { FleetState } from '../../src/state/store.js';
 import type { Job } from '../../src/state/types.js';
 import type { FaultRow } from './table.js';
@@ -92,8 +92,6 @@ export interface WatchTiming {
   readonly recoverWithinMs: number;
 }
 
-const LIVE = new Set(['running', 'idle']);
-
 /** Runs one watched fault and returns its row. */
 export async function runWatchedFault(world: FaultWorld, recorder: RefreshRecorder, fault: WatchedFault, timing: WatchTiming): Promise<FaultRow> {
   // A quiet stretch before, long enough for several refreshes of every worker (scans are tens of ms on a shared
@@ -150,7 +148,7 @@ export function compareJobs(before: readonly Job[], after: readonly Job[], targe
     const onTarget = targets.includes(job.worker);
     if (expectLost && onTarget) {
       if (!seen || seen.state !== 'lost' || seen.reason.trim() === '') missing.push(job.key);
-    } else if (!seen || (LIVE.has(job.state) && !LIVE.has(seen.state))) {
+    } else if (!seen || (isLiveState(job.state) && !isLiveState(seen.state))) {
       missing.push(job.key);
     }
   }

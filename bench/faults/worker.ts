@@ -3,6 +3,7 @@
  * its jobs must show as lost, with the reason, and nothing else be disturbed) and a clock an hour ahead
  * (libfaketime in the worker's sshd sessions and tmux: job ages and states must still be right).
  */
+import { isLiveState } from '../../src/state/selectors.js';
 import type { FleetState } from '../../src/state/store.js';
 import type { Job } from '../../src/state/types.js';
 import { upSince } from './network.js';
@@ -35,7 +36,7 @@ export function rebootFault(world: FaultWorld): WatchedFault | { name: string; n
       healed = Date.now();
     },
     // Detected: none of its jobs is shown running any more.
-    detected: (state) => jobsOf(state, 'w3').length > 0 && jobsOf(state, 'w3').every((job) => job.state !== 'running' && job.state !== 'idle'),
+    detected: (state) => jobsOf(state, 'w3').length > 0 && jobsOf(state, 'w3').every((job) => !isLiveState(job.state)),
     // Recovered: the worker is up with its container running, and its jobs are shown lost with a reason.
     recovered: (state) =>
       upSince('w3', () => healed)(state) &&

@@ -6,6 +6,7 @@
  */
 import { locateSession } from '../jobs/stop.js';
 import { firstLine, JobStepError, noTmuxServer, runTmux } from '../jobs/remote.js';
+import { tmuxArgument } from '../providers/tmux.js';
 import type { WorkerProvider } from '../providers/types.js';
 import { describeTarget, type JobTarget } from '../state/job-target.js';
 
@@ -42,8 +43,8 @@ export async function sendToJob(provider: WorkerProvider, target: JobTarget, inp
   if (!found) throw new JobStepError('send', target.worker, `the session of ${name} is gone (the job ended)`, 'refresh and choose again');
   if (found.paneDead) throw new JobStepError('send', target.worker, `the program in ${name} has ended: nothing reads what is typed`);
   const steps: string[][] = [];
-  if (input.text) steps.push(['send-keys', '-t', found.paneId, '-l', '--', input.text]);
-  if (input.keys && input.keys.length > 0) steps.push(['send-keys', '-t', found.paneId, '--', ...input.keys]);
+  if (input.text) steps.push(['send-keys', '-t', found.paneId, '-l', '--', tmuxArgument(input.text)]);
+  if (input.keys && input.keys.length > 0) steps.push(['send-keys', '-t', found.paneId, '--', ...input.keys.map(tmuxArgument)]);
   for (const args of steps) {
     const result = await runTmux(provider, args, 'send');
     if (result.code !== 0) {

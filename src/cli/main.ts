@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { JOB_COMMANDS } from '../jobs/cli.js';
+import { resolveJobSettings } from '../jobs/kinds.js';
+import { asksForHelp, commandHelp } from './command-help.js';
 import { loadFleetConfig } from './load-config.js';
 import { runSend } from './send.js';
-import { terminalIo } from './terminal-io.js';
+import { terminalIo, terminalStream } from './terminal-io.js';
 import { runStatus } from './status.js';
 import { EXIT, HELP, UsageError } from './usage.js';
 
@@ -26,6 +28,11 @@ const ALLOWED: Record<string, ReadonlySet<string>> = {
   attach: new Set(['config', 'readonly']),
 };
 
+// This module's own messages (usage errors quote the command line, config errors the file) go through the same
+// sanitizing streams as every command's output.
+const stdout = () => terminalStream(process.stdout);
+const stderr = () => terminalStream(process.stderr);
+
 /** Commands that take positional arguments, and how many. */
 const POSITIONALS: Record<string, number> = { attach: 1 };
 
@@ -35,7 +42,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return await dispatch(argv);
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(`mission-control: ${error.message}\nRun 'mission-control --help' for usage.\n`);
+      stderr().write(`mission-control: ${error.message}\nRun 'mission-control --help' for usage.\n`);
       return EXIT.usage;
     }
     throw error;
@@ -47,8 +54,10 @@ async function dispatch(argv: readonly string[]): Promise<number> {
   const first = split.rest.find((arg) => !arg.startsWith('-'));
   if (first !== undefined && Object.hasOwn(JOB_HANDLERS, first)) {
     const before = split.rest.slice(0, split.rest.indexOf(first));
-    if (before.length > 0) throw new UsageError(`${before[0]} must come after '${first}': mission-control ${first} ${before.join(' ')} …`);
-    return runJobCommand(first, split.rest.slice(1), split.config);
+    if (before.length > 0 && !asksForHelp(before)) throw new UsageError(`${before[0]} must come after '${first}': mission-control ${first} ${before.join(' ')} …`);
+    const args = split.rest.slice(split.rest.indexOf(first) + 1);
+    if (before.length > 0 || asksForHelp(args)) return printCommandHelp(first, split.config);
+    return runJobCommand(first, args, split.config);
   }
   let parsed;
   try {
@@ -58,12 +67,12 @@ async function dispatch(argv: readonly string[]): Promise<number> {
   }
   const { values, positionals } = parsed;
   if (values.version) {
-    process.stdout.write(`${version()}\n`);
+    stdout().write(`${version()}\n`);
     return EXIT.ok;
   }
   const [command = 'dashboard', ...rest] = positionals;
   if (values.help || command === 'help') {
-    process.stdout.write(HELP);
+    stdout().write(HELP);
     return EXIT.ok;
   }
   const allowed = ALLOWED[command];
@@ -77,7 +86,7 @@ async function dispatch(argv: readonly string[]): Promise<number> {
 
   const loaded = await loadFleetConfig(values.config);
   if (!loaded.ok) {
-    process.stderr.write(`${loaded.message}\n`);
+    stderr().write(`${loaded.message}\n`);
     return EXIT.usage;
   }
   switch (command) {
@@ -127,7 +136,7 @@ function splitConfigOption(argv: readonly string[]): { config: string | undefine
 async function runJobCommand(command: string, args: string[], configPath: string | undefined): Promise<number> {
   const loaded = await loadFleetConfig(configPath);
   if (!loaded.ok) {
-    process.stderr.write(`${loaded.message}\n`);
+    stderr().write(`${loaded.message}\n`);
     return EXIT.usage;
   }
   const { createFleet } = await import('../app/fleet.js');
@@ -142,6 +151,15 @@ async function runJobCommand(command: string, args: string[], configPath: string
     process.off('SIGINT', interrupt);
     await fleet.close();
   }
+}
+
+/** `<command> --help`: its usage, with the kinds of the config in force (the built-in ones when it cannot be read). */
+async function printCommandHelp(command: string, configPath: string | undefined): Promise<number> {
+  const loaded = await loadFleetConfig(configPath);
+  const settings = loaded.ok ? loaded.config.jobs : resolveJobSettings();
+  stdout().write(commandHelp(command, settings) ?? HELP);
+  if (!loaded.ok) stderr().write(`note: the config could not be read, so only built-in kinds are listed:\n${loaded.message}\n`);
+  return EXIT.ok;
 }
 
 function version(): string {

@@ -16,7 +16,8 @@ import { sanitizeLine } from '../text/sanitize.js';
 export const SEND_HELP = `  mission-control send JOB TEXT… [--no-enter]
   mission-control send JOB --keys KEY…
                                        reply to a job without attaching: TEXT typed into its pane as is,
-                                       then Enter (--no-enter: not); --keys: tmux key names (Enter, C-c, y)
+                                       then Enter (--no-enter: not); --keys: tmux key names (Enter, C-c, y);
+                                       -- before TEXT that starts with -
 `;
 
 /** What the words of `send` ask to type. */

@@ -12,7 +12,7 @@ export const EXIT = {
   usage: 2,
 } as const;
 
-import { JOBS_HELP } from '../jobs/cli.js';
+import { JOB_ARGUMENT_HELP, JOBS_HELP } from '../jobs/cli.js';
 import { SEND_HELP } from './send.js';
 
 /** The top-level help text. */
@@ -27,8 +27,10 @@ Usage:
                                        attach this terminal to a job's tmux session (detach: C-q, or
                                        the tmux prefix then d; --readonly: watch without typing into it)
 ${SEND_HELP}${JOBS_HELP}  mission-control help | --help        this text
+  mission-control COMMAND --help       a command's own help (launch --help lists the kinds)
   mission-control --version            the version
 
+${JOB_ARGUMENT_HELP}
 Options:
   --config PATH   the config file (default: $XDG_CONFIG_HOME/mission-control/config.yaml,
                   or ~/.config/mission-control/config.yaml; without one, the fleet is

@@ -8,7 +8,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { AttachCommand } from '../providers/types.js';
 import { shellJoin } from '../ssh/quote.js';
 import { statusJob } from '../cli/status-report.js';
-import { selectAllJobs, selectWorkers } from '../state/selectors.js';
+import { selectAllJobs, selectWorkers, waitingJobs } from '../state/selectors.js';
 import type { Job } from '../state/types.js';
 import { formatAge } from '../text/format.js';
 import { safeJson, sanitizeBlock, sanitizeLine } from '../text/sanitize.js';
@@ -47,24 +47,38 @@ export type JobsCliHandler = (fleet: JobFleet, args: readonly string[], io: CliI
 /** Exit codes of the job subcommands. */
 export const JOB_EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
-/** Usage lines for the top-level help. */
-export const JOBS_HELP = `  mission-control launch [--worker W] KIND [PARAMS…] [--attach]
-                                       start a job (or find the one that exists); KIND: review, fix,
-                                       ready, implement, open, or one from the config's kinds:
-  mission-control jobs [--json] [--waiting]
+/** Each job subcommand's usage lines, as the top-level help and `<command> --help` show them. */
+export const JOB_USAGE: Readonly<Record<string, string>> = Object.freeze({
+  launch: `  mission-control launch [--worker W] KIND [PARAMS…] [--attach]
+                                       start a job (or find the one that exists) of a kind built in
+                                       (review, fix, ready, implement, open) or from the config's kinds
+`,
+  jobs: `  mission-control jobs [--json] [--waiting]
                                        list jobs on every worker (--waiting: only those waiting for
                                        their user, longest waiting first; --json: as status --json)
-  mission-control logs JOB [-f] [--bytes N]
+`,
+  logs: `  mission-control logs JOB [-f] [--bytes N]
                                        the last N bytes of a job's output (default 16384); -f: then
                                        follow it until the job ends, as tail -f does
-  mission-control stop JOB [--grace S] interrupt a job (C-c), kill it after S seconds (default 10)
-  mission-control rm JOB [--purge]     kill a job, remove its worktree; its record and log are archived
+`,
+  stop: `  mission-control stop JOB [--grace S] interrupt a job (C-c), kill it after S seconds (default 10)
+`,
+  rm: `  mission-control rm JOB [--purge]     kill a job, remove its worktree; its record and log are archived
                                        unless --purge
   mission-control rm --all-finished [--yes] [--purge]
                                        remove every finished job (lists them and asks, unless --yes)
-  mission-control setup WORKER         clone the repo, make job directories, copy synced files
-JOB is worker/id, an id, or a unique prefix of either.
+`,
+  setup: `  mission-control setup WORKER         clone the repo, make job directories, copy synced files
+`,
+});
+
+/** What a JOB argument may be, as `findJob` (lookup.ts) reads it. */
+export const JOB_ARGUMENT_HELP = `JOB is a job's key (worker/id, or 'worker/$3', quoted, for a session started by hand), its id,
+the name of a session started by hand, or a unique prefix of a key or id.
 `;
+
+/** Usage lines for the top-level help. */
+export const JOBS_HELP = Object.values(JOB_USAGE).join('');
 
 class Usage extends Error {}
 
@@ -231,12 +245,12 @@ export const runJobs: JobsCliHandler = (fleet, args, io) =>
     await refreshStale(fleet, 0);
     const state = fleet.store.getState();
     const all = selectAllJobs(state);
-    // Longest waiting first: the one that has held its user up the longest.
-    const jobs = values.waiting ? all.filter((job) => job.state === 'waiting').sort((a, b) => a.since - b.since) : all;
+    const jobs = values.waiting ? waitingJobs(all) : all;
     const down = selectWorkers(state).filter((w) => w.connection !== 'up');
-    if (values.json) io.stdout.write(`${safeJson(jobs.map(statusJob), 2)}\n`);
+    const now = Date.now();
+    if (values.json) io.stdout.write(`${safeJson(jobs.map((job) => statusJob(job, now)), 2)}\n`);
     else if (values.waiting && jobs.length === 0) io.stdout.write('no job is waiting for you\n');
-    else io.stdout.write(jobsTable(jobs, Date.now()));
+    else io.stdout.write(jobsTable(jobs, now));
     for (const worker of down) io.stderr.write(`note: ${worker.name} did not answer: ${sanitizeLine(worker.lastError ?? 'unknown error')}\n`);
     return down.length > 0 ? JOB_EXIT.failed : JOB_EXIT.ok;
   });

@@ -8,22 +8,21 @@
  * reaches the outer terminal; tmux passes it on only with `set -g allow-passthrough on` (tmux 3.3 and later).
  */
 
+import { CONTROL_CHARACTERS } from '../text/sanitize.js';
+
 /** The most characters a title or body of a desktop notification keeps. */
 export const OSC_TEXT_MAX = 200;
 
 const BEL = '\x07';
 const ESC = '\x1b';
 
-// C0, DEL, C1, the line and paragraph separators, lone surrogates and format characters (bidi overrides, zero
-// width), except the zero-width joiner that emoji need.
-const CONTROL = /[\x00-\x1f\x7f-\x9f\u2028\u2029\p{Cs}]|(?!\u200d)\p{Cf}/gu;
 
 /**
  * Text made safe to place inside an OSC string: controls stripped, whitespace runs made one space, `;` replaced
  * when `fieldSeparator` (an OSC 777 title or body, whose fields `;` separates), at most {@link OSC_TEXT_MAX} characters.
  */
 export function oscText(text: string, options: { readonly fieldSeparator?: boolean } = {}): string {
-  let clean = text.replace(/[\t\n\r]+/g, ' ').replace(CONTROL, '').replace(/ {2,}/g, ' ').trim();
+  let clean = text.replace(/[\t\n\r]+/g, ' ').replace(CONTROL_CHARACTERS, '').replace(/ {2,}/g, ' ').trim();
   if (options.fieldSeparator) clean = clean.replace(/;/g, ',');
   const chars = [...clean];
   return chars.length > OSC_TEXT_MAX ? `${chars.slice(0, OSC_TEXT_MAX - 1).join('')}…` : clean;

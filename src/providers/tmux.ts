@@ -14,6 +14,15 @@ export function tmuxArgv(server: TmuxServer, args: readonly string[]): string[] 
 }
 
 /**
+ * A value tmux takes as given when it is one argument of a tmux command line. tmux reads a `;` that ends any
+ * argument as the end of a command (`a;` is `a` followed by a new command, `;` alone is nothing) and a final `\;`
+ * as `;`: so a value that ends in `;` gets that `;` written `\;`. Everything else passes unchanged.
+ */
+export function tmuxArgument(value: string): string {
+  return value.endsWith(';') ? `${value.slice(0, -1)}\\;` : value;
+}
+
+/**
  * tmux arguments that attach a client to a session (by id, `$N`). A read-only client must not size the job's
  * window, but tmux (3.3) ignores an `ignore-size` client (which `-r` implies) only while another client is
  * attached: so a watcher that attaches alone first pins the window at its size (`window-size manual`, a display

@@ -1,8 +1,9 @@
 /**
  * How much one command may print before it is stopped, for every transport (a child process here, an SSH exec
  * channel, the long-lived framed shell): a worker with a runaway script or a huge file must not make us buffer
- * without limit, and text past V8's string limit (~512 MiB) cannot even be decoded. Pure; imports nothing.
+ * without limit, and text past V8's string limit (~512 MiB) cannot even be decoded. Pure.
  */
+import { formatBytes } from '../text/format.js';
 
 /** What one command may print (stdout and stderr together) unless its caller sets its own cap. */
 export const DEFAULT_MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
@@ -29,13 +30,6 @@ export class OutputLimitError extends Error {
 export function outputCap(maxOutputBytes: number | undefined): number {
   const asked = maxOutputBytes === undefined || !(maxOutputBytes >= 0) ? DEFAULT_MAX_OUTPUT_BYTES : Math.floor(maxOutputBytes);
   return Math.min(asked, HARD_MAX_OUTPUT_BYTES);
-}
-
-/** `16 MiB`, `64 KiB`, or a byte count. */
-export function formatBytes(bytes: number): string {
-  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
-  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
-  return `${bytes} bytes`;
 }
 
 /**

@@ -10,6 +10,21 @@ export function isLiveState(state: JobState): boolean {
   return state === 'running' || state === 'idle' || state === 'working' || state === 'waiting' || state === 'done';
 }
 
+/** True for a job waiting for its user (a prompt, a question): what the header counts as "need you". */
+export function needsUser(job: Job): boolean {
+  return job.state === 'waiting';
+}
+
+/** The jobs waiting for their user, longest waiting first (ties keep fleet order): `jobs --waiting`, the attention view. */
+export function waitingJobs(jobs: readonly Job[]): Job[] {
+  return jobs.filter(needsUser).sort(longestWaitingFirst);
+}
+
+/** Orders two waiting jobs: the one that has held its user up the longest first. */
+export function longestWaitingFirst(a: Job, b: Job): number {
+  return a.since - b.since;
+}
+
 let lastJobsSource: FleetState['jobsByWorker'] | undefined;
 let lastOrder: FleetState['workerOrder'] | undefined;
 let lastJobs: readonly Job[] = [];

@@ -11,6 +11,13 @@ export function formatAge(seconds: number | undefined): string {
   return `${Math.floor(s / 86_400)}d`;
 }
 
+/** A size limit as a person reads it: `16 MiB`, `64 KiB`, or a byte count. */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${bytes} bytes`;
+}
+
 /** Formats milliseconds for a latency column: `4ms`, `1.2s`. */
 export function formatMs(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return '-';

@@ -17,11 +17,15 @@ const SGR = /^\x1b\[[0-9;:]*m$/;
  */
 export const REMOVED_SEQUENCE_MARK = '\ufffd';
 
-// Characters that are shown visibly instead of acting, once sequences are gone: C0 (tab and, in blocks, line
-// feed and ESC are handled apart), DEL, C1, the line and paragraph separators, lone surrogates, and every format
-// character (bidi overrides and isolates, zero-width and invisible operators, soft hyphen, tags, BOM) except the
-// zero-width joiner, which emoji sequences need and which cannot reorder or hide text on its own.
-const LINE_CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\p{Cs}]|(?!\u200d)\p{Cf}/gu;
+/**
+ * Every character that acts instead of showing, or hides or reorders text: C0, DEL, C1, the line and paragraph
+ * separators, lone surrogates, and every format character (bidi overrides and isolates, zero-width and invisible
+ * operators, soft hyphen, tags, BOM) except the zero-width joiner, which emoji sequences need and which cannot
+ * reorder or hide text on its own. Single-line text shows them visibly; notifications strip them.
+ */
+export const CONTROL_CHARACTERS = /[\x00-\x1f\x7f-\x9f\u2028\u2029\p{Cs}]|(?!\u200d)\p{Cf}/gu;
+
+// In blocks, tab, line feed and ESC are handled apart.
 const BLOCK_CONTROL = /[\x00-\x08\x0a-\x1a\x1c-\x1f\x7f-\x9f\u2028\u2029\p{Cs}]|(?!\u200d)\p{Cf}/gu;
 
 /** Shows a control character in caret notation (`^[`) or as `\u….` (`\u{…}` past the BMP): visible, inert. */
@@ -37,7 +41,7 @@ function visible(char: string): string {
  * {@link REMOVED_SEQUENCE_MARK}, every control and format character shown visibly, tabs as spaces.
  */
 export function sanitizeLine(text: string): string {
-  return text.replace(ESCAPE_SEQUENCE, REMOVED_SEQUENCE_MARK).replace(/\t/g, ' ').replace(LINE_CONTROL, visible);
+  return text.replace(ESCAPE_SEQUENCE, REMOVED_SEQUENCE_MARK).replace(/\t/g, ' ').replace(CONTROL_CHARACTERS, visible);
 }
 
 /**

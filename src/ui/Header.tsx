@@ -1,10 +1,9 @@
 import React, { useMemo } from 'react';
 import { formatHourly } from '../providers/gce/pricing.js';
-import { JOB_STATES, selectAllJobs, selectWorkers, summarizeFleet } from '../state/selectors.js';
+import { JOB_STATES, needsUser, selectAllJobs, selectWorkers, summarizeFleet } from '../state/selectors.js';
 import type { FleetState } from '../state/store.js';
 import { cellWidth, formatAge, truncate } from '../text/format.js';
 import { useDashboard, useFleet, useNow, useUi } from './hooks.js';
-import { needsUser } from './state/job-rows.js';
 import { Text } from './Text.js';
 
 /** A piece of the header line. */

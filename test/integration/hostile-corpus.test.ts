@@ -25,7 +25,8 @@ import { selectAllJobs } from '../../src/state/selectors.js';
 import { escaped, terminalLeaks } from '../fuzz/terminal-checks.js';
 import { makeRemote } from '../support/git-remote.js';
 import { makeCanary, writeHostileRecords, type Canary } from '../support/hostile-corpus.js';
-import { captureIo, everythingShown, leaksIn } from '../support/hostile-output.js';
+import { captureIo } from '../support/cli-io.js';
+import { everythingShown, leaksIn } from '../support/hostile-output.js';
 import { fleetTracker, launchHostileSays, makeHostileSessions, SAY_KIND } from '../support/hostile-scenarios.js';
 import { waitFor } from '../support/ssh-fleet.js';
 

@@ -13,13 +13,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFleet, type Fleet } from '../../src/app/fleet.js';
 import type { WorkerConfig } from '../../src/config/schema.js';
 import { createJobActions, type JobActions } from '../../src/jobs/actions.js';
-import { runRm, runStop, type CliIo } from '../../src/jobs/cli.js';
+import { runRm, runStop } from '../../src/jobs/cli.js';
 import { kindsSchema, resolveJobSettings, type JobSettings } from '../../src/jobs/kinds.js';
 import type { WorkerProvider } from '../../src/providers/types.js';
 import { selectAllJobs } from '../../src/state/selectors.js';
 import type { Job } from '../../src/state/types.js';
 import { git, makeRemote } from '../support/git-remote.js';
 import { waitFor } from '../support/ssh-fleet.js';
+import { captureIo } from '../support/cli-io.js';
 
 const exec = promisify(execFile);
 
@@ -39,17 +40,7 @@ const sessions = async () => (await tmux(['list-sessions', '-F', '#{session_name
 const idOf = async (name: string) => (await sessions()).find((line) => line.startsWith(`${name} `))?.split(' ')[1];
 const fileText = (path: string) => readFile(path, 'utf8').catch(() => undefined);
 
-function io(): CliIo & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (text: string) => (out += text) },
-    stderr: { write: (text: string) => (err += text) },
-    confirm: async () => false,
-    out: () => out,
-    err: () => err,
-  };
-}
+const io = captureIo;
 
 async function jobs(): Promise<readonly Job[]> {
   await fleet.refreshAll();

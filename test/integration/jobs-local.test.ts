@@ -10,7 +10,7 @@ import type { WorkerConfig } from '../../src/config/schema.js';
 import type { ObserveCommands } from '../../src/app/commands.js';
 import { createFleetCommands } from '../../src/app/fleet-commands.js';
 import { createJobActions, type JobActions } from '../../src/jobs/actions.js';
-import { runJobs, runLaunch, runLogs, runRm, runSetup, runStop, type CliIo } from '../../src/jobs/cli.js';
+import { runJobs, runLaunch, runLogs, runRm, runSetup, runStop } from '../../src/jobs/cli.js';
 import { kindsSchema, resolveJobSettings, type JobSettings } from '../../src/jobs/kinds.js';
 import { JobRequestError } from '../../src/jobs/params.js';
 import { PlacementError } from '../../src/jobs/placement.js';
@@ -21,6 +21,7 @@ import { attachSessionArgs } from '../../src/providers/tmux.js';
 import { selectAllJobs } from '../../src/state/selectors.js';
 import { git, makeRemote } from '../support/git-remote.js';
 import { waitFor } from '../support/ssh-fleet.js';
+import { captureIo } from '../support/cli-io.js';
 
 const exec = promisify(execFile);
 
@@ -51,17 +52,7 @@ function fleetOf(...workers: WorkerConfig[]): Fleet<WorkerProvider> {
   return fleet;
 }
 
-function io(answer = false): CliIo & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (text: string) => (out += text) },
-    stderr: { write: (text: string) => (err += text) },
-    confirm: async () => answer,
-    out: () => out,
-    err: () => err,
-  };
-}
+const io = captureIo;
 
 const tmux = (socket: string, args: string[]) => exec('tmux', ['-S', socket, ...args]).catch((e: { stdout?: string; code?: number }) => ({ stdout: e.stdout ?? '', code: e.code }));
 const sessions = async (socket: string) => ((await tmux(socket, ['list-sessions', '-F', '#{session_name}'])).stdout ?? '').split('\n').filter(Boolean);

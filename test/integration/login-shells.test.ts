@@ -13,7 +13,7 @@ import type { WorkerProvider } from '../../src/providers/types.js';
 import { selectAllJobs } from '../../src/state/selectors.js';
 import { shellJoin } from '../../src/ssh/quote.js';
 import { run } from '../harness/process.js';
-import { createOrigin } from '../support/git-origin.js';
+import { makeRemote } from '../support/git-remote.js';
 import { startTestFleet, waitFor, type TestFleet } from '../support/ssh-fleet.js';
 
 /** A synced file with every byte that quoting gets wrong: quotes, backslash, `%`, a leading `-`, NUL, no final newline. */
@@ -39,8 +39,7 @@ describe.each(['/usr/bin/fish', '/usr/bin/tcsh', '/usr/bin/zsh'])('a worker whos
     home = worker.sshd.home;
     expect((await run('getent', ['passwd', worker.sshd.user])).stdout.trim().endsWith(`:${shell}`)).toBe(true);
     // The origin lives in the user's home, owned by the user (git refuses repositories of other users).
-    const remote = join(home, 'origin.git');
-    await createOrigin(remote);
+    const remote = await makeRemote(home, []);
     await run('chown', ['-R', `${worker.sshd.user}:`, remote]);
     const awkward = join(world.dir, 'awkward.bin');
     await writeFile(awkward, AWKWARD);

@@ -13,7 +13,6 @@ import { createFleetCommands } from '../../src/app/fleet-commands.js';
 import { createObserveCommands } from '../../src/app/observe-commands.js';
 import { runSend } from '../../src/cli/send.js';
 import type { WorkerConfig } from '../../src/config/schema.js';
-import type { CliIo } from '../../src/jobs/cli.js';
 import { resolveJobSettings } from '../../src/jobs/kinds.js';
 import { refreshStale } from '../../src/jobs/placement.js';
 import { readOnlyView } from '../../src/providers/read-only.js';
@@ -22,6 +21,7 @@ import { tmuxArgv } from '../../src/providers/tmux.js';
 import { targetOf } from '../../src/state/job-target.js';
 import { selectAllJobs } from '../../src/state/selectors.js';
 import { waitFor } from '../support/ssh-fleet.js';
+import { captureIo } from '../support/cli-io.js';
 
 const exec = promisify(execFile);
 
@@ -29,17 +29,7 @@ let dir: string;
 let socket: string;
 let fleet: Fleet<WorkerProvider>;
 
-function io(): CliIo & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (text: string) => (out += text) },
-    stderr: { write: (text: string) => (err += text) },
-    confirm: async () => false,
-    out: () => out,
-    err: () => err,
-  };
-}
+const io = captureIo;
 
 /** Starts a session (by hand, as a user would) whose program asks, reads one line, and writes it to `<name>.out`. */
 async function agent(name: string): Promise<string> {
@@ -84,6 +74,14 @@ describe('send', () => {
     await waitFor('the answer', async () => (await answerOf(out)) !== undefined, 10_000);
     expect(await answerOf(out)).toBe(text);
     await expect(readFile(join(dir, 'pwned'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('types text and keys that end in ; as they are (tmux reads a final ; as the end of a command)', async () => {
+    const out = await agent('semi');
+    for (const text of ['a;', ';', 'b\\;', 'c\\']) expect(await runSend(fleet, ['semi', '--no-enter', '--', text], io())).toBe(0);
+    expect(await runSend(fleet, ['semi', '--keys', ';', 'Enter'], io())).toBe(0);
+    await waitFor('the answer', async () => (await answerOf(out)) !== undefined, 10_000);
+    expect(await answerOf(out)).toBe('a;;b\\;c\\;');
   });
 
   it('leaves the line unsent with --no-enter, and sends named keys with --keys', async () => {

@@ -8,7 +8,7 @@ import type { Fleet } from '../../src/app/fleet.js';
 import { createObserveCommands } from '../../src/app/observe-commands.js';
 import { runStatus } from '../../src/cli/status.js';
 import type { FleetConfig } from '../../src/config/schema.js';
-import { runJobs, runLogs, type CliIo } from '../../src/jobs/cli.js';
+import { runJobs, runLogs } from '../../src/jobs/cli.js';
 import type { JobSettings } from '../../src/jobs/kinds.js';
 import { SAFE_NAME } from '../../src/jobs/params.js';
 import type { JobFleet } from '../../src/jobs/placement.js';
@@ -20,19 +20,7 @@ import { screenLines } from '../../src/ui/feeds.js';
 import { escaped, jsonLeaks, terminalLeaks } from '../fuzz/terminal-checks.js';
 import { testDashboard } from '../ui/fixtures.js';
 import { KEYS, renderDashboard, settle } from '../ui/render.js';
-
-/** A terminal for a CLI handler that keeps what was written. */
-export function captureIo(): CliIo & { out: () => string; err: () => string } {
-  let out = '';
-  let err = '';
-  return {
-    stdout: { write: (text: string) => (out += text) },
-    stderr: { write: (text: string) => (err += text) },
-    confirm: async () => false,
-    out: () => out,
-    err: () => err,
-  };
-}
+import { captureIo } from './cli-io.js';
 
 /** One piece of output and where it came from. */
 export interface Shown {

@@ -66,6 +66,29 @@ describe('y: approve a waiting job', () => {
     expect(callsOf(dashboard).filter((c) => c.name === 'sendToJob')).toEqual([{ name: 'sendToJob', args: [askTarget, { keys: ['Enter'] }] }]);
   });
 
+  it('sends nothing when, by the time y confirms, the job asks something else or no longer waits', async () => {
+    const dashboard = testDashboard({ state: waitingFleet() });
+    mounted = await renderDashboard(dashboard, 120, 30);
+    await mounted.press('y');
+    expect(dialog(mounted.screen())[1]).toBe('  Allow Bash(npm test)?\ufffd');
+    // A scan lands while the dialog is open: the agent now asks another question.
+    const asking = (reason: string, state: 'waiting' | 'working' = 'waiting') =>
+      dashboard.source.setState(
+        fleetState([worker('local')], [job('3-ask', { state, reason, since: NOW - 5_000, agent: 'claude' }), job('4-busy', { state: 'working' })]),
+      );
+    asking('Allow Bash(rm -rf build)?');
+    await mounted.press('y');
+    expect(callsOf(dashboard).filter((c) => c.name === 'sendToJob')).toEqual([]);
+    expect(mounted.screen()).toContain('not approved: local/3-ask now asks: Allow Bash(rm -rf build)?; press y again to see what it asks now');
+    // Asked again, the dialog shows the new question; the job then answers itself before y.
+    await mounted.press('y');
+    expect(dialog(mounted.screen())[1]).toBe('  Allow Bash(rm -rf build)?');
+    asking('working', 'working');
+    await mounted.press('y');
+    expect(callsOf(dashboard).filter((c) => c.name === 'sendToJob')).toEqual([]);
+    expect(mounted.screen()).toContain('not approved: local/3-ask is no longer waiting (working)');
+  });
+
   it('is refused, with the reason, for a job that is not waiting or whose agent has no known answer', async () => {
     const dashboard = testDashboard({ state: waitingFleet() });
     mounted = await renderDashboard(dashboard, 120, 30);

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FrameReader, type FrameProgress } from '../../src/ssh/frame-reader.js';
-import { formatBytes, OutputCollector, outputCap } from '../../src/ssh/output-limit.js';
+import { OutputCollector, outputCap } from '../../src/ssh/output-limit.js';
+import { formatBytes } from '../../src/text/format.js';
 
 const NEEDLE = Buffer.from('\nmc-end-0123456789abcdef01234567 ');
 

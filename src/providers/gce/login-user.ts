@@ -14,20 +14,31 @@ export const OS_LOGIN_OFF: OsLoginState = { enabled: false };
 
 /** The user SSH logs in as: `ssh.user` if configured, else the OS Login name, else `localName`. */
 export function loginUser(worker: Pick<GceWorkerFields, 'ssh'>, osLogin: OsLoginState, localName: string): string {
-  const ssh = worker.ssh;
-  const configured = 'alias' in ssh ? undefined : ssh.user;
-  return configured ?? (osLogin.enabled && osLogin.user ? osLogin.user : localName);
+  return configuredUser(worker) ?? (osLogin.enabled && osLogin.user ? osLogin.user : localName);
 }
 
-/** Who logs in to one worker's VM; whether OS Login is on is asked once (a failed answer is asked again next time). */
+function configuredUser(worker: Pick<GceWorkerFields, 'ssh'>): string | undefined {
+  return 'alias' in worker.ssh ? undefined : worker.ssh.user;
+}
+
+/** How long a failed question about OS Login stands before it is asked again (the poll loop asks every few seconds). */
+export const OS_LOGIN_RETRY_MS = 30_000;
+
+/**
+ * Who logs in to one worker's VM. Whether OS Login is on is asked once; a question that failed is asked again once
+ * {@link OS_LOGIN_RETRY_MS} have passed (until then it fails with the same error).
+ */
 export class LoginIdentity<W extends Pick<GceWorkerFields, 'ssh'>> {
   #asking: Promise<OsLoginState> | undefined;
   #known: OsLoginState | undefined;
+  #failed: { readonly at: number; readonly error: unknown } | undefined;
 
   constructor(
     private readonly worker: W,
     private readonly detect: ((worker: W) => Promise<OsLoginState>) | undefined,
     private readonly localName: string,
+    private readonly retryMs = OS_LOGIN_RETRY_MS,
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** The OS Login state once it has been read. */
@@ -38,19 +49,25 @@ export class LoginIdentity<W extends Pick<GceWorkerFields, 'ssh'>> {
   /** Whether OS Login governs the VM. */
   state(): Promise<OsLoginState> {
     if (!this.detect) return Promise.resolve((this.#known = OS_LOGIN_OFF));
+    const failed = this.#failed;
+    if (!this.#asking && failed && this.now() - failed.at < this.retryMs) return Promise.reject(failed.error);
     this.#asking ??= this.detect(this.worker).then(
-      (state) => (this.#known = state),
+      (state) => {
+        this.#failed = undefined;
+        return (this.#known = state);
+      },
       (error: unknown) => {
         this.#asking = undefined;
+        this.#failed = { at: this.now(), error };
         throw error;
       },
     );
     return this.#asking;
   }
 
-  /** The user SSH logs in as and jobs run as (see {@link loginUser}). */
+  /** The user SSH logs in as and jobs run as (see {@link loginUser}); a configured user needs no answer about OS Login. */
   async user(): Promise<string> {
-    return loginUser(this.worker, await this.state(), this.localName);
+    return configuredUser(this.worker) ?? loginUser(this.worker, await this.state(), this.localName);
   }
 }
 

@@ -11,6 +11,7 @@
  * (`gcloud compute os-login describe-profile`) is authoritative when in doubt.
  */
 import type { ComputeApi, ComputeInstance, MetadataItem } from './compute-api.js';
+import { GceError, type GceErrorKind } from './errors.js';
 
 /** Whether OS Login applies to a VM, why, and the user name it implies. */
 export interface OsLoginState {
@@ -67,10 +68,17 @@ export async function detectOsLogin(api: ComputeApi, project: string, instance?:
   return { ...state, ...(user ? { user } : {}) };
 }
 
+/** What a worker is taken to have when the API will not say: OS Login off. */
+export const OS_LOGIN_UNKNOWN_OFF: OsLoginState = { enabled: false, source: 'default', twoFactor: false };
+
+/** Refusals that are the API's answer (asking again will not change it), as opposed to a call that did not get through. */
+const REFUSED: ReadonlySet<GceErrorKind> = new Set(['permission', 'not-found', 'invalid', 'service-disabled']);
+
 /**
  * OS Login for a configured worker's VM, reading the instance when it exists. An answer the API refuses (no
  * permission to read the project, say) counts as off: logins then use metadata keys, and a VM that refuses them
- * ends the ssh stage with the OS Login hint anyway.
+ * ends the ssh stage with the OS Login hint anyway. A call that did not get through (network, credentials, rate
+ * limit, a server error) rejects, so the caller asks again later instead of holding on to a guess.
  */
 export async function detectWorkerOsLogin(
   api: ComputeApi,
@@ -79,7 +87,8 @@ export async function detectWorkerOsLogin(
   try {
     const instance = await api.getInstance({ project: worker.project, zone: worker.zone, instance: worker.instance });
     return await detectOsLogin(api, worker.project, instance);
-  } catch {
-    return { enabled: false, source: 'default', twoFactor: false };
+  } catch (error) {
+    if (error instanceof GceError && REFUSED.has(error.kind)) return OS_LOGIN_UNKNOWN_OFF;
+    throw error;
   }
 }

@@ -12,6 +12,7 @@ import { isJobId, quoteName } from './job-id.js';
 import { firstLines } from './parse-tmux.js';
 import type { Section } from './sections.js';
 import type { JobMeta, JobRecord, StateReport } from './types.js';
+import { formatBytes } from '../../text/format.js';
 
 /** The jobs part of a scan. */
 export interface JobsPart {
@@ -124,10 +125,6 @@ function parseFileStats(logs: Section | undefined, problems: string[]): Map<stri
 function tooLarge(what: string, bytes: number | undefined, limit: number): string {
   const size = bytes === undefined ? `larger than ${formatBytes(limit)}` : `${bytes} bytes, over the ${formatBytes(limit)} limit`;
   return `record too large: ${what} is ${size}; not read`;
-}
-
-function formatBytes(bytes: number): string {
-  return bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`;
 }
 
 function readMeta(state: string, text: string, bytes: number | undefined): { meta: JobMeta | undefined; metaError: string | undefined } {

@@ -4,6 +4,7 @@
  */
 import type { ApproveAnswer } from '../../app/approve.js';
 import { describeTarget, targetOf } from '../../state/job-target.js';
+import { isLiveState } from '../../state/selectors.js';
 import type { Job, WorkerView } from '../../state/types.js';
 import { sanitizeLine } from '../../text/sanitize.js';
 import type { ConfirmRequest } from '../state/ui-types.js';
@@ -11,8 +12,8 @@ import type { ConfirmRequest } from '../state/ui-types.js';
 /** At most this many jobs are listed one per line; the rest are counted. */
 export const LISTED_JOBS = 8;
 
-const LIVE: ReadonlySet<Job['state']> = new Set(['running', 'idle', 'working', 'waiting', 'done', 'unknown']);
-const live = (job: Job) => LIVE.has(job.state);
+// A job whose state is unknown (its worker is down, say) may still run: dialogs count it as live.
+const live = (job: Job) => isLiveState(job.state) || job.state === 'unknown';
 
 function describeJob(job: Job): string {
   const params = Object.entries(job.params)
@@ -78,7 +79,7 @@ export function approveRequest(job: Job, answer: ApproveAnswer | undefined): Con
     title: `Approve ${name}?`,
     lines: [`  ${sanitizeLine(job.reason)}`, `Sends ${answer.keys.map(sanitizeLine).join(' ')} to its pane (${sanitizeLine(job.agent ?? '')}: allow once).`],
     confirmLabel: `approve ${name}`,
-    action: { type: 'approve-job', job: targetOf(job), keys: answer.keys },
+    action: { type: 'approve-job', job: targetOf(job), keys: answer.keys, asked: job.reason },
   };
 }
 

@@ -35,6 +35,11 @@ export function runPending(dashboard: Dashboard, action: PendingAction): void {
       return;
     case 'approve-job': {
       const name = sanitizeLine(action.job.key);
+      const changed = approvalChanged(dashboard, action);
+      if (changed) {
+        dashboard.ui.getState().notify(`not approved: ${name} ${changed}; press y again to see what it asks now`, 'error');
+        return;
+      }
       void track(dashboard, `approve ${name}`, () => commands.sendToJob(action.job, { keys: action.keys }), () => `approved ${name}`).then(() => refresh(action.job.worker));
       return;
     }
@@ -51,6 +56,20 @@ export function runPending(dashboard: Dashboard, action: PendingAction): void {
       void track(dashboard, `rebuild ${action.worker}`, (p) => commands.rebuildWorker(action.worker, p)).then(() => refresh(action.worker));
       return;
   }
+}
+
+/**
+ * Why an approval confirmed in a dialog must not be sent after all, or undefined when it may: the job, as the last
+ * scan saw it, no longer asks the question the dialog showed (the agent answered itself, or asks something else
+ * now). The allow-once keys approve whatever is on the screen, so they are never sent for a question not shown.
+ */
+function approvalChanged(dashboard: Dashboard, action: Extract<PendingAction, { type: 'approve-job' }>): string | undefined {
+  const job = dashboard.fleet.getState().jobsByWorker[action.job.worker]?.find((candidate) => candidate.key === action.job.key);
+  if (!job) return 'is gone';
+  if (job.session?.id !== action.job.session?.id) return 'is in another session now';
+  if (job.state !== 'waiting') return `is no longer waiting (${job.state})`;
+  if (job.reason !== action.asked) return `now asks: ${sanitizeLine(job.reason)}`;
+  return undefined;
 }
 
 /** Sends a typed reply line to the job it was opened for, then Enter. */

@@ -1,3 +1,4 @@
+import { longestWaitingFirst } from '../../state/selectors.js';
 import type { Job, JobState } from '../../state/types.js';
 import type { SortState } from './ui-types.js';
 
@@ -27,11 +28,6 @@ export function attentionReason(job: Job, now: number, idleSeconds = ATTENTION_I
   }
 }
 
-/** Jobs waiting for the user: what the header counts as "need you". */
-export function needsUser(job: Job): boolean {
-  return job.state === 'waiting';
-}
-
 /** The attention view's order: jobs waiting for the user, then failed and lost ones, then the rest. */
 const ATTENTION_RANK: Readonly<Record<JobState, number>> = {
   waiting: 0,
@@ -49,7 +45,7 @@ const ATTENTION_RANK: Readonly<Record<JobState, number>> = {
 function attentionOrder(a: Job, b: Job): number {
   const rank = ATTENTION_RANK[a.state] - ATTENTION_RANK[b.state];
   if (rank !== 0) return rank;
-  return a.state === 'waiting' ? a.since - b.since : 0;
+  return a.state === 'waiting' ? longestWaitingFirst(a, b) : 0;
 }
 
 /** A parsed `/` filter. */

@@ -29,7 +29,8 @@ export interface SortState {
 export type PendingAction =
   | { readonly type: 'stop-jobs'; readonly jobs: readonly JobTarget[] }
   | { readonly type: 'remove-jobs'; readonly jobs: readonly JobTarget[] }
-  | { readonly type: 'approve-job'; readonly job: JobTarget; readonly keys: readonly string[] }
+  /** `asked`: the question the dialog showed; the answer is sent only while the job still asks exactly that. */
+  | { readonly type: 'approve-job'; readonly job: JobTarget; readonly keys: readonly string[]; readonly asked: string }
   | { readonly type: 'provision-worker'; readonly worker: string }
   | { readonly type: 'start-worker'; readonly worker: string }
   | { readonly type: 'stop-worker'; readonly worker: string }
