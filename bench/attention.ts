@@ -28,7 +28,9 @@ import { loadConfig } from '../src/config/load.js';
 import { createJobActions } from '../src/jobs/actions.js';
 import { kindsSchema, resolveJobSettings } from '../src/jobs/kinds.js';
 import type { FleetState } from '../src/state/store.js';
-import { percentile, startProxiesInChild, startServers, stateDirOf, stopServers, writeFleetFiles, type FleetProxies } from './fleet.js';
+import { run } from '../test/harness/process.js';
+import type { TestSshd } from '../test/harness/sshd.js';
+import { percentile, startProxiesInChild, startServers, stateDirOf, stopServers, tmuxSocketOf, writeFleetFiles, type FleetProxies } from './fleet.js';
 
 // As the dashboard does (src/ui/run.ts): React's production build, chosen when React first loads.
 process.env['NODE_ENV'] ??= 'production';
@@ -54,13 +56,16 @@ const SAMPLE_TIMEOUT_MS = 20_000;
 /** Sampling stops early past this (the whole run stays under 6 minutes). */
 const BUDGET_MS = Number(process.env['BUDGET_MS'] ?? 300_000);
 
-/** The job each worker runs: it reads `STATE REASON` lines from a FIFO in its record directory and reports each through the contract. */
+/**
+ * The job each worker runs: it reads `STATE REASON` lines from a FIFO in its record directory and reports each
+ * through the contract; `quit` ends it.
+ */
 const JOB_SCRIPT = [
   'f="$MC_JOB_DIR/trigger"; rm -f "$f"; mkfifo "$f" || exit 1',
   // Read-write: the FIFO never reaches end of file, and a writer never blocks waiting for a reader.
   'exec 3<>"$f"',
   'echo "bench job: reporting states from $f"',
-  'while read -r s r <&3; do "$MISSION_CONTROL_STATE" "$s" "$r"; done',
+  'while read -r s r <&3; do [ "$s" = quit ] && exit 0; "$MISSION_CONTROL_STATE" "$s" "$r"; done',
 ].join('\n');
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -70,10 +75,13 @@ class EmulatorStdout extends EventEmitter {
   readonly columns = COLUMNS;
   readonly rows = ROWS;
   readonly isTTY = true;
-  readonly terminal = new xterm.Terminal({ cols: COLUMNS, rows: ROWS, allowProposedApi: true, scrollback: 0 });
-  parsed: () => void = () => undefined;
+  // convertEol: a terminal's line discipline turns "\n" into "\r\n" on output (ONLCR); Ink relies on it.
+  readonly terminal = new xterm.Terminal({ cols: COLUMNS, rows: ROWS, allowProposedApi: true, scrollback: 0, convertEol: true });
+  /** Called with the time the frame was written, once the emulator has parsed it. */
+  parsed: (writtenAt: number) => void = () => undefined;
   write = (data: string) => {
-    this.terminal.write(data, () => this.parsed());
+    const writtenAt = performance.now();
+    this.terminal.write(data, () => this.parsed(writtenAt));
     return true;
   };
   /** The screen as text. */
@@ -91,6 +99,10 @@ interface Sample {
   readonly token: string;
   readonly t0: number;
   store?: number;
+  /** When the frame ticker published the fleet state with the job waiting. */
+  published?: number;
+  /** When Ink wrote the frame that shows it. */
+  written?: number;
   screen?: number;
   seen?: () => void;
 }
@@ -121,9 +133,24 @@ async function launchJobs(configPath: string): Promise<void> {
   }
 }
 
+/**
+ * Ends every bench job and waits for its session to close, so that nothing writes into a worker's HOME (the job's
+ * exit code, its log) while the worker is removed.
+ */
+async function stopJobs(servers: readonly TestSshd[], fifoOf: (i: number) => string): Promise<void> {
+  await Promise.all(servers.map((_, i) => appendFile(fifoOf(i), 'quit\n').catch(() => undefined)));
+  for (const server of servers) {
+    const socket = tmuxSocketOf(server);
+    const deadline = performance.now() + 10_000;
+    while ((await run('tmux', ['-S', socket, 'has-session'], { allowFailure: true })).code === 0 && performance.now() < deadline) await sleep(50);
+  }
+}
+
 interface Figures {
   readonly store: number[];
   readonly screen: number[];
+  /** Per sample: store → published by the frame ticker, → frame written by Ink, → parsed by the emulator. */
+  readonly steps: [number, number, number][];
   missed: number;
   readonly loopDelayMaxMs: number;
   readonly loopDelayP99Ms: number;
@@ -160,7 +187,13 @@ async function measure(configPath: string, fifoOf: (i: number) => string, deadli
       }
     }
   });
-  stdout.parsed = () => {
+  const unfollow = ticker.fleet.subscribe((state) => {
+    const now = performance.now();
+    for (const sample of pending) {
+      if (sample.published === undefined && jobOf(state, sample.worker, sample.id)?.reason.includes(sample.token)) sample.published = now;
+    }
+  });
+  stdout.parsed = (writtenAt) => {
     const open = [...pending].filter((sample) => sample.screen === undefined);
     if (open.length === 0) return;
     const now = performance.now();
@@ -168,6 +201,7 @@ async function measure(configPath: string, fifoOf: (i: number) => string, deadli
     for (const sample of open) {
       if (screen.includes(sample.token)) {
         sample.screen = now;
+        sample.written = writtenAt;
         settle(sample);
       }
     }
@@ -186,7 +220,7 @@ async function measure(configPath: string, fifoOf: (i: number) => string, deadli
     incrementalRendering: false,
   });
   const loop = monitorEventLoopDelay({ resolution: 5 });
-  const figures: Figures = { store: [], screen: [], missed: 0, loopDelayMaxMs: 0, loopDelayP99Ms: 0 };
+  const figures: Figures = { store: [], screen: [], steps: [], missed: 0, loopDelayMaxMs: 0, loopDelayP99Ms: 0 };
   try {
     await waitUntil(
       () => Array.from({ length: W }, (_, i) => jobOf(fleet.store.getState(), `w${i}`, `${i}-bench`)).every((job) => job && job.state !== 'waiting'),
@@ -220,6 +254,7 @@ async function measure(configPath: string, fifoOf: (i: number) => string, deadli
         if (ok) {
           figures.store.push(sample.store! - sample.t0);
           figures.screen.push(sample.screen! - sample.t0);
+          figures.steps.push([sample.published! - sample.store!, sample.written! - sample.published!, sample.screen! - sample.written!]);
         } else figures.missed += 1;
         await appendFile(fifoOf(i), 'working\n');
       }
@@ -231,6 +266,7 @@ async function measure(configPath: string, fifoOf: (i: number) => string, deadli
     feed.stop();
     ticker.stop();
     unsubscribe();
+    unfollow();
     await fleet.close();
     stdout.terminal.dispose();
   }
@@ -249,12 +285,12 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'mc-bench-attention-'));
   const servers = await startServers(W);
   const proxies: FleetProxies[] = [];
+  const fifoOf = (i: number) => join(stateDirOf(servers[i]!), 'jobs', `${i}-bench`, 'trigger');
   try {
     const defaults = [`  pollInterval: ${POLL}`];
     const direct = await writeFleetFiles(servers, dir, 0, servers.map((s) => s.port), defaults);
     await launchJobs(direct.configPath);
     console.log(`setup: ${W} sshd and ${W} launched jobs in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
-    const fifoOf = (i: number) => join(stateDirOf(servers[i]!), 'jobs', `${i}-bench`, 'trigger');
     console.log('  RTT  path              p50        p95        max    target p95 (poll + RTT + 20 ms)');
     for (const rtt of RTTS) {
       const proxied = await startProxiesInChild(servers, rtt);
@@ -269,7 +305,13 @@ async function main(): Promise<void> {
         );
       }
       const drawing = f.screen.map((screen, i) => screen - f.store[i]!);
-      console.log(`       store → screen  ${fmt(percentile(drawing, 50))}  ${fmt(percentile(drawing, 95))}  ${fmt(Math.max(...drawing))}  (the frame ticker, Ink at 10 frames/s, the render)`);
+      const step = (n: number) => f.steps.map((s) => s[n]!);
+      console.log(`       store → screen  ${fmt(percentile(drawing, 50))}  ${fmt(percentile(drawing, 95))}  ${fmt(Math.max(...drawing))}`);
+      console.log(
+        `         of which p50/p95: frame ticker ${percentile(step(0), 50).toFixed(0)}/${percentile(step(0), 95).toFixed(0)} ms, ` +
+          `Ink to the frame written ${percentile(step(1), 50).toFixed(0)}/${percentile(step(1), 95).toFixed(0)} ms, ` +
+          `terminal parse ${percentile(step(2), 50).toFixed(0)}/${percentile(step(2), 95).toFixed(0)} ms`,
+      );
       console.log(
         `       ${f.store.length} samples${f.missed ? `, ${f.missed} missed (not seen within ${SAMPLE_TIMEOUT_MS / 1000} s)` : ''}; ` +
           `poll interval ${f.pollMs} ms; event loop delay p99 ${f.loopDelayP99Ms.toFixed(1)} ms, max ${f.loopDelayMaxMs.toFixed(1)} ms`,
@@ -279,6 +321,7 @@ async function main(): Promise<void> {
     console.log(`\nthis machine: ${availableParallelism()} cores shared by all ${W} workers' sshd, tmux, scans and the dashboard`);
   } finally {
     for (const p of proxies) await p.stop();
+    await stopJobs(servers, fifoOf).catch((error: unknown) => console.log(`stopping the jobs: ${String(error)}`));
     await stopServers(servers);
     await rm(dir, { recursive: true, force: true });
     console.log(`done in ${((performance.now() - started) / 1000).toFixed(0)} s; everything started was stopped`);
