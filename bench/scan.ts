@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -17,9 +17,9 @@ import { createFleet } from '../src/app/fleet.js';
 import { loadConfig } from '../src/config/load.js';
 import { buildScanCommand, newScanNonce } from '../src/scanners/worker-scan/command.js';
 import { parseScan } from '../src/scanners/worker-scan/parse.js';
-import { startLatencyProxy, type LatencyProxy } from '../test/harness/latency-proxy.js';
 import { run } from '../test/harness/process.js';
-import { startSshd, type TestSshd } from '../test/harness/sshd.js';
+import { type TestSshd } from '../test/harness/sshd.js';
+import { percentile, startProxies, startServers, stateDirOf, stopServers, tmuxSocketOf, writeFleetFiles, type FleetProxies } from './fleet.js';
 
 const W = Number(process.env.W ?? 20);
 const S = Number(process.env.S ?? 20);
@@ -41,11 +41,6 @@ function cpuMs(): number {
   const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
   const children = (Number(fields[13]) + Number(fields[14])) * (1000 / ticksPerSecond);
   return (own.user + own.system) / 1000 + children;
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 async function measure(iterations: number, refresh: () => Promise<void>): Promise<Figures> {
@@ -77,13 +72,13 @@ async function main(): Promise<void> {
   console.log(`bench:scan — ${W} workers x ${S} sessions, RTT ${RTTS.join('/')} ms, ${ITER} refreshes (baselines ${BASELINE_ITER})`);
   const dir = await mkdtemp(join(tmpdir(), 'mc-bench-'));
   const servers: TestSshd[] = [];
-  const proxies: LatencyProxy[] = [];
+  const proxies: FleetProxies[] = [];
   try {
     const started = performance.now();
-    for (let i = 0; i < W; i += 1) servers.push(await startSshd());
+    servers.push(...(await startServers(W)));
     await Promise.all(
       servers.map((s) => {
-        const socket = join(s.home, 'tmux.sock');
+        const socket = tmuxSocketOf(s);
         const args: string[] = [];
         for (let j = 0; j < S; j += 1) args.push(...(j ? [';'] : []), 'new-session', '-d', '-s', `mc-job-${j}`, 'sleep 3600');
         return run('tmux', ['-S', socket, ...args]);
@@ -93,37 +88,9 @@ async function main(): Promise<void> {
 
     for (const rtt of RTTS) {
       for (const p of proxies.splice(0)) await p.stop();
-      const ports: number[] = [];
-      for (const s of servers) {
-        if (rtt === 0) ports.push(s.port);
-        else {
-          const proxy = await startLatencyProxy({ targetHost: s.host, targetPort: s.port, oneWayDelayMs: rtt / 2 });
-          proxies.push(proxy);
-          ports.push(proxy.port);
-        }
-      }
-      const knownHosts = join(dir, `known_hosts_${rtt}`);
-      await writeFile(knownHosts, servers.map((s, i) => `bench-w${i} ${s.hostPublicKey}\n`).join(''));
-      const sshConfig = join(dir, `ssh_config_${rtt}`);
-      await writeFile(
-        sshConfig,
-        servers
-          .map(
-            (s, i) =>
-              `Host w${i}\n  HostName 127.0.0.1\n  Port ${ports[i]}\n  User ${s.user}\n  IdentityFile ${s.clientKeyPath}\n` +
-              `  HostKeyAlias bench-w${i}\n  UserKnownHostsFile ${knownHosts}\n  StrictHostKeyChecking yes\n  BatchMode yes\n` +
-              `  ControlPath ${join(dir, `cm-${rtt}-${i}`)}\n`,
-          )
-          .join('\n'),
-      );
-      const configPath = join(dir, `config_${rtt}.yaml`);
-      await writeFile(
-        configPath,
-        ['workers:', ...servers.flatMap((s, i) => [
-          `  - name: w${i}`, '    provider: ssh', `    ssh: w${i}`, `    sshConfigFile: ${sshConfig}`,
-          `    tmuxSocket: ${join(s.home, 'tmux.sock')}`, `    stateDir: ${join(s.home, 'state')}`,
-        ])].join('\n'),
-      );
+      const proxied = await startProxies(servers, rtt);
+      proxies.push(proxied);
+      const { configPath, sshConfig } = await writeFleetFiles(servers, dir, rtt, proxied.ports);
       const loaded = await loadConfig(configPath);
       if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
 
@@ -153,7 +120,7 @@ async function main(): Promise<void> {
       // The same scan script, run by the system ssh.
       const script = (i: number) => {
         const nonce = newScanNonce();
-        const command = buildScanCommand({ tmuxSocketArgs: ['-S', join(servers[i]!.home, 'tmux.sock')], stateDir: join(servers[i]!.home, 'state'), nonce });
+        const command = buildScanCommand({ tmuxSocketArgs: ['-S', tmuxSocketOf(servers[i]!)], stateDir: stateDirOf(servers[i]!), nonce });
         return { script: 'script' in command ? command.script : '', nonce };
       };
       const checked = (i: number, args: string[]) => {
@@ -189,10 +156,7 @@ async function main(): Promise<void> {
     }
   } finally {
     for (const p of proxies) await p.stop();
-    for (const s of servers) {
-      await run('tmux', ['-S', join(s.home, 'tmux.sock'), 'kill-server'], { allowFailure: true });
-      await s.stop();
-    }
+    await stopServers(servers);
     await rm(dir, { recursive: true, force: true });
   }
 }

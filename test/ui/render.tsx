@@ -24,7 +24,8 @@ class FakeStdout extends EventEmitter {
   };
 }
 
-class FakeStdin extends EventEmitter {
+/** A keyboard for Ink: raw mode accepted, `write` puts keys in as if typed. */
+export class FakeStdin extends EventEmitter {
   readonly isTTY = true;
   private data: string | null = null;
   write(data: string): void {

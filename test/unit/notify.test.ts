@@ -67,13 +67,21 @@ describe('transitions', () => {
 describe('the limiter', () => {
   const event = (jobKey: string, state: JobState, reason = 'r'): NotifyEvent => ({ worker: 'local', job: jobKey, state, reason, since: '' });
 
-  it('lets a flapping job ring once, not twenty times', () => {
+  it('lets a flapping job ring once a state, not twenty times', () => {
     const allowed = createNotifyLimiter();
     const rung = Array.from({ length: 20 }, (_, i) => allowed(event('local/a', i % 2 ? 'done' : 'waiting', 'Allow?'), NOW + i * 1000)).filter(Boolean);
-    expect(rung).toHaveLength(1);
+    expect(rung).toHaveLength(2);
     // After the gap, a new question rings again; the same one does not until the repeat window passed.
     expect(allowed(event('local/a', 'waiting', 'Allow?'), NOW + DEFAULT_LIMITS.jobGapMs + 40_000)).toBe(false);
     expect(allowed(event('local/a', 'waiting', 'Which branch?'), NOW + DEFAULT_LIMITS.jobGapMs + 40_000)).toBe(true);
+  });
+
+  it('announces a job answered quickly both when it waits and when it finishes its turn', () => {
+    const allowed = createNotifyLimiter();
+    expect(allowed(event('local/a', 'waiting', 'Allow Bash(npm test)?'), NOW)).toBe(true);
+    expect(allowed(event('local/a', 'done', 'finished its turn'), NOW + 5000)).toBe(true);
+    // Back to waiting on the same question within the gap: that is the flapping the limits hold back.
+    expect(allowed(event('local/a', 'waiting', 'Which branch?'), NOW + 10_000)).toBe(false);
   });
 
   it('caps a burst over the fleet', () => {
