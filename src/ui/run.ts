@@ -38,8 +38,12 @@ export function frameBeatMs(pollIntervalsMs: readonly number[]): number {
   return Math.min(2000, Math.max(1000, Math.min(...pollIntervalsMs, 2000)));
 }
 
-/** At most this many frames per second (keys; the fleet and the clock move once a second). */
-export const MAX_FPS = 10;
+/**
+ * Ink's own cap on frames a second. Fleet changes reach Ink already paced (the frame ticker: a beat, and job state
+ * changes at most 10 a second), so this cap only has to bound key repeat; at 10 it stacked a second wait of up to
+ * 100 ms on every paced frame.
+ */
+export const MAX_FPS = 30;
 
 /** The line on screen while the dashboard loads (shorter than the header that replaces it). */
 export const SPLASH = 'mission-control: starting…';
