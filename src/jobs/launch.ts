@@ -30,7 +30,7 @@ import { STATE_SCRIPT, HOOK_SCRIPT } from '../agents/state-script.js';
 import { wrapperScript } from './wrapper.js';
 
 /** The part of a worker's config a launch uses. */
-export type LaunchWorker = Pick<WorkerConfig, 'name' | 'sessionPrefix' | 'stateDir'>;
+export type LaunchWorker = Pick<WorkerConfig, 'name' | 'sessionPrefix' | 'stateDir' | 'mainDir'>;
 
 /** Tunables of a launch. */
 export interface LaunchOptions {
@@ -99,7 +99,9 @@ export async function launchJob(
       say(`preparing worktree ${workDir} (${remote} ${fetch})`);
       made = await prepareWorktree(provider, {
         id: spec.id,
-        main: expandHome(repo.mainDir, home),
+        // A worker's own mainDir (an existing checkout, as `init` writes it) wins over the fleet-wide one.
+        main: expandHome(worker.mainDir ?? repo.mainDir, home),
+        cloneable: repo.url !== undefined,
         worktree: workDir,
         remote,
         fetch,
@@ -247,6 +249,8 @@ async function existingJob(
 interface WorktreeRequest {
   readonly id: string;
   readonly main: string;
+  /** Whether `setup` can make a missing main clone (the config has `repo.url`). */
+  readonly cloneable: boolean;
   readonly worktree: string;
   readonly remote: string;
   readonly fetch: string;
@@ -306,7 +310,7 @@ async function prepareWorktree(provider: WorkerProvider, request: WorktreeReques
   };
   if (result.code !== 0) {
     const hints: Record<number, string> = {
-      10: `run \`mission-control setup ${provider.name}\` first`,
+      10: noMainCloneHint(provider.name, request.cloneable),
       15: 'commit, stash or discard them (or move the worktree away), then launch again',
     };
     const hint = hints[result.code ?? -1];
@@ -320,6 +324,15 @@ async function prepareWorktree(provider: WorkerProvider, request: WorktreeReques
     created,
     ...(/^BRANCH$/m.test(result.stdout) && request.branch ? { branch: request.branch } : {}),
   };
+}
+
+/**
+ * The one command that makes a missing main clone: `setup` clones `repo.url`; without a URL, `init` run inside a
+ * checkout writes a config with that checkout as the worker's main clone and its origin as `repo.url`.
+ */
+function noMainCloneHint(worker: string, cloneable: boolean): string {
+  if (cloneable) return `run \`mission-control setup ${worker}\` first`;
+  return `run \`mission-control init\` inside your checkout of the repository (it makes that checkout the main clone and its origin repo.url; add --force to replace an existing config)`;
 }
 
 /**
