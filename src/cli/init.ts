@@ -118,7 +118,7 @@ export async function runInit(args: readonly string[], configPath: string | unde
 }
 
 /** One line for a run without a config inside a git checkout: what `init` would write, and the command. */
-export async function initOffer(cwd: string, env: NodeJS.ProcessEnv, configPath: string): Promise<string | undefined> {
+export async function initOffer(cwd: string, configPath: string): Promise<string | undefined> {
   const checkout = await git(cwd, ['rev-parse', '--show-toplevel']);
   if (checkout === undefined) return undefined;
   const origin = await git(checkout, ['remote', 'get-url', 'origin']);

@@ -92,7 +92,7 @@ async function dispatch(argv: readonly string[]): Promise<number> {
     return EXIT.usage;
   }
   // No config file: inside a git checkout, say what `init` would make of it rather than leave a fleet that cannot launch.
-  const offer = loaded.config.source === undefined ? await initOffer(process.cwd(), process.env, loaded.path) : undefined;
+  const offer = loaded.config.source === undefined ? await initOffer(process.cwd(), loaded.path) : undefined;
   if (offer !== undefined) stderr().write(`${offer}\n`);
   switch (command) {
     case 'status':
