@@ -100,7 +100,8 @@ export async function runInit(args: readonly string[], configPath: string | unde
     throw new UsageError(`init: --ssh ${unknown.join(',')}: not a Host alias of ~/.ssh/config (aliases there: ${known})`);
   }
   const ask = values.yes ? undefined : context.ask;
-  const choices = await choose(facts, { ssh: wanted, agent: values.agent as AgentName | undefined, noRepo: values['no-repo'] ?? false }, ask);
+  if (ask) context.out.write(`A config for this machine, to be written to ${file}:\n`);
+  const choices = await choose(facts, { ssh: wanted, agent: values.agent as AgentName | undefined, noRepo: values['no-repo'] ?? false }, ask, (text) => context.err.write(`${text}\n`));
 
   const text = renderConfig(facts, choices, new Date());
   // The file must load as it is written: a config init cannot read back is never left behind.
@@ -189,7 +190,12 @@ function sshWorkers(aliases: readonly string[]): { alias: string; name: string }
   });
 }
 
-async function choose(facts: InitFacts, flags: { ssh: readonly string[] | undefined; agent: AgentName | undefined; noRepo: boolean }, ask: InitContext['ask']): Promise<InitChoices> {
+async function choose(
+  facts: InitFacts,
+  flags: { ssh: readonly string[] | undefined; agent: AgentName | undefined; noRepo: boolean },
+  ask: InitContext['ask'],
+  warn: (text: string) => void,
+): Promise<InitChoices> {
   let useCheckout = facts.checkout !== undefined && !flags.noRepo;
   if (ask && useCheckout) {
     const origin = facts.origin === undefined ? '' : ` (origin ${facts.origin} as repo.url)`;
@@ -198,7 +204,10 @@ async function choose(facts: InitFacts, flags: { ssh: readonly string[] | undefi
   let ssh = flags.ssh ?? [];
   if (ask && flags.ssh === undefined && facts.sshAliases.length > 0) {
     const answer = await ask(`SSH workers to add, comma-separated (from ~/.ssh/config: ${facts.sshAliases.join(', ')}) [none]: `);
-    ssh = answer.split(',').map((a) => a.trim()).filter((a) => a !== '' && facts.sshAliases.includes(a));
+    const picked = answer.split(',').map((a) => a.trim()).filter((a) => a !== '');
+    ssh = picked.filter((a) => facts.sshAliases.includes(a));
+    const left = picked.filter((a) => !ssh.includes(a));
+    if (left.length > 0) warn(`not a Host alias of ~/.ssh/config, left out: ${left.join(', ')}`);
   }
   let agent = flags.agent ?? facts.agents[0];
   if (ask && flags.agent === undefined && facts.agents.length > 1) {

@@ -134,6 +134,8 @@ describe('mission-control init', () => {
     expect(ctx.asked).toEqual([expect.stringContaining('[Y/n]'), expect.stringContaining('h1, h2, h3) [none]'), expect.stringContaining('[claude]')]);
     const config = await loaded(file);
     expect(config.workers.map((w) => w.name)).toEqual(['local', 'h2']);
+    expect(ctx.err.text).toContain('left out: nothere');
+    expect(ctx.out.text).toContain(`to be written to ${file}`);
     expect([...config.jobs.kinds.values()].map((k) => k.agent)).toContain('codex');
   });
 
