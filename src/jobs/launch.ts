@@ -310,7 +310,11 @@ async function prepareWorktree(provider: WorkerProvider, request: WorktreeReques
   };
   if (result.code !== 0) {
     const hints: Record<number, string> = {
-      10: noMainCloneHint(provider.name, request.cloneable),
+      // The one command that makes the main clone: `setup` clones repo.url; without one, `init` in a checkout makes
+      // that checkout the worker's main clone (and its origin repo.url).
+      10: request.cloneable
+        ? `run \`mission-control setup ${provider.name}\` first`
+        : 'run `mission-control init` inside your checkout of the repository (it makes that checkout the main clone and its origin repo.url; add --force to replace an existing config)',
       15: 'commit, stash or discard them (or move the worktree away), then launch again',
     };
     const hint = hints[result.code ?? -1];
@@ -324,15 +328,6 @@ async function prepareWorktree(provider: WorkerProvider, request: WorktreeReques
     created,
     ...(/^BRANCH$/m.test(result.stdout) && request.branch ? { branch: request.branch } : {}),
   };
-}
-
-/**
- * The one command that makes a missing main clone: `setup` clones `repo.url`; without a URL, `init` run inside a
- * checkout writes a config with that checkout as the worker's main clone and its origin as `repo.url`.
- */
-function noMainCloneHint(worker: string, cloneable: boolean): string {
-  if (cloneable) return `run \`mission-control setup ${worker}\` first`;
-  return `run \`mission-control init\` inside your checkout of the repository (it makes that checkout the main clone and its origin repo.url; add --force to replace an existing config)`;
 }
 
 /**
