@@ -3,6 +3,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { JOB_COMMANDS } from '../jobs/cli.js';
 import { resolveJobSettings } from '../jobs/kinds.js';
 import { asksForHelp, commandHelp } from './command-help.js';
+import { initOffer, runInit } from './init.js';
 import { loadFleetConfig } from './load-config.js';
 import { runSend } from './send.js';
 import { terminalIo, terminalStream } from './terminal-io.js';
@@ -52,6 +53,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 async function dispatch(argv: readonly string[]): Promise<number> {
   const split = splitConfigOption(argv);
   const first = split.rest.find((arg) => !arg.startsWith('-'));
+  if (first === 'init') return runInit(split.rest.filter((arg, i) => i !== split.rest.indexOf('init')), split.config);
   if (first !== undefined && Object.hasOwn(JOB_HANDLERS, first)) {
     const before = split.rest.slice(0, split.rest.indexOf(first));
     if (before.length > 0 && !asksForHelp(before)) throw new UsageError(`${before[0]} must come after '${first}': mission-control ${first} ${before.join(' ')} …`);
@@ -89,6 +91,9 @@ async function dispatch(argv: readonly string[]): Promise<number> {
     stderr().write(`${loaded.message}\n`);
     return EXIT.usage;
   }
+  // No config file: inside a git checkout, say what `init` would make of it rather than leave a fleet that cannot launch.
+  const offer = loaded.config.source === undefined ? await initOffer(process.cwd(), loaded.path) : undefined;
+  if (offer !== undefined) stderr().write(`${offer}\n`);
   switch (command) {
     case 'status':
       return runStatus(loaded, { json: values.json ?? false, watch: values.watch ?? false });

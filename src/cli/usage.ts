@@ -26,6 +26,8 @@ Usage:
   mission-control attach [--readonly] JOB
                                        attach this terminal to a job's tmux session (detach: C-q, or
                                        the tmux prefix then d; --readonly: watch without typing into it)
+  mission-control init [--yes] [--ssh ALIAS,…] [--agent NAME] [--force]
+                                       write a first config: this checkout, ~/.ssh/config aliases, agents on PATH
 ${SEND_HELP}${JOBS_HELP}  mission-control help | --help        this text
   mission-control COMMAND --help       a command's own help (launch --help lists the kinds)
   mission-control --version            the version

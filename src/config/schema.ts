@@ -62,8 +62,14 @@ export interface WorkerSettings {
   readonly hostKeyPolicy: HostKeyPolicy;
 }
 
+/** Where a worker keeps the repository's main clone, when it is not `repo.mainDir` (e.g. an existing checkout). */
+export interface WorkerMainClone {
+  /** The main clone on this worker, as written (may start with `~/`); overrides `repo.mainDir`. */
+  readonly mainDir?: string;
+}
+
 /** A worker on this machine. */
-export interface LocalWorkerConfig extends WorkerSettings {
+export interface LocalWorkerConfig extends WorkerSettings, WorkerMainClone {
   readonly name: string;
   readonly provider: 'local';
   readonly ssh?: undefined;
@@ -72,7 +78,7 @@ export interface LocalWorkerConfig extends WorkerSettings {
 }
 
 /** A worker reached over SSH. */
-export interface SshWorkerConfig extends WorkerSettings {
+export interface SshWorkerConfig extends WorkerSettings, WorkerMainClone {
   readonly name: string;
   readonly provider: 'ssh';
   readonly ssh: SshTarget;
@@ -82,7 +88,7 @@ export interface SshWorkerConfig extends WorkerSettings {
 }
 
 /** A GCE VM (Container-Optimized OS or Linux), managed by mission-control through the Compute API. */
-export interface GceWorkerConfig extends WorkerSettings, GceWorkerFields {
+export interface GceWorkerConfig extends WorkerSettings, WorkerMainClone, GceWorkerFields {
   readonly name: string;
   readonly provider: GceProviderKind;
   /** COS workers always have one; Linux workers when configured. */
@@ -142,15 +148,17 @@ const pollInterval = z.union([z.number(), z.string()], { error: expecting(DURATI
   return ms;
 });
 
+/** A directory on the worker: absolute or under its home, never relative. */
+function workerDir(absolute: string, underHome: string) {
+  return matching(/^(~|~\/[^\n\0]*|\/[^\n\0]*)$/, `a directory path on the worker, absolute (${absolute}) or under its home (${underHome})`);
+}
+
 const settingsShape = {
   pollInterval: pollInterval.optional(),
   tmuxSocket: matching(/^\S+$/, "a tmux socket name (tmux -L) or a path containing '/' (tmux -S), without spaces").optional(),
   // A relative path would be resolved against whatever directory each command starts in (the login's home for
   // an ssh exec, `/` or the image's workdir for a `docker exec`): the scan and launch would use different places.
-  stateDir: matching(
-    /^(~|~\/[^\n\0]*|\/[^\n\0]*)$/,
-    'a directory path on the worker, absolute (/var/lib/mc) or under its home (~/.mission-control)',
-  ).optional(),
+  stateDir: workerDir('/var/lib/mc', '~/.mission-control').optional(),
   maxJobs: positiveInt.optional(),
   hostKeyPolicy: z.enum(['strict', 'accept-new'], { error: expecting('`strict` or `accept-new`') }).optional(),
   sessionPrefix: matching(
@@ -184,6 +192,8 @@ const sshTarget = z.union(
 const workerBase = {
   name: matching(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, WORKER_NAME_RULE),
   container: container.optional(),
+  // Absolute or under home, for the same reason as stateDir: every command on the worker must find the same clone.
+  mainDir: workerDir('/srv/repo', '~/dev/main').optional(),
   ...settingsShape,
 };
 
@@ -307,7 +317,8 @@ type WorkerEntry = NonNullable<ConfigFile['workers']>[number];
 function resolveWorker(entry: WorkerEntry, defaults: WorkerSettings): WorkerConfig {
   const settings = overlay(defaults, entry);
   const container = entry.provider !== 'gce-cos' && entry.provider !== 'gce-linux' && entry.container && { name: entry.container.name, runtime: entry.container.runtime ?? 'docker' };
-  const common = { ...settings, ...(container && { container }) };
+  const mainDir = entry.mainDir !== undefined ? { mainDir: entry.mainDir } : {};
+  const common = { ...settings, ...mainDir, ...(container && { container }) };
   switch (entry.provider) {
     case 'local':
       return { name: entry.name, provider: 'local', ...common };
@@ -321,7 +332,7 @@ function resolveWorker(entry: WorkerEntry, defaults: WorkerSettings): WorkerConf
       };
     case 'gce-cos':
     case 'gce-linux':
-      return { name: entry.name, provider: entry.provider, ...settings, ...resolveGceFields(entry as GceEntry) };
+      return { name: entry.name, provider: entry.provider, ...settings, ...mainDir, ...resolveGceFields(entry as GceEntry) };
   }
 }
 

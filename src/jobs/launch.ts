@@ -30,7 +30,7 @@ import { STATE_SCRIPT, HOOK_SCRIPT } from '../agents/state-script.js';
 import { wrapperScript } from './wrapper.js';
 
 /** The part of a worker's config a launch uses. */
-export type LaunchWorker = Pick<WorkerConfig, 'name' | 'sessionPrefix' | 'stateDir'>;
+export type LaunchWorker = Pick<WorkerConfig, 'name' | 'sessionPrefix' | 'stateDir' | 'mainDir'>;
 
 /** Tunables of a launch. */
 export interface LaunchOptions {
@@ -99,7 +99,9 @@ export async function launchJob(
       say(`preparing worktree ${workDir} (${remote} ${fetch})`);
       made = await prepareWorktree(provider, {
         id: spec.id,
-        main: expandHome(repo.mainDir, home),
+        // A worker's own mainDir (an existing checkout, as `init` writes it) wins over the fleet-wide one.
+        main: expandHome(worker.mainDir ?? repo.mainDir, home),
+        cloneable: repo.url !== undefined,
         worktree: workDir,
         remote,
         fetch,
@@ -247,6 +249,8 @@ async function existingJob(
 interface WorktreeRequest {
   readonly id: string;
   readonly main: string;
+  /** Whether `setup` can make a missing main clone (the config has `repo.url`). */
+  readonly cloneable: boolean;
   readonly worktree: string;
   readonly remote: string;
   readonly fetch: string;
@@ -306,7 +310,11 @@ async function prepareWorktree(provider: WorkerProvider, request: WorktreeReques
   };
   if (result.code !== 0) {
     const hints: Record<number, string> = {
-      10: `run \`mission-control setup ${provider.name}\` first`,
+      // The one command that makes the main clone: `setup` clones repo.url; without one, `init` in a checkout makes
+      // that checkout the worker's main clone (and its origin repo.url).
+      10: request.cloneable
+        ? `run \`mission-control setup ${provider.name}\` first`
+        : 'run `mission-control init` inside your checkout of the repository (it makes that checkout the main clone and its origin repo.url; add --force to replace an existing config)',
       15: 'commit, stash or discard them (or move the worktree away), then launch again',
     };
     const hint = hints[result.code ?? -1];

@@ -31,7 +31,7 @@ export interface SetupOptions {
 /** Sets up one worker for jobs. */
 export async function setupWorker(
   provider: WorkerProvider,
-  worker: Pick<WorkerConfig, 'name' | 'stateDir'>,
+  worker: Pick<WorkerConfig, 'name' | 'stateDir' | 'mainDir'>,
   repo: RepoSettings,
   progress: ProgressReporter = () => undefined,
   options: SetupOptions = {},
@@ -66,8 +66,10 @@ export async function setupWorker(
   if (made.code !== 0) throw new JobStepError('setup: directories', worker.name, output(made));
   collect(made.stdout);
 
-  say(`main clone ${repo.mainDir}`);
-  const clone = await runScript(provider, cloneScript(repo), { step: 'setup: clone', timeoutMs: options.cloneTimeoutMs ?? 30 * 60_000 });
+  // A worker's own mainDir (an existing checkout, as `init` writes it) wins over the fleet-wide one.
+  const mainDir = worker.mainDir ?? repo.mainDir;
+  say(`main clone ${mainDir}`);
+  const clone = await runScript(provider, cloneScript(repo, mainDir), { step: 'setup: clone', timeoutMs: options.cloneTimeoutMs ?? 30 * 60_000 });
   if (clone.code !== 0) {
     const hint = repo.url ? undefined : 'set repo.url in the config file so setup can clone it';
     throw new JobStepError('setup: clone', worker.name, output(clone), hint);
@@ -81,7 +83,7 @@ export async function setupWorker(
   return { changed, unchanged };
 }
 
-function cloneScript(repo: RepoSettings): string {
+function cloneScript(repo: RepoSettings, mainDir: string): string {
   const remote = (name: string, url: string) => [
     `cur=$(git -C "$main" remote get-url ${name} 2>/dev/null)`,
     `if [ -z "$cur" ]; then git -C "$main" remote add ${name} ${shellQuote(url)} && printf 'CHANGED remote ${name} added\\n' || exit 3`,
@@ -89,7 +91,7 @@ function cloneScript(repo: RepoSettings): string {
     `else printf 'SAME remote ${name}\\n'; fi`,
   ];
   return [
-    `main=${shellPath(repo.mainDir)}`,
+    `main=${shellPath(mainDir)}`,
     'if git -C "$main" rev-parse --git-dir >/dev/null 2>&1; then',
     "  printf 'SAME main clone %s\\n' \"$main\"",
     'else',
