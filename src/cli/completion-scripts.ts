@@ -43,8 +43,11 @@ ${shCases((flags) => `COMPREPLY=($(compgen -W "${flags}" -- "$cur"))`)}
   elif [[ -z $cmd ]]; then
     COMPREPLY=($(compgen -W "${SUBCOMMANDS()}" -- "$cur"))
   else
-    local IFS=$'\\n'
-    COMPREPLY=($(command mission-control __complete "\${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null))
+    # Quoted as the shell reads them back: a job ref like local/$3 must not expand.
+    local IFS=$'\\n' word
+    for word in $(command mission-control __complete "\${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null); do
+      COMPREPLY+=("$(printf '%q' "$word")")
+    done
   fi
 }
 complete -F _mission_control mission-control

@@ -107,7 +107,7 @@ export async function fleetSource(words: readonly string[]): Promise<CompletionS
       try {
         await Promise.race([fleet.refreshAll(), deadline(SCAN_DEADLINE_MS)]);
         const jobs = selectAllJobs(fleet.store.getState());
-        return [...new Set(jobs.flatMap((job) => [job.key, job.id]))];
+        return [...new Set(jobs.flatMap((job) => [job.key, job.id, ...(job.session === undefined ? [] : [job.session.name])]))];
       } finally {
         await Promise.race([fleet.close(), deadline(500)]);
       }
