@@ -39,9 +39,6 @@ export const DISPATCHED_COMMANDS: readonly string[] = [...OWN_COMMANDS, ...Objec
 const stdout = () => terminalStream(process.stdout);
 const stderr = () => terminalStream(process.stderr);
 
-/** Commands that take positional arguments, and how many. */
-const POSITIONALS: Record<string, number> = { attach: 1, completion: 1 };
-
 /** Runs the command line; resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   try {
@@ -86,9 +83,10 @@ async function dispatch(argv: readonly string[]): Promise<number> {
   if (values.help && Object.hasOwn(ALLOWED, command)) return printCommandHelp(command, values.config);
   const allowed = ALLOWED[command];
   if (!allowed) throw new UsageError(`unknown command '${command}'`);
-  const wanted = POSITIONALS[command] ?? 0;
+  const operands = commandEntry(command)?.operands ?? [];
+  const wanted = operands.length;
   if (rest.length > wanted) throw new UsageError(`unexpected argument '${rest[wanted]}' for '${command}'`);
-  if (rest.length < wanted) throw new UsageError(`'${command}' needs ${command === 'completion' ? 'a shell' : 'a job'}: ${commandEntry(command)?.usage.trim().split('\n')[0]}`);
+  if (rest.length < wanted) throw new UsageError(`'${command}' needs a ${operands[rest.length]}: ${commandEntry(command)?.usage.trim().split('\n')[0]}`);
   for (const [name, value] of Object.entries(values)) {
     if (value !== undefined && !allowed.has(name)) throw new UsageError(`--${name} does not apply to '${command}'`);
   }
