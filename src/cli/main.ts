@@ -4,6 +4,9 @@ import { JOB_COMMANDS } from '../jobs/cli.js';
 import { resolveJobSettings } from '../jobs/kinds.js';
 import { asksForHelp, commandHelp } from './command-help.js';
 import { initOffer, runInit } from './init.js';
+import { commandEntry } from './commands.js';
+import { completionScript } from './completion-scripts.js';
+import { runComplete } from './completion.js';
 import { loadFleetConfig } from './load-config.js';
 import { runSend } from './send.js';
 import { terminalIo, terminalStream } from './terminal-io.js';
@@ -22,20 +25,20 @@ const OPTIONS = {
   version: { type: 'boolean', short: 'V' },
 } as const satisfies ParseArgsConfig['options'];
 
-const ALLOWED: Record<string, ReadonlySet<string>> = {
-  dashboard: new Set(['config', 'readonly']),
-  watch: new Set(['config']),
-  status: new Set(['config', 'json', 'watch']),
-  attach: new Set(['config', 'readonly']),
-};
+/** The subcommands main dispatches itself (the job commands have their own parsers), with the options each takes. */
+const OWN_COMMANDS = ['dashboard', 'watch', 'status', 'attach', 'completion'] as const;
+
+const ALLOWED: Record<string, ReadonlySet<string>> = Object.fromEntries(
+  OWN_COMMANDS.map((name) => [name, new Set(['config', 'help', ...(commandEntry(name)?.flags ?? []).map((flag) => flag.name.slice(2))])]),
+);
+
+/** Every subcommand this dispatcher runs, for the test that each has an entry in the command table. */
+export const DISPATCHED_COMMANDS: readonly string[] = [...OWN_COMMANDS, 'init', ...Object.keys(JOB_HANDLERS)];
 
 // This module's own messages (usage errors quote the command line, config errors the file) go through the same
 // sanitizing streams as every command's output.
 const stdout = () => terminalStream(process.stdout);
 const stderr = () => terminalStream(process.stderr);
-
-/** Commands that take positional arguments, and how many. */
-const POSITIONALS: Record<string, number> = { attach: 1 };
 
 /** Runs the command line; resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -51,6 +54,8 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 async function dispatch(argv: readonly string[]): Promise<number> {
+  // The completion scripts' call back: before any parsing, since the words are a command line being typed.
+  if (argv[0] === '__complete') return runComplete(argv.slice(1), (text) => process.stdout.write(text));
   const split = splitConfigOption(argv);
   const first = split.rest.find((arg) => !arg.startsWith('-'));
   if (first === 'init') return runInit(split.rest.filter((arg, i) => i !== split.rest.indexOf('init')), split.config);
@@ -73,19 +78,27 @@ async function dispatch(argv: readonly string[]): Promise<number> {
     return EXIT.ok;
   }
   const [command = 'dashboard', ...rest] = positionals;
-  if (values.help || command === 'help') {
+  if (command === 'help' || (values.help && positionals.length === 0)) {
     stdout().write(HELP);
     return EXIT.ok;
   }
+  if (values.help && Object.hasOwn(ALLOWED, command)) return printCommandHelp(command, values.config);
   const allowed = ALLOWED[command];
   if (!allowed) throw new UsageError(`unknown command '${command}'`);
-  const wanted = POSITIONALS[command] ?? 0;
+  const operands = commandEntry(command)?.operands ?? [];
+  const wanted = operands.length;
   if (rest.length > wanted) throw new UsageError(`unexpected argument '${rest[wanted]}' for '${command}'`);
-  if (rest.length < wanted) throw new UsageError(`'${command}' needs a job: mission-control ${command} JOB`);
+  if (rest.length < wanted) throw new UsageError(`'${command}' needs a ${operands[rest.length]}: ${commandEntry(command)?.usage.trim().split('\n')[0]}`);
   for (const [name, value] of Object.entries(values)) {
     if (value !== undefined && !allowed.has(name)) throw new UsageError(`--${name} does not apply to '${command}'`);
   }
 
+  if (command === 'completion') {
+    const script = completionScript(rest[0]!);
+    if (script === undefined) throw new UsageError(`no completion for the shell '${rest[0]}': expected bash, zsh or fish`);
+    process.stdout.write(script);
+    return EXIT.ok;
+  }
   const loaded = await loadFleetConfig(values.config);
   if (!loaded.ok) {
     stderr().write(`${loaded.message}\n`);

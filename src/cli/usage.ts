@@ -12,23 +12,14 @@ export const EXIT = {
   usage: 2,
 } as const;
 
-import { JOB_ARGUMENT_HELP, JOBS_HELP } from '../jobs/cli.js';
-import { SEND_HELP } from './send.js';
+import { JOB_ARGUMENT_HELP } from '../jobs/cli.js';
+import { COMMANDS } from './commands.js';
 
-/** The top-level help text. */
+/** The top-level help text: every subcommand's usage lines, from the command table. */
 export const HELP = `mission-control: watch and drive a fleet of coding-agent jobs in tmux sessions on local, SSH and cloud workers.
 
 Usage:
-  mission-control [--readonly]         open the dashboard (full screen)
-  mission-control watch                a read-only wallboard: nothing can change the fleet from it
-  mission-control status [--json] [--watch]
-                                       print the fleet: workers, then jobs
-  mission-control attach [--readonly] JOB
-                                       attach this terminal to a job's tmux session (detach: C-q, or
-                                       the tmux prefix then d; --readonly: watch without typing into it)
-  mission-control init [--yes] [--ssh ALIAS,…] [--agent NAME] [--force]
-                                       write a first config: this checkout, ~/.ssh/config aliases, agents on PATH
-${SEND_HELP}${JOBS_HELP}  mission-control help | --help        this text
+${COMMANDS.map((entry) => entry.usage).join('')}  mission-control help | --help        this text
   mission-control COMMAND --help       a command's own help (launch --help lists the kinds)
   mission-control --version            the version
 

@@ -88,3 +88,27 @@ describe("the entry point's own messages", () => {
     }
   });
 });
+
+describe('subcommands main dispatches itself', () => {
+  it.each(['status', 'dashboard', 'watch', 'attach', 'completion'])('%s --help prints its own usage, not the top-level help', async (command) => {
+    const result = await run(['--config', config, command, '--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(new RegExp(`^Usage:\\n  mission-control \\[?${command}`));
+  });
+
+  it('completion needs a shell it has a script for', async () => {
+    const missing = await run(['completion']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("'completion' needs a shell: mission-control completion bash|zsh|fish");
+    const unknown = await run(['completion', 'tcsh']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('expected bash, zsh or fish');
+    expect((await run(['attach'])).stderr).toContain("'attach' needs a job: mission-control attach [--readonly] JOB");
+  });
+
+  it('__complete answers from the config, and offers nothing rather than failing on a config it cannot read', async () => {
+    expect((await run(['__complete', '--config', config, 'launch', 'tr'])).stdout).toBe('triage\n');
+    const broken = await run(['__complete', '--config', join(dir, 'missing.yaml'), 'setup', '']);
+    expect(broken).toEqual({ code: 0, stdout: '', stderr: '' });
+  });
+});
