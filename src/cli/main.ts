@@ -58,7 +58,10 @@ async function dispatch(argv: readonly string[]): Promise<number> {
   if (argv[0] === '__complete') return runComplete(argv.slice(1), (text) => process.stdout.write(text));
   const split = splitConfigOption(argv);
   const first = split.rest.find((arg) => !arg.startsWith('-'));
-  if (first === 'init') return runInit(split.rest.filter((arg, i) => i !== split.rest.indexOf('init')), split.config);
+  if (first === 'init') {
+    const args = split.rest.filter((_, i) => i !== split.rest.indexOf('init'));
+    return asksForHelp(args) ? printCommandHelp('init', split.config) : runInit(args, split.config);
+  }
   if (first !== undefined && Object.hasOwn(JOB_HANDLERS, first)) {
     const before = split.rest.slice(0, split.rest.indexOf(first));
     if (before.length > 0 && !asksForHelp(before)) throw new UsageError(`${before[0]} must come after '${first}': mission-control ${first} ${before.join(' ')} …`);
