@@ -3,7 +3,7 @@
  * is expected; `issues.ts` turns the issues into located errors and `resolveFleet` applies the defaults.
  */
 import { z } from 'zod';
-import { agentNameSchema } from '../agents/schema.js';
+import { agentSchema } from './agent-schema.js';
 import { kindsSchema, repoSchema, resolveJobSettings, type JobSettings } from '../jobs/kinds.js';
 import type { ProviderKind } from '../providers/types.js';
 import { DURATION_RULE, formatDuration, parseDuration } from './duration.js';
@@ -239,8 +239,8 @@ export const configFileSchema = closed(
     kinds: kindsSchema.nullish(),
     repo: repoSchema.nullish(),
     notify: notifySchema.nullish(),
-    /** The agent the built-in kinds and prompt kinds run: `claude`, `gemini` (default) or `codex`. */
-    agent: agentNameSchema.nullish(),
+    /** The agent the built-in kinds and prompt kinds run: a preset's name (default `gemini`) or a custom agent. */
+    agent: agentSchema.nullish(),
   },
   'a mapping with `defaults`, `workers`, `kinds`, `repo`, `notify` and/or `agent`',
 );
