@@ -48,5 +48,6 @@ export const opencodePreset: AgentPreset = {
   // The permission dialog opens with "Allow once" selected.
   approve: ['Enter'],
   resume: ['opencode', '--continue'],
-  waitingPatterns: ['Permission required'],
+  // No screen patterns: its plugin reports the permission dialog, and a full-screen TUI would leave a matched line
+  // nowhere a pattern could tell live from answered.
 };

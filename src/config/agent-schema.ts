@@ -15,7 +15,8 @@ const argv = z
   .min(1, { error: `expected ${ARGV_RULE}` })
   .refine((list) => list[0] !== '', { error: 'the program name (the first item) cannot be empty' });
 
-function isRegExp(pattern: string): boolean {
+/** Whether `pattern` is a valid regular expression (with the `u` flag, as the screen scan compiles it). */
+export function isRegExp(pattern: string): boolean {
   try {
     new RegExp(pattern, 'u');
     return true;

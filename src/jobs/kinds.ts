@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { resolveAgent } from '../agents/presets.js';
 import { DEFAULT_AGENT } from '../agents/schema.js';
 import type { AgentPreset } from '../agents/types.js';
-import { agentSchema, type AgentSpec } from '../config/agent-schema.js';
+import { agentSchema, isRegExp, type AgentSpec } from '../config/agent-schema.js';
 
 /** What a kind name, a parameter name and a placeholder look like. */
 export const KIND_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
@@ -274,13 +274,4 @@ export function fillTemplate(template: string, values: Readonly<Record<string, s
     if (value === undefined) throw new Error(`template ${JSON.stringify(template)} uses {${name}}, which has no value`);
     return value;
   });
-}
-
-function isRegExp(pattern: string): boolean {
-  try {
-    new RegExp(pattern, 'u');
-    return true;
-  } catch {
-    return false;
-  }
 }

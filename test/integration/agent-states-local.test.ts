@@ -5,12 +5,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFleet, type Fleet } from '../../src/app/fleet.js';
-import type { WorkerConfig } from '../../src/config/schema.js';
 import { createJobActions, type JobActions } from '../../src/jobs/actions.js';
 import { kindsSchema, resolveJobSettings } from '../../src/jobs/kinds.js';
 import { selectAllJobs } from '../../src/state/selectors.js';
 import type { Job } from '../../src/state/types.js';
-import { installFakeAgents } from '../support/fake-agents.js';
+import { installFakeAgents, jobReaches, localAgentWorker } from '../support/fake-agents.js';
 import { waitFor } from '../support/ssh-fleet.js';
 
 const exec = promisify(execFile);
@@ -21,34 +20,7 @@ let fleet: Fleet;
 let actions: JobActions;
 let originalPath: string | undefined;
 
-const worker = (): WorkerConfig =>
-  ({
-    name: 'w',
-    provider: 'local',
-    tmuxSocket: socket,
-    maxJobs: 8,
-    pollIntervalMs: 1000,
-    stateDir: join(dir, 'state'),
-    sessionPrefix: 'mc',
-    hostKeyPolicy: 'strict',
-  }) as WorkerConfig;
-
-async function jobNamed(id: string): Promise<Job | undefined> {
-  await fleet.refreshAll();
-  return selectAllJobs(fleet.store.getState()).find((j) => j.id === id);
-}
-
-/** Waits until the job is in `state`, then returns it; on time-out says what the job was and what its pane shows. */
-async function reaches(id: string, state: Job['state']): Promise<Job> {
-  let last: Job | undefined;
-  try {
-    await waitFor(`${id} to be ${state}`, async () => (last = await jobNamed(id))?.state === state, 30_000);
-  } catch (error) {
-    const screen = last?.paneId ? (await exec('tmux', ['-S', socket, 'capture-pane', '-p', '-t', last.paneId]).catch(() => ({ stdout: '' }))).stdout : '';
-    throw new Error(`${(error as Error).message}; it is ${last?.state} (${last?.reason}); its pane shows:\n${screen}`);
-  }
-  return last!;
-}
+const reaches = (id: string, state: Job['state']): Promise<Job> => jobReaches(fleet, socket, id, state);
 
 async function paneShows(job: Job, text: string): Promise<void> {
   await waitFor(`${job.id}'s pane to show ${text}`, async () => (await exec('tmux', ['-S', socket, 'capture-pane', '-p', '-t', job.paneId!])).stdout.includes(text), 30_000);
@@ -83,7 +55,7 @@ beforeAll(async () => {
     },
   });
   const settings = resolveJobSettings({ kinds, repo: { mainDir: join(dir, 'main'), worktreesDir: join(dir, 'worktrees') } });
-  fleet = createFleet({ workers: [worker()], hostKeyPolicy: 'strict', source: undefined, jobs: settings });
+  fleet = createFleet({ workers: [localAgentWorker(socket, join(dir, 'state'))], hostKeyPolicy: 'strict', source: undefined, jobs: settings });
   actions = createJobActions(fleet, settings);
 });
 
@@ -185,7 +157,7 @@ describe('MISSION_CONTROL_STATE where the record directory may not hold executab
       script: { params: { n: { pattern: '^[0-9]+$' } }, command: ['sh', '-c', 'echo "uses $MISSION_CONTROL_STATE"; "$MISSION_CONTROL_STATE" waiting "from noexec"; read x'] },
     });
     const settings = resolveJobSettings({ kinds, repo: { mainDir: join(dir, 'main'), worktreesDir: join(dir, 'worktrees') } });
-    noexecFleet = createFleet({ workers: [{ ...worker(), name: 'nx', stateDir: join(mount, 'state') }], hostKeyPolicy: 'strict', source: undefined, jobs: settings });
+    noexecFleet = createFleet({ workers: [{ ...localAgentWorker(socket, join(dir, 'state')), name: 'nx', stateDir: join(mount, 'state') }], hostKeyPolicy: 'strict', source: undefined, jobs: settings });
     noexecActions = createJobActions(noexecFleet, settings);
   });
 
