@@ -3,7 +3,7 @@
  * is expected; `issues.ts` turns the issues into located errors and `resolveFleet` applies the defaults.
  */
 import { z } from 'zod';
-import { agentSchema } from './agent-schema.js';
+import { agentSchema, customAgentShape } from './agent-schema.js';
 import { kindsSchema, repoSchema, resolveJobSettings, type JobSettings } from '../jobs/kinds.js';
 import type { ProviderKind } from '../providers/types.js';
 import { DURATION_RULE, formatDuration, parseDuration } from './duration.js';
@@ -256,6 +256,8 @@ export function knownFields(path: readonly PropertyKey[], root: unknown): readon
   if (path.length === 0) return Object.keys(configFileSchema.shape);
   if (path.length === 1 && last === 'defaults') return Object.keys(settingsShape);
   if (path.length === 1 && last === 'notify') return Object.keys(notifyShape);
+  // A custom agent: `agent:` at the top level or in a kind.
+  if (last === 'agent' && (path.length === 1 || (path.length === 3 && path[0] === 'kinds'))) return Object.keys(customAgentShape);
   const provider = providerAt(path, root);
   const gce = provider === 'gce-cos' || provider === 'gce-linux';
   if (path[0] === 'workers' && path.length === 2) {

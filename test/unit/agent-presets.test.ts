@@ -6,6 +6,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_PRESETS, agentPreset, wireJob } from '../../src/agents/presets.js';
 import { hookScript, MAX_REASON_BYTES, stateScript } from '../../src/agents/state-script.js';
+import { formatConfigError } from '../../src/config/config-error.js';
+import { parseConfig } from '../../src/config/load.js';
 import { kindsSchema, resolveJobSettings } from '../../src/jobs/kinds.js';
 
 const exec = promisify(execFile);
@@ -124,5 +126,15 @@ describe('custom agents and the new presets', () => {
     expect(wiredOpencode.env).toEqual({ OPENCODE_CONFIG_DIR: '/j/opencode' });
     expect(wiredOpencode.files['opencode/plugins/mission-control.js']).toContain('session.idle');
     expect(AGENT_PRESETS.opencode.resume).toEqual(['opencode', '--continue']);
+  });
+});
+
+describe('a custom agent in the config file', () => {
+  it('is checked with file:line errors, and a misspelt field gets its suggestion', () => {
+    const result = parseConfig('agent:\n  command: [my-agent]\n  approve: [y, "Enter now"]\n  resum: [my-agent, -c]\n', 'config.yaml');
+    expect(result.ok).toBe(false);
+    const errors = result.ok ? [] : result.errors.map(formatConfigError);
+    expect(errors[0]).toBe('config.yaml:3:16: agent.approve[1]: expected a tmux key name such as y, Enter or C-m');
+    expect(errors[1]).toMatch(/^config\.yaml:4:3: agent\.resum: unknown field `resum`.*resume/);
   });
 });
