@@ -16,9 +16,11 @@ export function customPreset(name: string, config: CustomAgentConfig): AgentPres
     name,
     program: command[0]!,
     command(prompt) {
+      // The result is a kind's command template: the prompt keeps its `{param}`s, the agent's own text is literal.
+      const literal = (text: string) => text.replace(/[{}]/g, (brace) => brace + brace);
       // The prompt replaces the placeholder as a whole argument or inside one; without a placeholder it goes last.
-      if (!command.some((arg) => arg.includes(PROMPT_PLACEHOLDER))) return [...command, prompt];
-      return command.map((arg) => arg.split(PROMPT_PLACEHOLDER).join(prompt));
+      if (!command.some((arg) => arg.includes(PROMPT_PLACEHOLDER))) return [...command.map(literal), prompt];
+      return command.map((arg) => arg.split(PROMPT_PLACEHOLDER).map(literal).join(prompt));
     },
     wiring: () => ({ files: {}, args: [], env: {} }),
     approve: config.approve ?? ['Enter'],

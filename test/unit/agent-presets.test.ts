@@ -8,7 +8,7 @@ import { AGENT_PRESETS, agentPreset, wireJob } from '../../src/agents/presets.js
 import { hookScript, MAX_REASON_BYTES, stateScript } from '../../src/agents/state-script.js';
 import { formatConfigError } from '../../src/config/config-error.js';
 import { parseConfig } from '../../src/config/load.js';
-import { kindsSchema, resolveJobSettings } from '../../src/jobs/kinds.js';
+import { fillTemplate, kindsSchema, resolveJobSettings } from '../../src/jobs/kinds.js';
 
 const exec = promisify(execFile);
 const JD = '/home/u/.mission-control/jobs/1-review';
@@ -103,15 +103,17 @@ describe('mc-state and mc-hook (run by sh)', () => {
 describe('custom agents and the new presets', () => {
   it('a custom agent from the config: its command for a prompt, approve keys, resume and patterns, found by name', () => {
     const kinds = kindsSchema.parse({
-      mine: { prompt: 'do {n}', params: { n: { pattern: '^[0-9]+$' } }, agent: { command: ['my-agent', '--task={prompt}'], approve: ['y'], resume: ['my-agent', '--again'], waitingPatterns: ['\\[y/N\\]'] } },
+      mine: { prompt: 'do {n}', params: { n: { pattern: '^[0-9]+$' } }, agent: { command: ['my-agent', '--json={"a":1}', '--style={mode}', '--task={prompt}'], approve: ['y'], resume: ['my-agent', '--again'], waitingPatterns: ['\\[y/N\\]'] } },
       other: { prompt: 'hello' },
     });
     const resolved = resolveJobSettings({ kinds, agent: { command: ['top-agent'] } });
-    expect(resolved.kinds.get('mine')).toMatchObject({ agent: 'custom-mine', command: ['my-agent', '--task=do {n}'], waitingPatterns: ['\\[y/N\\]'] });
+    expect(resolved.kinds.get('mine')).toMatchObject({ agent: 'custom-mine', command: ['my-agent', '--json={{"a":1}}', '--style={{mode}}', '--task=do {n}'], waitingPatterns: ['\\[y/N\\]'] });
     expect(resolved.kinds.get('other')).toMatchObject({ agent: 'custom', command: ['top-agent', 'hello'] });
     expect(agentPreset('custom-mine')).toMatchObject({ approve: ['y'], resume: ['my-agent', '--again'] });
     expect(agentPreset('custom')).toMatchObject({ approve: ['Enter'], resume: [] });
     expect(wireJob('/j', ['my-agent', 'x'], 'custom-mine').command).toEqual(['my-agent', 'x']);
+    // At launch the agent's own braces come out as written, the prompt's parameters filled in.
+    expect(resolved.kinds.get('mine')!.command.map((part) => fillTemplate(part, { n: '7' }))).toEqual(['my-agent', '--json={"a":1}', '--style={mode}', '--task=do 7']);
   });
 
   it('aider and opencode: the prompt, the hook wiring, and aider\'s confirmations as default screen patterns', () => {
