@@ -1,16 +1,14 @@
 import { execFile } from 'node:child_process';
-import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultApproveFor } from '../../src/app/approve.js';
-import { createFleet, type Fleet } from '../../src/app/fleet.js';
+import type { Fleet } from '../../src/app/fleet.js';
 import { parseConfig } from '../../src/config/load.js';
-import { createJobActions, type JobActions } from '../../src/jobs/actions.js';
-import type { JobSettings } from '../../src/jobs/kinds.js';
+import type { JobActions } from '../../src/jobs/actions.js';
 import type { Job } from '../../src/state/types.js';
-import { installFakeAgents, jobReaches, localAgentWorker } from '../support/fake-agents.js';
+import { jobReaches, startAgentBench, type AgentBench } from '../support/fake-agents.js';
 
 const exec = promisify(execFile);
 
@@ -18,7 +16,7 @@ let dir: string;
 let socket: string;
 let fleet: Fleet;
 let actions: JobActions;
-let originalPath: string | undefined;
+let bench: AgentBench | undefined;
 
 /** The config under test: the new presets by name, and a custom agent as the top-level `agent:`. */
 const CONFIG = `
@@ -45,25 +43,15 @@ async function approve(job: Job): Promise<void> {
 const outputOf = (id: string) => readFile(join(dir, 'state', 'jobs', id, 'output.log'), 'utf8');
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'mc-presets-'));
-  socket = join(dir, 'tmux.sock');
-  // The fake agents are found on the PATH, as the real ones are; the private tmux server inherits it.
-  const bin = await installFakeAgents(dir);
-  originalPath = process.env.PATH;
-  process.env.PATH = `${bin}:${process.env.PATH ?? ''}`;
-  const parsed = parseConfig(`${CONFIG}repo: { mainDir: ${join(dir, 'main')}, worktreesDir: ${join(dir, 'worktrees')} }\n`, join(dir, 'config.yaml'));
-  if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
-  const settings: JobSettings = parsed.config.jobs;
-  fleet = createFleet({ workers: [localAgentWorker(socket, join(dir, 'state'))], hostKeyPolicy: 'strict', source: undefined, jobs: settings });
-  actions = createJobActions(fleet, settings);
+  bench = await startAgentBench('mc-presets-', (at) => {
+    const parsed = parseConfig(`${CONFIG}repo: { mainDir: ${join(at, 'main')}, worktreesDir: ${join(at, 'worktrees')} }\n`, join(at, 'config.yaml'));
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+    return parsed.config.jobs;
+  });
+  ({ dir, socket, fleet, actions } = bench);
 });
 
-afterAll(async () => {
-  process.env.PATH = originalPath;
-  await fleet?.close();
-  await exec('tmux', ['-S', socket, 'kill-server']).catch(() => undefined);
-  await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
-});
+afterAll(() => bench?.close());
 
 describe('aider, opencode and a custom agent: waiting → approve → finished (fake agents, real tmux)', () => {
   it('aider: its notifications command reports waiting; the approve answer runs the edit and the one-shot run ends', async () => {

@@ -1,10 +1,13 @@
 import { execFile } from 'node:child_process';
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { AgentName } from '../../src/agents/schema.js';
-import type { Fleet } from '../../src/app/fleet.js';
+import { createFleet, type Fleet } from '../../src/app/fleet.js';
 import type { WorkerConfig } from '../../src/config/schema.js';
+import { createJobActions, type JobActions } from '../../src/jobs/actions.js';
+import type { JobSettings } from '../../src/jobs/kinds.js';
 import { selectAllJobs } from '../../src/state/selectors.js';
 import type { Job } from '../../src/state/types.js';
 import { waitFor } from './ssh-fleet.js';
@@ -55,4 +58,38 @@ export async function jobReaches(fleet: Fleet, socket: string, id: string, state
     throw new Error(`${(error as Error).message}; it is ${last?.state} (${last?.reason}); its pane shows:\n${screen}`);
   }
   return last!;
+}
+
+/** A private tmux server, the fake agents first on the PATH, and a fleet of one local worker running jobs there. */
+export interface AgentBench {
+  readonly dir: string;
+  readonly socket: string;
+  readonly fleet: Fleet;
+  readonly actions: JobActions;
+  /** Restores the PATH, closes the fleet, kills the private tmux server and removes `dir`. */
+  close(): Promise<void>;
+}
+
+/** Starts an {@link AgentBench} in a fresh directory named from `prefix`, with the job settings `settingsFor(dir)`. */
+export async function startAgentBench(prefix: string, settingsFor: (dir: string) => JobSettings): Promise<AgentBench> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  const socket = join(dir, 'tmux.sock');
+  // The fake agents are found on the PATH, as the real ones are; the private tmux server inherits it.
+  const bin = await installFakeAgents(dir);
+  const originalPath = process.env.PATH;
+  process.env.PATH = `${bin}:${originalPath ?? ''}`;
+  const settings = settingsFor(dir);
+  const fleet = createFleet({ workers: [localAgentWorker(socket, join(dir, 'state'))], hostKeyPolicy: 'strict', source: undefined, jobs: settings });
+  return {
+    dir,
+    socket,
+    fleet,
+    actions: createJobActions(fleet, settings),
+    async close() {
+      process.env.PATH = originalPath;
+      await fleet.close();
+      await exec('tmux', ['-S', socket, 'kill-server']).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+    },
+  };
 }
