@@ -1,7 +1,11 @@
-/** The table of agent presets, and how a job's argv gets its agent's hook wiring. */
+/** The table of agent presets, the custom agents of the config, and how a job's argv gets its agent's hook wiring. */
+import type { AgentSpec } from '../config/agent-schema.js';
+import { aiderPreset } from './aider.js';
 import { claudePreset } from './claude.js';
 import { codexPreset } from './codex.js';
+import { customPreset } from './custom.js';
 import { geminiPreset } from './gemini.js';
+import { opencodePreset } from './opencode.js';
 import type { AgentName } from './schema.js';
 import { hookScript, HOOK_SCRIPT, stateScript, STATE_SCRIPT } from './state-script.js';
 import type { AgentPreset } from './types.js';
@@ -11,11 +15,31 @@ export const AGENT_PRESETS: Readonly<Record<AgentName, AgentPreset>> = {
   claude: claudePreset,
   gemini: geminiPreset,
   codex: codexPreset,
+  aider: aiderPreset,
+  opencode: opencodePreset,
 };
 
-/** The preset named `name`, or undefined for a name with none (a record written by another version). */
+/**
+ * The custom agents of the loaded config, by name. A job's record keeps only its agent's name, and the dashboard's
+ * approve and resume look the preset up by it: resolving a config's kinds ({@link resolveAgent}) fills this in.
+ */
+const customAgents = new Map<string, AgentPreset>();
+
+/** The preset named `name` (built-in, or a custom one of the config), or undefined for a name with none. */
 export function agentPreset(name: string | undefined): AgentPreset | undefined {
-  return name !== undefined && Object.hasOwn(AGENT_PRESETS, name) ? AGENT_PRESETS[name as AgentName] : undefined;
+  if (name === undefined) return undefined;
+  return Object.hasOwn(AGENT_PRESETS, name) ? AGENT_PRESETS[name as AgentName] : customAgents.get(name);
+}
+
+/**
+ * The preset an `agent:` of the config names: a built-in by name, or the custom agent it describes, registered
+ * under `customName` (`custom` at the top level, `custom-<kind>` for a kind's own) so later lookups find it.
+ */
+export function resolveAgent(spec: AgentSpec, customName: string): AgentPreset {
+  if (typeof spec === 'string') return AGENT_PRESETS[spec];
+  const preset = customPreset(customName, spec);
+  customAgents.set(customName, preset);
+  return preset;
 }
 
 /** What a launch adds to a job: files for its record directory, its argv with the hook wiring, environment. */

@@ -1,8 +1,8 @@
 /** The agent names a config may use (`agent:` at the top level and per kind). Pure: no other module's logic. */
 import { z } from 'zod';
 
-/** The agents with a preset. */
-export const AGENT_NAMES = ['claude', 'gemini', 'codex'] as const;
+/** The agents with a built-in preset (`custom` is a mapping in the config: src/config/agent-schema.ts). */
+export const AGENT_NAMES = ['claude', 'gemini', 'codex', 'aider', 'opencode'] as const;
 
 /** The name of an agent preset. */
 export type AgentName = (typeof AGENT_NAMES)[number];

@@ -1,6 +1,4 @@
 /** What an agent preset is: how to start the agent, how its hooks reach `mc-hook`, how to approve and resume. */
-import type { AgentName } from './schema.js';
-
 /** The per-job wiring of an agent's hooks: files for the job's record directory, argv and environment. */
 export interface AgentWiring {
   /** Files to write into the job's record directory (name → content). */
@@ -13,7 +11,8 @@ export interface AgentWiring {
 
 /** One agent preset. */
 export interface AgentPreset {
-  readonly name: AgentName;
+  /** The preset's name (`custom` or `custom-<kind>` for one from the config), as a job's record keeps it. */
+  readonly name: string;
   /** The program, as found on the worker's PATH. */
   readonly program: string;
   /** The argv of an interactive session that starts with `prompt`. */
@@ -27,4 +26,6 @@ export interface AgentPreset {
   readonly approve: readonly string[];
   /** The argv that resumes the agent's last session in the job's working directory. */
   readonly resume: readonly string[];
+  /** Lines of the agent's screen that mean it waits for its user, for kinds that give none (regular expressions). */
+  readonly waitingPatterns?: readonly string[];
 }

@@ -3,7 +3,7 @@
  * is expected; `issues.ts` turns the issues into located errors and `resolveFleet` applies the defaults.
  */
 import { z } from 'zod';
-import { agentNameSchema } from '../agents/schema.js';
+import { agentSchema, customAgentShape } from './agent-schema.js';
 import { kindsSchema, repoSchema, resolveJobSettings, type JobSettings } from '../jobs/kinds.js';
 import type { ProviderKind } from '../providers/types.js';
 import { DURATION_RULE, formatDuration, parseDuration } from './duration.js';
@@ -249,8 +249,8 @@ export const configFileSchema = closed(
     kinds: kindsSchema.nullish(),
     repo: repoSchema.nullish(),
     notify: notifySchema.nullish(),
-    /** The agent the built-in kinds and prompt kinds run: `claude`, `gemini` (default) or `codex`. */
-    agent: agentNameSchema.nullish(),
+    /** The agent the built-in kinds and prompt kinds run: a preset's name (default `gemini`) or a custom agent. */
+    agent: agentSchema.nullish(),
   },
   'a mapping with `defaults`, `workers`, `kinds`, `repo`, `notify` and/or `agent`',
 );
@@ -266,6 +266,8 @@ export function knownFields(path: readonly PropertyKey[], root: unknown): readon
   if (path.length === 0) return Object.keys(configFileSchema.shape);
   if (path.length === 1 && last === 'defaults') return Object.keys(settingsShape);
   if (path.length === 1 && last === 'notify') return Object.keys(notifyShape);
+  // A custom agent: `agent:` at the top level or in a kind.
+  if (last === 'agent' && (path.length === 1 || (path.length === 3 && path[0] === 'kinds'))) return Object.keys(customAgentShape);
   const provider = providerAt(path, root);
   const gce = provider === 'gce-cos' || provider === 'gce-linux';
   if (path[0] === 'workers' && path.length === 2) {

@@ -4,8 +4,10 @@
  * kinds are merged over them.
  */
 import { z } from 'zod';
-import { AGENT_PRESETS } from '../agents/presets.js';
-import { agentNameSchema, DEFAULT_AGENT, type AgentName } from '../agents/schema.js';
+import { resolveAgent } from '../agents/presets.js';
+import { DEFAULT_AGENT } from '../agents/schema.js';
+import type { AgentPreset } from '../agents/types.js';
+import { agentSchema, isRegExp, type AgentSpec } from '../config/agent-schema.js';
 
 /** What a kind name, a parameter name and a placeholder look like. */
 export const KIND_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
@@ -43,7 +45,7 @@ export interface JobKind {
   /** The worktree the job runs in; `false` runs it in the home directory. */
   readonly worktree: WorktreeSpec | false;
   /** The agent preset the job runs (its hooks are wired per job), when the kind names one or gives a prompt. */
-  readonly agent?: AgentName;
+  readonly agent?: string;
   /** Regular expressions that mark a line of the job's screen as a prompt waiting for its user. */
   readonly waitingPatterns?: readonly string[];
 }
@@ -103,7 +105,7 @@ export const kindSchema = z
     command: z.array(z.string()).min(1, { error: 'expected a command: a list of at least one argument' }).optional(),
     /** The prompt an agent starts with; the agent (the kind's, else the top-level `agent:`) makes the command. */
     prompt: z.string().min(1, { error: 'expected a prompt' }).optional(),
-    agent: agentNameSchema.optional(),
+    agent: agentSchema.optional(),
     /** Lines of the screen that mean the job waits for its user, e.g. `Allow .*\?`; the match is the reason. */
     waitingPatterns: z
       .array(z.string().min(1).refine(isRegExp, { error: 'expected a valid regular expression, such as ^Allow .*\\?$' }))
@@ -205,12 +207,17 @@ export const BUILTIN_KINDS: readonly BuiltinKind[] = Object.freeze([
  * A kind's command and agent: a prompt runs the kind's agent (else the configured one) through its preset; a
  * command runs as written, with the kind's agent's hooks wired in when it names one.
  */
-function withAgent(kind: { readonly prompt?: string; readonly command?: readonly string[]; readonly agent?: AgentName }, configured: AgentName): Pick<JobKind, 'command' | 'agent'> {
-  if (kind.prompt !== undefined) {
-    const agent = kind.agent ?? configured;
-    return { command: AGENT_PRESETS[agent].command(kind.prompt), agent };
-  }
-  return { command: kind.command ?? [], ...(kind.agent !== undefined ? { agent: kind.agent } : {}) };
+function withAgent(
+  kind: { readonly prompt?: string; readonly command?: readonly string[]; readonly agent?: AgentSpec; readonly waitingPatterns?: readonly string[] },
+  configured: AgentPreset,
+  customName: string,
+): Pick<JobKind, 'command' | 'agent' | 'waitingPatterns'> {
+  const own = kind.agent !== undefined ? resolveAgent(kind.agent, customName) : undefined;
+  const agent = kind.prompt !== undefined ? (own ?? configured) : own;
+  const command = kind.prompt !== undefined ? agent!.command(kind.prompt) : (kind.command ?? []);
+  // The kind's own patterns, else its agent's defaults for the prompts that agent is known to show.
+  const waitingPatterns = kind.waitingPatterns ?? agent?.waitingPatterns;
+  return { command, ...(agent ? { agent: agent.name } : {}), ...(waitingPatterns !== undefined ? { waitingPatterns } : {}) };
 }
 
 /** The `kinds:` section as parsed. */
@@ -223,19 +230,18 @@ export type RepoSection = z.output<typeof repoSchema>;
  * built-ins; the built-in agent kinds and prompt kinds without an agent of their own run `agent` (default gemini).
  */
 export function resolveJobSettings(
-  sections: { kinds?: KindsSection | null; repo?: RepoSection | null; agent?: AgentName | null } = {},
+  sections: { kinds?: KindsSection | null; repo?: RepoSection | null; agent?: AgentSpec | null } = {},
 ): JobSettings {
-  const configured = sections.agent ?? DEFAULT_AGENT;
+  const configured = resolveAgent(sections.agent ?? DEFAULT_AGENT, 'custom');
   const kinds = new Map<string, JobKind>(
-    BUILTIN_KINDS.map((kind) => [kind.name, { name: kind.name, description: kind.description, params: kind.params, worktree: kind.worktree, ...withAgent(kind, configured) }]),
+    BUILTIN_KINDS.map((kind) => [kind.name, { name: kind.name, description: kind.description, params: kind.params, worktree: kind.worktree, ...withAgent(kind, configured, 'custom') }]),
   );
   for (const [name, kind] of Object.entries(sections.kinds ?? {})) {
     kinds.set(name, {
       name,
       ...(kind.description !== undefined ? { description: kind.description } : {}),
       params: Object.entries(kind.params ?? {}).map(([param, spec]) => ({ name: param, ...spec })),
-      ...withAgent(kind, configured),
-      ...(kind.waitingPatterns !== undefined ? { waitingPatterns: kind.waitingPatterns } : {}),
+      ...withAgent(kind, configured, `custom-${name}`),
       worktree: kind.worktree ?? false,
     });
   }
@@ -268,13 +274,4 @@ export function fillTemplate(template: string, values: Readonly<Record<string, s
     if (value === undefined) throw new Error(`template ${JSON.stringify(template)} uses {${name}}, which has no value`);
     return value;
   });
-}
-
-function isRegExp(pattern: string): boolean {
-  try {
-    new RegExp(pattern, 'u');
-    return true;
-  } catch {
-    return false;
-  }
 }

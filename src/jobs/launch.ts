@@ -368,7 +368,11 @@ async function startSession(provider: WorkerProvider, request: StartRequest): Pr
   // the login's umask, captured first.
   const wired = wireJob(jobDir, meta.command, meta.agent);
   const run = wrapperScript({ id: meta.id, jobDir, workDir: request.workDir, command: wired.command, env: wired.env });
-  const files = Object.entries(wired.files).map(([name, text]) => `printf '%s' ${shellQuote(text)} >"$jd"/${shellQuote(name)} &&`);
+  const files = Object.entries(wired.files).map(([name, text]) => {
+    // A preset's file may sit in a directory of its own (an agent that searches a directory, not a file).
+    const dir = name.includes('/') ? `mkdir -p "$jd"/${shellQuote(name.slice(0, name.lastIndexOf('/')))} && ` : '';
+    return `${dir}printf '%s' ${shellQuote(text)} >"$jd"/${shellQuote(name)} &&`;
+  });
   const script = [
     'um=$(umask)',
     'umask 077',

@@ -1,16 +1,14 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFleet, type Fleet } from '../../src/app/fleet.js';
-import type { WorkerConfig } from '../../src/config/schema.js';
 import { createJobActions, type JobActions } from '../../src/jobs/actions.js';
 import { kindsSchema, resolveJobSettings } from '../../src/jobs/kinds.js';
 import { selectAllJobs } from '../../src/state/selectors.js';
 import type { Job } from '../../src/state/types.js';
-import { installFakeAgents } from '../support/fake-agents.js';
+import { jobReaches, localAgentWorker, startAgentBench, type AgentBench } from '../support/fake-agents.js';
 import { waitFor } from '../support/ssh-fleet.js';
 
 const exec = promisify(execFile);
@@ -19,36 +17,9 @@ let dir: string;
 let socket: string;
 let fleet: Fleet;
 let actions: JobActions;
-let originalPath: string | undefined;
+let bench: AgentBench | undefined;
 
-const worker = (): WorkerConfig =>
-  ({
-    name: 'w',
-    provider: 'local',
-    tmuxSocket: socket,
-    maxJobs: 8,
-    pollIntervalMs: 1000,
-    stateDir: join(dir, 'state'),
-    sessionPrefix: 'mc',
-    hostKeyPolicy: 'strict',
-  }) as WorkerConfig;
-
-async function jobNamed(id: string): Promise<Job | undefined> {
-  await fleet.refreshAll();
-  return selectAllJobs(fleet.store.getState()).find((j) => j.id === id);
-}
-
-/** Waits until the job is in `state`, then returns it; on time-out says what the job was and what its pane shows. */
-async function reaches(id: string, state: Job['state']): Promise<Job> {
-  let last: Job | undefined;
-  try {
-    await waitFor(`${id} to be ${state}`, async () => (last = await jobNamed(id))?.state === state, 30_000);
-  } catch (error) {
-    const screen = last?.paneId ? (await exec('tmux', ['-S', socket, 'capture-pane', '-p', '-t', last.paneId]).catch(() => ({ stdout: '' }))).stdout : '';
-    throw new Error(`${(error as Error).message}; it is ${last?.state} (${last?.reason}); its pane shows:\n${screen}`);
-  }
-  return last!;
-}
+const reaches = (id: string, state: Job['state']): Promise<Job> => jobReaches(fleet, socket, id, state);
 
 async function paneShows(job: Job, text: string): Promise<void> {
   await waitFor(`${job.id}'s pane to show ${text}`, async () => (await exec('tmux', ['-S', socket, 'capture-pane', '-p', '-t', job.paneId!])).stdout.includes(text), 30_000);
@@ -61,38 +32,28 @@ async function reply(job: Job, text: string, keys: readonly string[] = ['Enter']
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'mc-agents-'));
-  socket = join(dir, 'tmux.sock');
-  // The fake agents are found on the PATH, as the real ones are; the private tmux server inherits it.
-  const bin = await installFakeAgents(dir);
-  originalPath = process.env.PATH;
-  process.env.PATH = `${bin}:${process.env.PATH ?? ''}`;
-  const kinds = kindsSchema.parse({
-    ask: { params: { n: { pattern: '^[0-9]+$' } }, prompt: 'task {n}', agent: 'claude' },
-    gem: { params: { n: { pattern: '^[0-9]+$' } }, prompt: 'task {n}', agent: 'gemini' },
-    cod: { params: { n: { pattern: '^[0-9]+$' } }, prompt: 'task {n}', agent: 'codex' },
-    prompted: {
-      params: { n: { pattern: '^[0-9]+$' } },
-      command: ['sh', '-c', 'echo working; printf "Overwrite the file? [y/N] "; read a; i=0; while [ $i -lt 12 ]; do i=$((i+1)); echo "writing $i"; done; exec sleep 60'],
-      waitingPatterns: ['\\[y/N\\]'],
-    },
-    reader: { params: { n: { pattern: '^[0-9]+$' } }, command: ['sh', '-c', 'echo "name?"; read a; echo "hello $a"; exec sleep 60'] },
-    script: {
-      params: { n: { pattern: '^[0-9]+$' } },
-      command: ['sh', '-c', '"$MISSION_CONTROL_STATE" waiting "Pick a colour"; echo "colour?"; read c; "$MISSION_CONTROL_STATE" working; echo "painting $c"; "$MISSION_CONTROL_STATE" done; exec sleep 60'],
-    },
+  bench = await startAgentBench('mc-agents-', (at) => {
+    const kinds = kindsSchema.parse({
+      ask: { params: { n: { pattern: '^[0-9]+$' } }, prompt: 'task {n}', agent: 'claude' },
+      gem: { params: { n: { pattern: '^[0-9]+$' } }, prompt: 'task {n}', agent: 'gemini' },
+      cod: { params: { n: { pattern: '^[0-9]+$' } }, prompt: 'task {n}', agent: 'codex' },
+      prompted: {
+        params: { n: { pattern: '^[0-9]+$' } },
+        command: ['sh', '-c', 'echo working; printf "Overwrite the file? [y/N] "; read a; i=0; while [ $i -lt 12 ]; do i=$((i+1)); echo "writing $i"; done; exec sleep 60'],
+        waitingPatterns: ['\\[y/N\\]'],
+      },
+      reader: { params: { n: { pattern: '^[0-9]+$' } }, command: ['sh', '-c', 'echo "name?"; read a; echo "hello $a"; exec sleep 60'] },
+      script: {
+        params: { n: { pattern: '^[0-9]+$' } },
+        command: ['sh', '-c', '"$MISSION_CONTROL_STATE" waiting "Pick a colour"; echo "colour?"; read c; "$MISSION_CONTROL_STATE" working; echo "painting $c"; "$MISSION_CONTROL_STATE" done; exec sleep 60'],
+      },
+    });
+    return resolveJobSettings({ kinds, repo: { mainDir: join(at, 'main'), worktreesDir: join(at, 'worktrees') } });
   });
-  const settings = resolveJobSettings({ kinds, repo: { mainDir: join(dir, 'main'), worktreesDir: join(dir, 'worktrees') } });
-  fleet = createFleet({ workers: [worker()], hostKeyPolicy: 'strict', source: undefined, jobs: settings });
-  actions = createJobActions(fleet, settings);
+  ({ dir, socket, fleet, actions } = bench);
 });
 
-afterAll(async () => {
-  process.env.PATH = originalPath;
-  await fleet?.close();
-  await exec('tmux', ['-S', socket, 'kill-server']).catch(() => undefined);
-  await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
-});
+afterAll(() => bench?.close());
 
 describe('agent states reported by the agents\' own hooks (fake agents, real tmux)', () => {
   it('claude: waiting with the reason → approve with Enter → done → a new prompt works and finishes; no hook output', async () => {
@@ -185,7 +146,7 @@ describe('MISSION_CONTROL_STATE where the record directory may not hold executab
       script: { params: { n: { pattern: '^[0-9]+$' } }, command: ['sh', '-c', 'echo "uses $MISSION_CONTROL_STATE"; "$MISSION_CONTROL_STATE" waiting "from noexec"; read x'] },
     });
     const settings = resolveJobSettings({ kinds, repo: { mainDir: join(dir, 'main'), worktreesDir: join(dir, 'worktrees') } });
-    noexecFleet = createFleet({ workers: [{ ...worker(), name: 'nx', stateDir: join(mount, 'state') }], hostKeyPolicy: 'strict', source: undefined, jobs: settings });
+    noexecFleet = createFleet({ workers: [{ ...localAgentWorker(socket, join(dir, 'state')), name: 'nx', stateDir: join(mount, 'state') }], hostKeyPolicy: 'strict', source: undefined, jobs: settings });
     noexecActions = createJobActions(noexecFleet, settings);
   });
 

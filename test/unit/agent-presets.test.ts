@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_PRESETS, wireJob } from '../../src/agents/presets.js';
+import { AGENT_PRESETS, agentPreset, wireJob } from '../../src/agents/presets.js';
 import { hookScript, MAX_REASON_BYTES, stateScript } from '../../src/agents/state-script.js';
-import { kindsSchema, resolveJobSettings } from '../../src/jobs/kinds.js';
+import { formatConfigError } from '../../src/config/config-error.js';
+import { parseConfig } from '../../src/config/load.js';
+import { fillTemplate, kindsSchema, resolveJobSettings } from '../../src/jobs/kinds.js';
 
 const exec = promisify(execFile);
 const JD = '/home/u/.mission-control/jobs/1-review';
@@ -47,7 +49,9 @@ describe('agent presets', () => {
     expect(resolved.kinds.get('cmd')).toMatchObject({ agent: 'claude', command: ['my-agent', '--x'] });
     const issues = (value: unknown) => kindsSchema.safeParse(value).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
     expect(issues({ x: { prompt: 'p', command: ['c'] } })).toEqual(['x: expected either `command` (an argv) or `prompt` (for the agent), not both or neither']);
-    expect(issues({ x: { prompt: 'p', agent: 'aider' } })[0]).toMatch(/x\.agent: expected an agent preset: claude, gemini, codex/);
+    expect(issues({ x: { prompt: 'p', agent: 'aidr' } })[0]).toMatch(/x\.agent: expected an agent preset \(claude, gemini, codex, aider, opencode\) or a custom agent/);
+    expect(issues({ x: { prompt: 'p', agent: { command: ['a'], approve: ['y y'] } } })).toEqual(['x.agent.approve.0: expected a tmux key name such as y, Enter or C-m']);
+    expect(issues({ x: { prompt: 'p', agent: { command: [] } } })[0]).toMatch(/^x\.agent\.command: expected a program/);
     expect(issues({ x: { prompt: 'fix {pr}' } })).toEqual(['x.prompt: placeholder {pr} names no parameter; expected one of: (none)']);
   });
 
@@ -93,5 +97,46 @@ describe('mc-state and mc-hook (run by sh)', () => {
     expect(await state()).toMatch(/^working \d+ \n$/);
     await exec('sh', [join(dir, 'mc-hook'), 'done', 'arg', 'quiet', '{"type":"agent-turn-complete"}']);
     expect(await state()).toMatch(/^done \d+ \n$/);
+  });
+});
+
+describe('custom agents and the new presets', () => {
+  it('a custom agent from the config: its command for a prompt, approve keys, resume and patterns, found by name', () => {
+    const kinds = kindsSchema.parse({
+      mine: { prompt: 'do {n}', params: { n: { pattern: '^[0-9]+$' } }, agent: { command: ['my-agent', '--json={"a":1}', '--style={mode}', '--task={prompt}'], approve: ['y'], resume: ['my-agent', '--again'], waitingPatterns: ['\\[y/N\\]'] } },
+      other: { prompt: 'hello' },
+    });
+    const resolved = resolveJobSettings({ kinds, agent: { command: ['top-agent'] } });
+    expect(resolved.kinds.get('mine')).toMatchObject({ agent: 'custom-mine', command: ['my-agent', '--json={{"a":1}}', '--style={{mode}}', '--task=do {n}'], waitingPatterns: ['\\[y/N\\]'] });
+    expect(resolved.kinds.get('other')).toMatchObject({ agent: 'custom', command: ['top-agent', 'hello'] });
+    expect(agentPreset('custom-mine')).toMatchObject({ approve: ['y'], resume: ['my-agent', '--again'] });
+    expect(agentPreset('custom')).toMatchObject({ approve: ['Enter'], resume: [] });
+    expect(wireJob('/j', ['my-agent', 'x'], 'custom-mine').command).toEqual(['my-agent', 'x']);
+    // At launch the agent's own braces come out as written, the prompt's parameters filled in.
+    expect(resolved.kinds.get('mine')!.command.map((part) => fillTemplate(part, { n: '7' }))).toEqual(['my-agent', '--json={"a":1}', '--style={mode}', '--task=do 7']);
+  });
+
+  it('aider and opencode: the prompt, the hook wiring, and aider\'s confirmations as default screen patterns', () => {
+    const resolved = resolveJobSettings({ kinds: kindsSchema.parse({ a: { prompt: 'fix it', agent: 'aider' }, o: { prompt: 'fix it', agent: 'opencode' } }) });
+    const aider = resolved.kinds.get('a')!;
+    expect(aider.command).toEqual(['aider', '--message', 'fix it']);
+    expect(aider.waitingPatterns!.some((p) => new RegExp(p, 'u').test("Add file to the chat? (Y)es/(N)o/(A)ll/(S)kip all/(D)on't ask again [Yes]: "))).toBe(true);
+    const wiredAider = wireJob('/j', aider.command, 'aider');
+    expect(wiredAider.command.slice(0, 3)).toEqual(['aider', '--notifications', '--notifications-command']);
+    expect(wiredAider.command[3]).toContain("sh /j/mc-hook waiting stdin quiet");
+    const wiredOpencode = wireJob('/j', resolved.kinds.get('o')!.command, 'opencode');
+    expect(wiredOpencode.env).toEqual({ OPENCODE_CONFIG_DIR: '/j/opencode' });
+    expect(wiredOpencode.files['opencode/plugins/mission-control.js']).toContain('session.idle');
+    expect(AGENT_PRESETS.opencode.resume).toEqual(['opencode', '--continue']);
+  });
+});
+
+describe('a custom agent in the config file', () => {
+  it('is checked with file:line errors, and a misspelt field gets its suggestion', () => {
+    const result = parseConfig('agent:\n  command: [my-agent]\n  approve: [y, "Enter now"]\n  resum: [my-agent, -c]\n', 'config.yaml');
+    expect(result.ok).toBe(false);
+    const errors = result.ok ? [] : result.errors.map(formatConfigError);
+    expect(errors[0]).toBe('config.yaml:3:16: agent.approve[1]: expected a tmux key name such as y, Enter or C-m');
+    expect(errors[1]).toMatch(/^config\.yaml:4:3: agent\.resum: unknown field `resum`.*resume/);
   });
 });
