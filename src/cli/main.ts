@@ -52,6 +52,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 async function dispatch(argv: readonly string[]): Promise<number> {
   const split = splitConfigOption(argv);
   const first = split.rest.find((arg) => !arg.startsWith('-'));
+  if (first === 'image') return (await import('./image.js')).runImageCommand(split.rest.filter((arg, i) => i !== split.rest.indexOf('image')));
   if (first !== undefined && Object.hasOwn(JOB_HANDLERS, first)) {
     const before = split.rest.slice(0, split.rest.indexOf(first));
     if (before.length > 0 && !asksForHelp(before)) throw new UsageError(`${before[0]} must come after '${first}': mission-control ${first} ${before.join(' ')} …`);

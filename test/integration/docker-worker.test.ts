@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFleet, type Fleet } from '../../src/app/fleet.js';
+import { main } from '../../src/cli/main.js';
 import { loadConfig } from '../../src/config/load.js';
 import { DEFAULT_WORKER_IMAGE, type FleetConfig } from '../../src/config/schema.js';
 import { createJobActions } from '../../src/jobs/actions.js';
@@ -128,6 +129,17 @@ describe('provider: docker, a sandbox worker on the private dockerd (real docker
 
     await provider.destroy();
     expect(await provider.getStatus()).toMatchObject({ state: 'missing' });
+  });
+
+  it('mission-control image build makes an image with sh, tmux and git, without a registry', async () => {
+    const tag = 'mc-test/cli-built:1';
+    await docker.docker(['image', 'rm', '-f', tag]);
+    expect(await main(['image', 'build', '--tag', tag, '--docker-host', docker.host])).toBe(0);
+    const ran = await docker.docker(['run', '--rm', '--network', 'none', tag, 'sh', '-c', 'tmux -V && git --version && id -u'], { timeoutMs: 60_000 });
+    expect(ran.stdout).toMatch(/^tmux \d[\s\S]*git version/);
+    expect(await main(['image', '--help'])).toBe(0);
+    expect(await main(['image', 'frob'])).toBe(2);
+    await docker.docker(['image', 'rm', '-f', tag]);
   });
 
   it('names the image when it has no tmux', async () => {
