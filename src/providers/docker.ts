@@ -29,6 +29,18 @@ import {
 
 const noProgress: ProgressReporter = () => undefined;
 
+/** Whom the container runs as: by default the user running mission-control, with their `$HOME`. */
+export interface ContainerUser {
+  readonly uid: number;
+  readonly gid: number;
+  readonly home: string;
+}
+
+function currentUser(): ContainerUser {
+  const { uid, gid } = userInfo();
+  return { uid, gid, home: homedir() };
+}
+
 /** A worker that is a container on this machine's docker daemon. */
 export class DockerProvider implements WorkerProvider {
   readonly kind = 'docker' as const;
@@ -38,7 +50,10 @@ export class DockerProvider implements WorkerProvider {
   readonly containerName: string;
   private lastRtt: number | undefined;
 
-  constructor(private readonly worker: DockerWorkerConfig) {
+  constructor(
+    private readonly worker: DockerWorkerConfig,
+    private readonly user: ContainerUser = currentUser(),
+  ) {
     this.name = worker.name;
     this.tmux = tmuxServer(worker.tmuxSocket);
     this.stateDir = worker.stateDir;
@@ -112,10 +127,9 @@ export class DockerProvider implements WorkerProvider {
       progress(`${image} is missing: building it`);
       await buildWorkerImage({ tag: image, progress, ...(this.worker.dockerHost ? { dockerHost: this.worker.dockerHost } : {}) });
     }
-    const home = homedir();
+    const { uid, gid, home } = this.user;
     const mounts = [...new Set([...this.worker.mounts, this.stateDir].map((path) => expandHome(path, home)))];
     for (const path of mounts) await mkdir(path, { recursive: true });
-    const { uid, gid } = userInfo();
     progress(`creating container ${this.containerName} from ${image}`);
     const run = ['run', '-d', '--init', '--name', this.containerName, '--network', 'host', '--user', `${uid}:${gid}`];
     run.push('-e', `HOME=${home}`, '-w', home, '--label', `mission-control.worker=${this.name}`);

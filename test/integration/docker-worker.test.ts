@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -140,6 +140,26 @@ describe('provider: docker, a sandbox worker on the private dockerd (real docker
     expect(await main(['image', '--help'])).toBe(0);
     expect(await main(['image', 'frob'])).toBe(2);
     await docker.docker(['image', 'rm', '-f', tag]);
+  });
+
+  it('runs as the configured user: files written in a mount belong to that uid and gid, HOME is theirs', async () => {
+    const { DockerProvider } = await import('../../src/providers/docker.js');
+    const worker = config.workers[0]!;
+    if (worker.provider !== 'docker') throw new Error('expected the docker worker');
+    const home = join(dir, 'home-4321');
+    // The home is that user's own, as a real one is (mission-control creates missing mounts as the user running it).
+    await mkdir(home);
+    await chown(home, 4321, 4322);
+    const provider = new DockerProvider({ ...worker, name: 'other', container: { name: 'mc-other-test', runtime: 'docker' }, mounts: [home], stateDir: join(home, '.mission-control') }, { uid: 4321, gid: 4322, home });
+    try {
+      await provider.provision();
+      const result = await provider.exec({ script: 'echo hi > "$HOME/mine.txt" && echo "$(id -u):$(id -g) $HOME"' });
+      expect(result).toMatchObject({ code: 0, stdout: `4321:4322 ${home}\n` });
+      const written = await stat(join(home, 'mine.txt'));
+      expect([written.uid, written.gid]).toEqual([4321, 4322]);
+    } finally {
+      await provider.destroy();
+    }
   });
 
   it('names the image when it has no tmux', async () => {
