@@ -109,7 +109,10 @@ describe('provider: docker, a sandbox worker on the private dockerd (real docker
     const written = await stat(join(worktree, 'written.txt'));
     expect([written.uid, written.gid]).toEqual([process.getuid!(), process.getgid!()]);
 
-    await actions.launch({ kind: 'sleepy', params: { n: '2' } });
+    const sleepy = await actions.launch({ kind: 'sleepy', params: { n: '2' } });
+    const attach = provider.attachCommand(sleepy.sessionId!);
+    expect(attach.argv.slice(0, 4)).toEqual(['docker', 'exec', '-it', container]);
+    expect(attach.env).toEqual({ DOCKER_HOST: docker.host });
     await waitFor('the job to start', async () => (await text(jobFile('2-sleepy', 'output.log'))).includes('started'), 60_000);
 
     await provider.stop();
