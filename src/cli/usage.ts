@@ -26,7 +26,8 @@ Usage:
   mission-control attach [--readonly] JOB
                                        attach this terminal to a job's tmux session (detach: C-q, or
                                        the tmux prefix then d; --readonly: watch without typing into it)
-${SEND_HELP}${JOBS_HELP}  mission-control help | --help        this text
+${SEND_HELP}${JOBS_HELP}  mission-control image build [--tag T] build the docker workers' default image here, without a registry
+  mission-control help | --help        this text
   mission-control COMMAND --help       a command's own help (launch --help lists the kinds)
   mission-control --version            the version
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFleet, type Fleet } from '../../src/app/fleet.js';
 import { main } from '../../src/cli/main.js';
+import { HELP } from '../../src/cli/usage.js';
 import { loadConfig } from '../../src/config/load.js';
 import { DEFAULT_WORKER_IMAGE, type FleetConfig } from '../../src/config/schema.js';
 import { createJobActions } from '../../src/jobs/actions.js';
@@ -141,6 +142,7 @@ describe('provider: docker, a sandbox worker on the private dockerd (real docker
     const ran = await docker.docker(['run', '--rm', '--network', 'none', tag, 'sh', '-c', 'tmux -V && git --version && id -u'], { timeoutMs: 60_000 });
     expect(ran.stdout).toMatch(/^tmux \d[\s\S]*git version/);
     expect(await main(['image', '--help'])).toBe(0);
+    expect(HELP).toContain('mission-control image build');
     expect(await main(['image', 'frob'])).toBe(2);
     await docker.docker(['image', 'rm', '-f', tag]);
   });
