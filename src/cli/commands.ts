@@ -80,6 +80,14 @@ export const COMMANDS: readonly CommandEntry[] = [
     flags: [flag('--yes'), flag('--ssh', 'value'), flag('--agent', 'value'), flag('--no-repo'), flag('--force')],
     operands: [],
   },
+  {
+    name: 'image',
+    usage: `  mission-control image build [--tag T] [--docker-host H]
+                                       build the docker workers' default image here, without a registry
+`,
+    flags: [flag('--tag', 'value'), flag('--docker-host', 'value')],
+    operands: ['value'],
+  },
   { name: 'send', usage: SEND_HELP, flags: [flag('--keys'), flag('--no-enter')], operands: ['job', 'value'], repeats: true },
   { name: 'launch', usage: jobUsage('launch'), flags: [flag('--worker', 'worker'), flag('--attach')], operands: ['kind', 'value'], repeats: true },
   { name: 'jobs', usage: jobUsage('jobs'), flags: [flag('--json'), flag('--waiting')], operands: [] },

@@ -95,8 +95,25 @@ export interface GceWorkerConfig extends WorkerSettings, WorkerMainClone, GceWor
   readonly container?: GceContainerConfig;
 }
 
+/** A container on this machine's docker daemon that mission-control creates, starts, stops, rebuilds and destroys. */
+export interface DockerWorkerConfig extends WorkerSettings, WorkerMainClone {
+  readonly name: string;
+  readonly provider: 'docker';
+  /** The container: `mc-<worker>` unless named. */
+  readonly container: ContainerConfig;
+  /** The image, used as is; the default is built locally by `mission-control image build`. */
+  readonly image: string;
+  /** Directories mounted at identical paths, as written (may start with `~/`). */
+  readonly mounts: readonly string[];
+  /** `DOCKER_HOST` for this worker's daemon (default: the environment's). */
+  readonly dockerHost?: string;
+}
+
+/** The tag `mission-control image build` gives the image, and docker workers use when their config names none. */
+export const DEFAULT_WORKER_IMAGE = 'mission-control/worker:local';
+
 /** One worker, fully resolved (defaults applied). Narrow on `provider`. */
-export type WorkerConfig = LocalWorkerConfig | SshWorkerConfig | GceWorkerConfig;
+export type WorkerConfig = LocalWorkerConfig | SshWorkerConfig | GceWorkerConfig | DockerWorkerConfig;
 
 /** The fleet a config file describes. */
 export interface FleetConfig {
@@ -126,7 +143,7 @@ export const DEFAULT_SETTINGS: WorkerSettings = Object.freeze({
 });
 
 /** The providers this version can run. */
-export const SUPPORTED_PROVIDERS = ['local', 'ssh', 'gce-cos', 'gce-linux'] as const satisfies readonly ProviderKind[];
+export const SUPPORTED_PROVIDERS = ['local', 'ssh', 'gce-cos', 'gce-linux', 'docker'] as const satisfies readonly ProviderKind[];
 
 const PROVIDER_RULE = oneOf(SUPPORTED_PROVIDERS);
 
@@ -219,17 +236,33 @@ const gceWorkerShape = { ...gceBase, ...gceFieldsShape };
 const gceWorker = <K extends GceProviderKind>(kind: K) =>
   closed({ ...gceWorkerShape, provider: z.literal(kind) }, WORKER_RULE).superRefine(checkInstanceName);
 
+const dockerWorker = closed(
+  {
+    ...workerBase,
+    provider: z.literal('docker'),
+    image: matching(/^[^\s-][^\s]*$/, "a docker image reference, without spaces, not starting with '-'").optional(),
+    mounts: z
+      .array(matching(/^(~\/[^\n\0:,]+|\/[^\n\0:,]+)$/, "an absolute directory path or one under ~/, without ':' or ','"), {
+        error: expecting('a list of directory paths'),
+      })
+      .optional(),
+    dockerHost: matching(/^\S+$/, 'a DOCKER_HOST value such as unix:///run/docker.sock').optional(),
+  },
+  WORKER_RULE,
+);
+
 /** One schema per provider kind; adding a provider is adding its entry here and a case in `resolveWorker`. */
 const workerSchemas = {
   local: localWorker,
   ssh: sshWorker,
   'gce-cos': gceWorker('gce-cos'),
   'gce-linux': gceWorker('gce-linux'),
+  docker: dockerWorker,
 } satisfies Record<ProviderKind, z.ZodType>;
 
 const worker = z.discriminatedUnion(
   'provider',
-  [workerSchemas.local, workerSchemas.ssh, workerSchemas['gce-cos'], workerSchemas['gce-linux']],
+  [workerSchemas.local, workerSchemas.ssh, workerSchemas['gce-cos'], workerSchemas['gce-linux'], workerSchemas.docker],
   { error: (issue) => workerIssueMessage(issue.input) },
 );
 
@@ -272,6 +305,7 @@ export function knownFields(path: readonly PropertyKey[], root: unknown): readon
   const gce = provider === 'gce-cos' || provider === 'gce-linux';
   if (path[0] === 'workers' && path.length === 2) {
     if (gce) return [...Object.keys(gceWorkerShape), 'provider'];
+    if (provider === 'docker') return Object.keys(dockerWorker.shape);
     return Object.keys(provider === 'ssh' ? sshWorker.shape : localWorker.shape);
   }
   if (gce && path.length === 3 && typeof last === 'string' && last in gceShapes) {
@@ -311,12 +345,13 @@ export function resolveFleet(file: ConfigFile, source: string | undefined): Flee
   const jobs = resolveJobSettings({ kinds: file.kinds ?? null, repo: file.repo ?? null, agent: file.agent ?? null });
   const notify = file.notify ? { notify: resolveNotify(file.notify) } : {};
   if (entries.length === 0) return { ...defaultFleet(source, defaults, jobs), ...notify };
-  return { workers: entries.map((entry) => resolveWorker(entry, defaults)), hostKeyPolicy: defaults.hostKeyPolicy, source, jobs, ...notify };
+  const agentName = typeof file.agent === 'string' ? file.agent : undefined;
+  return { workers: entries.map((entry) => resolveWorker(entry, defaults, agentName)), hostKeyPolicy: defaults.hostKeyPolicy, source, jobs, ...notify };
 }
 
 type WorkerEntry = NonNullable<ConfigFile['workers']>[number];
 
-function resolveWorker(entry: WorkerEntry, defaults: WorkerSettings): WorkerConfig {
+function resolveWorker(entry: WorkerEntry, defaults: WorkerSettings, agent: string | undefined): WorkerConfig {
   const settings = overlay(defaults, entry);
   const container = entry.provider !== 'gce-cos' && entry.provider !== 'gce-linux' && entry.container && { name: entry.container.name, runtime: entry.container.runtime ?? 'docker' };
   const mainDir = entry.mainDir !== undefined ? { mainDir: entry.mainDir } : {};
@@ -335,7 +370,24 @@ function resolveWorker(entry: WorkerEntry, defaults: WorkerSettings): WorkerConf
     case 'gce-cos':
     case 'gce-linux':
       return { name: entry.name, provider: entry.provider, ...settings, ...mainDir, ...resolveGceFields(entry as GceEntry) };
+    case 'docker':
+      return {
+        name: entry.name,
+        provider: 'docker',
+        ...settings,
+        ...mainDir,
+        container: { name: entry.container?.name ?? `mc-${entry.name}`, runtime: 'docker' },
+        image: entry.image ?? DEFAULT_WORKER_IMAGE,
+        mounts: entry.mounts ?? defaultDockerMounts(agent),
+        ...(entry.dockerHost !== undefined && { dockerHost: entry.dockerHost }),
+      };
   }
+}
+
+/** A docker worker's mounts when its entry gives none: the work tree, the agents' state and the agent's own config directory. */
+function defaultDockerMounts(agent: string | undefined): string[] {
+  const own = `~/.${agent ?? 'gemini'}`;
+  return [...new Set(['~/dev', '~/.gemini', '~/.offload', ...(/^[a-z0-9-]+$/.test(own.slice(3)) ? [own] : [])])];
 }
 
 /** `base` with every setting `over` gives; absent ones keep the base value. */

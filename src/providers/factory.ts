@@ -4,6 +4,7 @@ import { resolveSshTarget, type SshTargetSpec } from '../ssh/target.js';
 import { sharedComputeApi } from './gce/compute-api.js';
 import { detectWorkerOsLogin } from './gce/os-login.js';
 import { createGceProvider, type GceProviderDeps } from './gce/provider.js';
+import { DockerProvider } from './docker.js';
 import { LocalProvider } from './local.js';
 import { SshProvider } from './ssh.js';
 import type { WorkerProvider } from './types.js';
@@ -41,6 +42,8 @@ export function createProvider(worker: WorkerConfig, deps: ProviderDeps): Worker
       const compute = deps.gce?.compute ?? sharedComputeApi();
       return createGceProvider(worker, { compute, osLogin: (w) => detectWorkerOsLogin(compute, w), ...deps.gce, pool: deps.pool });
     }
+    case 'docker':
+      return new DockerProvider(worker);
   }
 }
 

@@ -61,7 +61,7 @@ export interface ExecResult {
 }
 
 /** The kinds of provider mission-control knows. */
-export type ProviderKind = 'local' | 'ssh' | 'gce-cos' | 'gce-linux';
+export type ProviderKind = 'local' | 'ssh' | 'gce-cos' | 'gce-linux' | 'docker';
 
 /** The machine state a provider reports, before connectivity is taken into account. */
 export type MachineState =

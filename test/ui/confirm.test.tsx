@@ -182,6 +182,22 @@ describe('rebuild', () => {
   });
 });
 
+describe('rebuild of a docker worker', () => {
+  it('R says the container goes and the mounted worktrees stay, then rebuilds through the command layer', async () => {
+    const state = fleetState([worker('sandbox', { provider: 'docker', path: 'local' })], [job('1-review', { worker: 'sandbox' })]);
+    const dashboard = testDashboard({ state });
+    mounted = await renderDashboard(dashboard, 120, 30);
+    await mounted.press(KEYS.tab, 'R');
+    expect(dialog(mounted.screen()).slice(0, 3)).toEqual([
+      'Rebuild worker sandbox?',
+      'Removes the container of worker sandbox, then creates it again from its image.',
+      'Worktrees, logs and job records in its mounted directories stay.',
+    ]);
+    await mounted.press('y');
+    expect(callsOf(dashboard).filter((c) => c.name === 'rebuildWorker')).toEqual([{ name: 'rebuildWorker', args: ['sandbox', '<progress>'] }]);
+  });
+});
+
 describe('confirmation texts', () => {
   it('list at most eight jobs and count the rest', () => {
     const jobs = Array.from({ length: 11 }, (_, i) => job(`${i}-review`));

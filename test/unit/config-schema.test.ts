@@ -237,7 +237,7 @@ describe('errors', () => {
     const text = 'workers:\n  - name: box\n    provider: ssh\n  - name: other\n';
     expect(await errors(text)).toEqual([
       'config.yaml:2:5: workers[0].ssh: missing required field `ssh`; expected an alias from ~/.ssh/config (a string) or a mapping {host, user?, port?, identityFile?}',
-      'config.yaml:4:5: workers[1].provider: missing required field `provider`; expected `local`, `ssh`, `gce-cos` or `gce-linux`',
+      'config.yaml:4:5: workers[1].provider: missing required field `provider`; expected `local`, `ssh`, `gce-cos`, `gce-linux` or `docker`',
     ]);
   });
 
@@ -261,7 +261,7 @@ describe('errors', () => {
       'config.yaml:7:10: workers[1].ssh: expected an alias from ~/.ssh/config (a string) or a mapping {host, user?, port?, identityFile?}, got 42',
       'config.yaml:8:37: workers[1].container.runtime: expected `docker` (the only container runtime this version supports), got "podman"',
       'config.yaml:9:5: workers[2]: expected a worker mapping with at least `name` and `provider`, got "just-a-name"',
-      'config.yaml:11:15: workers[3].provider: expected `local`, `ssh`, `gce-cos` or `gce-linux`, got "sssh"; did you mean `ssh`?',
+      'config.yaml:11:15: workers[3].provider: expected `local`, `ssh`, `gce-cos`, `gce-linux` or `docker`, got "sssh"; did you mean `ssh`?',
     ]);
   });
 

@@ -98,10 +98,11 @@ export function provisionRequest(worker: WorkerView): ConfirmRequest {
 export function rebuildRequest(worker: WorkerView, jobs: readonly Job[]): ConfirmRequest {
   const name = sanitizeLine(worker.name);
   const alive = jobs.filter(live);
-  const lines = [
-    `Deletes the ${worker.provider} machine of worker ${name} with its boot disk, then provisions it again.`,
-    'Worktrees, logs and job records on that disk are lost.',
-  ];
+  // A docker worker's worktrees and records live in directories mounted from this machine: only the container goes.
+  const lines =
+    worker.provider === 'docker'
+      ? [`Removes the container of worker ${name}, then creates it again from its image.`, 'Worktrees, logs and job records in its mounted directories stay.']
+      : [`Deletes the ${worker.provider} machine of worker ${name} with its boot disk, then provisions it again.`, 'Worktrees, logs and job records on that disk are lost.'];
   if (alive.length > 0) lines.push(`${plural(alive.length, 'live job')} ${alive.length === 1 ? 'ends' : 'end'} with it:`, ...listJobs(alive));
   return {
     title: `Rebuild worker ${name}?`,
