@@ -24,6 +24,10 @@ export interface LaunchRequest {
   readonly params: Readonly<Record<string, string>>;
   /** A worker to use; otherwise placement picks one. */
   readonly worker?: string;
+  /** The command of the generic kind `run`, as argv. */
+  readonly argv?: readonly string[];
+  /** The branch a generic kind's worktree starts from. */
+  readonly branch?: string;
 }
 
 /** What a launch did. */

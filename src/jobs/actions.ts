@@ -7,17 +7,17 @@ import type { WorkerConfig } from '../config/schema.js';
 import { targetOf, type JobTarget } from '../state/job-target.js';
 import { selectAllJobs } from '../state/selectors.js';
 import type { Job } from '../state/types.js';
-import type { JobSettings } from './kinds.js';
+import { isGenericKind, type JobSettings } from './kinds.js';
 import { launchJob, type LaunchedJob, type LaunchOptions } from './launch.js';
 import { findJob } from './lookup.js';
-import { specifyJob } from './params.js';
+import { specifyGeneric, specifyJob, type GenericRequest } from './params.js';
 import { placeJob, refreshStale, type JobFleet } from './placement.js';
 import { planFinishedRemoval, removeJobOn, type RemovalPlanItem, type RemoveOptions, type RemoveResult } from './remove.js';
 import { setupWorker, type SetupOptions, type SetupReport } from './setup.js';
 import { stopSession, type StopOptions, type StopOutcome } from './stop.js';
 
-/** A launch: a kind, its parameters, and optionally the worker. */
-export interface JobLaunchRequest {
+/** A launch: a kind, its parameters, and optionally the worker; the generic kinds (`run`, `shell`) take the rest. */
+export interface JobLaunchRequest extends Partial<Omit<GenericRequest, 'kind'>> {
   readonly kind: string;
   readonly params: Readonly<Record<string, string>>;
   readonly worker?: string;
@@ -91,7 +91,7 @@ export function createJobActions(fleet: JobFleet, settings: JobSettings, options
 
   return {
     async launch(request, progress = () => undefined) {
-      const spec = specifyJob(settings, request.kind, request.params);
+      const spec = isGenericKind(request.kind) ? specifyGeneric({ ...request, kind: request.kind }) : specifyJob(settings, request.kind, request.params);
       const rescan = new Set(launchedOn);
       const placement = await placeJob(fleet, spec.id, request.worker, { pending, rescan });
       if (request.worker === undefined) for (const name of rescan) launchedOn.delete(name);

@@ -347,30 +347,42 @@ interface StartRequest {
   readonly meta: JobMeta;
 }
 
-async function startSession(provider: WorkerProvider, request: StartRequest): Promise<{ sessionId?: string; paneId?: string }> {
-  const { meta, jobDir } = request;
-  const tmux = tmuxArgv(provider.tmux, [
+/** The tmux argv that starts a job's session running its wrapper (the umask is appended by the caller's script). */
+export function sessionArgv(provider: Pick<WorkerProvider, 'tmux'>, session: string, workDir: string, jobDir: string): string[] {
+  return tmuxArgv(provider.tmux, [
     'new-session', '-d', '-P', '-F', '#{session_id} #{pane_id}',
-    '-s', meta.session,
-    '-c', tmuxLiteral(request.workDir),
+    '-s', session,
+    '-c', tmuxLiteral(workDir),
     '--', 'sh', `${jobDir}/run.sh`,
   ]);
-  // The hook wiring and the state programs live in the record directory, never in the worktree (a dirty worktree
-  // would show in the job's diff). The records are private (umask 077), the job is not: tmux and the wrapper get
-  // the login's umask, captured first.
-  const wired = wireJob(jobDir, meta.command, meta.agent);
-  const run = wrapperScript({ id: meta.id, jobDir, workDir: request.workDir, command: wired.command, env: wired.env });
-  const files = Object.entries(wired.files).map(([name, text]) => `printf '%s' ${shellQuote(text)} >"$jd"/${shellQuote(name)} &&`);
+}
+
+/**
+ * Shell lines (joined with `&&`, inside `$jd`, umask 077) that write a job's record: `meta.json` (temporary file,
+ * then moved), the wrapper running `command`, and the agent's wiring. The hook wiring and the state programs live
+ * in the record directory, never in the worktree (a dirty worktree would show in the job's diff). The records are
+ * private, the job is not: tmux and the wrapper get the login's umask, captured by the caller first.
+ */
+export function recordFilesLines(meta: JobMeta, command: readonly string[], workDir: string, jobDir: string): string[] {
+  const wired = wireJob(jobDir, command, meta.agent);
+  const run = wrapperScript({ id: meta.id, jobDir, workDir, command: wired.command, env: wired.env });
+  return [
+    `printf '%s\\n' ${shellQuote(JSON.stringify(meta))} >"$jd/meta.json.tmp" && mv -f "$jd/meta.json.tmp" "$jd/meta.json" &&`,
+    `  printf '%s' ${shellQuote(run)} >"$jd/run.sh" &&`,
+    ...Object.entries(wired.files).map(([name, text]) => `  printf '%s' ${shellQuote(text)} >"$jd"/${shellQuote(name)} &&`),
+    `  chmod 700 "$jd/${STATE_SCRIPT}" "$jd/${HOOK_SCRIPT}"`,
+  ];
+}
+
+async function startSession(provider: WorkerProvider, request: StartRequest): Promise<{ sessionId?: string; paneId?: string }> {
+  const { meta, jobDir } = request;
   const script = [
     'um=$(umask)',
     'umask 077',
     `jd=${shellQuote(jobDir)}; lk=${shellQuote(request.lock)}`,
     "mkdir \"$jd\" || { printf 'the job directory exists already\\n' >&2; exit 21; }",
-    `{ printf '%s\\n' ${shellQuote(JSON.stringify(meta))} >"$jd/meta.json.tmp" && mv -f "$jd/meta.json.tmp" "$jd/meta.json" &&`,
-    `  printf '%s' ${shellQuote(run)} >"$jd/run.sh" && : >"$jd/output.log" &&`,
-    ...files.map((line) => `  ${line}`),
-    `  chmod 700 "$jd/${STATE_SCRIPT}" "$jd/${HOOK_SCRIPT}"; } || { rm -rf "$jd"; exit 22; }`,
-    `if out=$(umask "$um" && ${shellJoin(tmux)} "$um" 2>&1); then rm -rf "$lk"; printf 'STARTED %s\\n' "$out"; exit 0; fi`,
+    `{ : >"$jd/output.log" && ${recordFilesLines(meta, meta.command, request.workDir, jobDir).join('\n')}; } || { rm -rf "$jd"; exit 22; }`,
+    `if out=$(umask "$um" && ${shellJoin(sessionArgv(provider, meta.session, request.workDir, jobDir))} "$um" 2>&1); then rm -rf "$lk"; printf 'STARTED %s\\n' "$out"; exit 0; fi`,
     'rm -rf "$jd"; printf \'%s\\n\' "$out" >&2; exit 23',
   ].join('\n');
   const result = await runScript(provider, script, { step: 'start', quick: true });
