@@ -13,6 +13,7 @@ import { findJob } from './lookup.js';
 import { specifyGeneric, specifyJob, type GenericRequest } from './params.js';
 import { placeJob, refreshStale, type JobFleet } from './placement.js';
 import { planFinishedRemoval, removeJobOn, type RemovalPlanItem, type RemoveOptions, type RemoveResult } from './remove.js';
+import { ResumeRefusedError, resumeJobOn, type ResumedJob } from './resume.js';
 import { setupWorker, type SetupOptions, type SetupReport } from './setup.js';
 import { stopSession, type StopOptions, type StopOutcome } from './stop.js';
 
@@ -53,6 +54,8 @@ export interface JobActions {
   /** Removes the planned jobs (each only if still finished); one failure does not stop the rest. */
   removePlanned(plan: readonly RemovalPlanItem[], options?: RemoveOptions, progress?: ProgressReporter): Promise<RemovalOutcome[]>;
   setup(worker: string, progress?: ProgressReporter, options?: SetupOptions): Promise<SetupReport>;
+  /** Restarts a lost job in its worktree (see `resumeJobOn`), after a fresh scan of its worker says it is lost. */
+  resume(job: JobRef, progress?: ProgressReporter): Promise<ResumedJob>;
   /** Finds a job by key, id, session name or unique prefix (see `findJob`), after scanning workers not scanned in the last `maxAgeMs`. */
   find(ref: string, maxAgeMs?: number): Promise<Job>;
 }
@@ -148,6 +151,19 @@ export function createJobActions(fleet: JobFleet, settings: JobSettings, options
     async setup(worker, progress, setupOptions) {
       const { provider, config } = workerOf(worker);
       return setupWorker(provider, config, settings.repo, progress, setupOptions);
+    },
+
+    async resume(job, progress) {
+      const t = await target(job);
+      const { provider, config } = workerOf(t.worker);
+      await refreshStale(fleet, 0, [t.worker]);
+      const fresh = (fleet.store.getState().jobsByWorker[t.worker] ?? []).find((j) => j.key === t.key && !j.adhoc);
+      if (!fresh || t.recordId === undefined) throw new ResumeRefusedError(`there is no job record ${t.key} to resume (see \`mission-control jobs\`)`);
+      try {
+        return await resumeJobOn(provider, config, fresh, progress, options.launch);
+      } finally {
+        fleet.refreshNow?.(t.worker);
+      }
     },
 
     async find(ref, maxAgeMs = 0) {

@@ -20,6 +20,7 @@ import { JobRequestError, paramsFromWords } from './params.js';
 import { PlacementError, refreshStale, type JobFleet } from './placement.js';
 import type { RemoveResult } from './remove.js';
 import { JobStepError } from './remote.js';
+import { ResumeRefusedError } from './resume.js';
 
 /** The terminal a handler talks to. */
 export interface CliIo {
@@ -109,7 +110,7 @@ export async function guarded(io: CliIo, command: string, body: () => Promise<nu
       io.stderr.write(`mission-control ${command}: ${sanitizeLine(message)}\n`);
       return JOB_EXIT.usage;
     }
-    const prefix = error instanceof JobStepError || error instanceof PlacementError ? '' : 'error: ';
+    const prefix = error instanceof JobStepError || error instanceof PlacementError || error instanceof ResumeRefusedError ? '' : 'error: ';
     io.stderr.write(`mission-control ${command}: ${prefix}${sanitizeLine(message)}\n`);
     return JOB_EXIT.failed;
   }
@@ -280,6 +281,20 @@ export const runJobs: JobsCliHandler = (fleet, args, io) =>
     return down.length > 0 ? JOB_EXIT.failed : JOB_EXIT.ok;
   });
 
+/** `resume JOB`. */
+export const runResume: JobsCliHandler = (fleet, args, io, settings) =>
+  guarded(io, 'resume', async () => {
+    const { positionals } = parse(args, {});
+    const actions = actionsFor(fleet, settings);
+    const job = await actions.find(single(positionals, 'JOB'));
+    const resumed = await actions.resume(job, progressTo(io));
+    const how = resumed.agentResume ? "its agent's resume command" : 'its own command';
+    io.stdout.write(
+      sanitizeLine(`resumed ${job.key} (time ${resumed.resumeCount}) with ${how}: ${shellJoin(resumed.command)} in ${resumed.workDir}, session ${resumed.session}`) + '\n',
+    );
+    return JOB_EXIT.ok;
+  });
+
 /** `setup WORKER`. */
 export const runSetup: JobsCliHandler = (fleet, args, io, settings) =>
   guarded(io, 'setup', async () => {
@@ -298,6 +313,7 @@ export const JOB_COMMANDS: Readonly<Record<string, JobsCliHandler>> = Object.fre
   logs: runLogs,
   jobs: runJobs,
   setup: runSetup,
+  resume: runResume,
 });
 
 /** The `jobs` table: one line per job, remote text made inert. */

@@ -85,6 +85,7 @@ export const COMMAND_IDS = [
   'remove-job',
   'reply-job',
   'approve-job',
+  'resume-job',
   'show-worker-jobs',
   'provision-worker',
   'start-stop-worker',
@@ -209,6 +210,16 @@ export const BINDINGS: readonly Binding[] = [
     mutating: true,
     dangerous: true,
     disabledReason: (c) => unavailable(c) ?? noJob(c) ?? (c.job?.state === 'waiting' ? undefined : 'the job is not waiting for an answer'),
+  },
+
+  {
+    id: 'resume-job',
+    keys: ['u'],
+    scope: 'jobs',
+    description: "Resume a lost job (its session gone, e.g. after a reboot) in its worktree, with its agent's resume command",
+    mutating: true,
+    disabledReason: (c) =>
+      unavailable(c) ?? noJob(c) ?? (c.job?.state === 'lost' ? undefined : 'only a lost job (its session gone without an exit code) can be resumed'),
   },
 
   { id: 'sort', keys: ['o'], scope: 'jobs', description: 'Sort by the next column (the title shows the sort)' },

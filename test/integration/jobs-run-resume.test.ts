@@ -1,0 +1,170 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFleet, type Fleet } from '../../src/app/fleet.js';
+import type { WorkerConfig } from '../../src/config/schema.js';
+import { runLaunch, runResume } from '../../src/jobs/cli.js';
+import { resolveJobSettings, type JobSettings } from '../../src/jobs/kinds.js';
+import type { WorkerProvider } from '../../src/providers/types.js';
+import { selectAllJobs } from '../../src/state/selectors.js';
+import { captureIo } from '../support/cli-io.js';
+import { git, makeRemote } from '../support/git-remote.js';
+import { waitFor } from '../support/ssh-fleet.js';
+
+const exec = promisify(execFile);
+
+let dir: string;
+let settings: JobSettings;
+let fleet: Fleet<WorkerProvider>;
+let w: WorkerConfig;
+
+const fileText = (path: string) => readFile(path, 'utf8').catch(() => undefined);
+const jobDir = (id: string) => join(w.stateDir, 'jobs', id);
+const sessions = async () =>
+  ((await exec('tmux', ['-S', w.tmuxSocket!, 'list-sessions', '-F', '#{session_name}']).catch(() => ({ stdout: '' }))).stdout ?? '').split('\n').filter(Boolean);
+
+/** Launches `launch ARGS…` through the CLI; returns its exit code, output and the job id it printed. */
+async function launch(...args: string[]) {
+  const io = captureIo();
+  const code = await runLaunch(fleet, args, io, settings);
+  const id = /(?:started|^)\s*(\S+) (?:on|already exists)/m.exec(io.out())?.[1];
+  return { code, out: io.out(), err: io.err(), id };
+}
+
+async function jobState(id: string) {
+  await fleet.refreshAll();
+  return selectAllJobs(fleet.store.getState()).find((job) => job.id === id);
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mc-run-'));
+  const remote = await makeRemote(dir);
+  // A branch of its own on the remote: the commit that adds pr.txt.
+  await git(['push', '-q', remote, 'HEAD:refs/heads/feature'], join(dir, 'src'));
+  settings = resolveJobSettings({ repo: { url: remote, mainDir: join(dir, 'main'), worktreesDir: join(dir, 'worktrees') } });
+  w = {
+    name: 'r1',
+    provider: 'local',
+    tmuxSocket: join(dir, 'r1.sock'),
+    maxJobs: 20,
+    pollIntervalMs: 1000,
+    stateDir: join(dir, 'r1-state'),
+    sessionPrefix: 'mc',
+    hostKeyPolicy: 'strict',
+  } as WorkerConfig;
+  fleet = createFleet({ workers: [w], hostKeyPolicy: 'strict', source: undefined, jobs: settings });
+  await git(['clone', '-q', remote, join(dir, 'main')]);
+});
+
+afterAll(async () => {
+  await fleet?.close();
+  await exec('tmux', ['-S', join(dir, 'r1.sock'), 'kill-server']).catch(() => undefined);
+  await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+});
+
+describe('launch run', () => {
+  const hostile = ['$(touch pwned)', '; touch pwned2', "it's", '`id`', '#{session_name}', 'a\\b', '-n', '*'];
+
+  it('runs any argv, words passed as they are, in a fresh worktree of the default branch; the same argv is the same job', async () => {
+    const first = await launch('run', '--', 'printf', '[%s]\\n', ...hostile);
+    expect(first.code, first.err).toBe(0);
+    expect(first.id).toMatch(/^run-[0-9a-f]{8}$/);
+    const id = first.id!;
+    await waitFor('exit code', () => existsSync(join(jobDir(id), 'exit')));
+    expect((await fileText(join(jobDir(id), 'exit')))?.trim()).toBe('0');
+    const log = (await fileText(join(jobDir(id), 'output.log'))) ?? '';
+    for (const word of hostile) expect(log).toContain(`[${word}]`);
+    const worktree = join(dir, 'worktrees', id);
+    expect(existsSync(join(worktree, 'README'))).toBe(true);
+    expect(existsSync(join(worktree, 'pr.txt'))).toBe(false);
+    expect(existsSync(join(worktree, 'pwned')) || existsSync(join(worktree, 'pwned2')) || existsSync(join(homedir(), 'pwned'))).toBe(false);
+    const meta = JSON.parse((await fileText(join(jobDir(id), 'meta.json')))!);
+    expect(meta).toMatchObject({ id, kind: 'run', command: ['printf', '[%s]\\n', ...hostile], worktree });
+
+    const again = await launch('run', '--', 'printf', '[%s]\\n', ...hostile);
+    expect(again).toMatchObject({ code: 0, id });
+    expect(again.out).toContain('already exists');
+    const other = await launch('run', '--', 'printf', '[%s]\\n', ...hostile.slice(1));
+    expect(other.code).toBe(0);
+    expect(other.id).toMatch(/^run-[0-9a-f]{8}$/);
+    expect(other.id).not.toBe(id);
+  });
+
+  it('takes --name as the id, and refuses a name that is not a job id', async () => {
+    const named = await launch('run', '--name', 'my_job-1', '--', 'true');
+    expect(named).toMatchObject({ code: 0, id: 'my_job-1' });
+    expect(existsSync(join(jobDir('my_job-1'), 'meta.json'))).toBe(true);
+    const bad = await launch('run', '--name', '../x', '--', 'true');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--name takes a job id');
+    expect(existsSync(join(w.stateDir, 'x'))).toBe(false);
+  });
+
+  it('--no-worktree runs in the home directory; --branch starts the worktree from that branch', async () => {
+    const home = await launch('run', '--no-worktree', '--', 'sh', '-c', 'echo "in:$(pwd)"');
+    expect(home.code, home.err).toBe(0);
+    await waitFor('exit code', () => existsSync(join(jobDir(home.id!), 'exit')));
+    expect(await fileText(join(jobDir(home.id!), 'output.log'))).toContain(`in:${homedir()}`);
+    expect(existsSync(join(dir, 'worktrees', home.id!))).toBe(false);
+    expect(JSON.parse((await fileText(join(jobDir(home.id!), 'meta.json')))!).worktree).toBeUndefined();
+
+    const branch = await launch('run', '--branch', 'feature', '--', 'cat', 'pr.txt');
+    expect(branch.code, branch.err).toBe(0);
+    await waitFor('exit code', () => existsSync(join(jobDir(branch.id!), 'exit')));
+    expect(await fileText(join(jobDir(branch.id!), 'output.log'))).toContain('the change of PR 12');
+    expect(branch.id).not.toBe((await launch('run', '--', 'cat', 'pr.txt')).id);
+  });
+});
+
+describe('resume', () => {
+  // First run: leaves a mark in its worktree and waits; a resumed run finds the mark and fails with exit 5.
+  const script = 'if [ -f mark ]; then echo "second run"; exit 5; fi; touch mark; echo "first run"; exec sleep 120';
+
+  it('restarts a lost job in the same worktree with its command; the record is continued and the exit code recorded', async () => {
+    const launched = await launch('run', '--name', 'res1', '--', 'sh', '-c', script);
+    expect(launched.code, launched.err).toBe(0);
+    await waitFor('first run', async () => ((await fileText(join(jobDir('res1'), 'output.log'))) ?? '').includes('first run'));
+    expect((await jobState('res1'))?.state).not.toBe('lost');
+
+    const running = captureIo();
+    expect(await runResume(fleet, ['res1'], running, settings)).toBe(1);
+    expect(running.err()).toMatch(/is (running|idle|working), not lost/);
+
+    await exec('tmux', ['-S', w.tmuxSocket!, 'kill-server']);
+    await waitFor('the job lost', async () => (await jobState('res1'))?.state === 'lost');
+
+    const io = captureIo();
+    expect(await runResume(fleet, ['res1'], io, settings), io.err()).toBe(0);
+    expect(io.out()).toContain('resumed r1/res1 (time 1)');
+    expect(await sessions()).toContain('mc-res1');
+    await waitFor('exit code', () => existsSync(join(jobDir('res1'), 'exit')));
+    expect((await fileText(join(jobDir('res1'), 'exit')))?.trim()).toBe('5');
+    const log = (await fileText(join(jobDir('res1'), 'output.log'))) ?? '';
+    expect(log).toMatch(/first run[\s\S]*\[mission-control: resumed at [^\]]+\][\s\S]*second run/);
+    const meta = JSON.parse((await fileText(join(jobDir('res1'), 'meta.json')))!);
+    expect(meta).toMatchObject({ id: 'res1', kind: 'run', worktree: join(dir, 'worktrees', 'res1'), resumeCount: 1, resumedAt: expect.stringMatching(/^\d{4}-/) });
+    expect(await jobState('res1')).toMatchObject({ state: 'failed', exitCode: 5 });
+
+    const ended = captureIo();
+    expect(await runResume(fleet, ['res1'], ended, settings)).toBe(1);
+    expect(ended.err()).toContain('is failed, not lost');
+  });
+
+  it('refuses a lost job whose worktree is gone, and changes nothing', async () => {
+    const launched = await launch('run', '--name', 'res2', '--', 'sleep', '120');
+    expect(launched.code, launched.err).toBe(0);
+    await exec('tmux', ['-S', w.tmuxSocket!, 'kill-server']);
+    await waitFor('the job lost', async () => (await jobState('res2'))?.state === 'lost');
+    await git(['-C', join(dir, 'main'), 'worktree', 'remove', '--force', join(dir, 'worktrees', 'res2')]);
+    const io = captureIo();
+    expect(await runResume(fleet, ['res2'], io, settings)).toBe(1);
+    expect(io.err()).toContain(`the working directory ${join(dir, 'worktrees', 'res2')} of r1/res2 is gone`);
+    expect(await sessions()).not.toContain('mc-res2');
+    expect(JSON.parse((await fileText(join(jobDir('res2'), 'meta.json')))!).resumeCount).toBeUndefined();
+    expect(existsSync(join(w.stateDir, 'jobs', '.launch-res2'))).toBe(false);
+  });
+});
