@@ -7,10 +7,10 @@ import type { WorkerConfig } from '../config/schema.js';
 import { targetOf, type JobTarget } from '../state/job-target.js';
 import { selectAllJobs } from '../state/selectors.js';
 import type { Job } from '../state/types.js';
-import { isGenericKind, type JobSettings } from './kinds.js';
+import { isGenericKind, type GenericKindName, type JobSettings } from './kinds.js';
 import { launchJob, type LaunchedJob, type LaunchOptions } from './launch.js';
 import { findJob } from './lookup.js';
-import { specifyGeneric, specifyJob, type GenericRequest } from './params.js';
+import { JobRequestError, specifyGeneric, specifyJob, type GenericRequest } from './params.js';
 import { placeJob, refreshStale, type JobFleet } from './placement.js';
 import { planFinishedRemoval, removeJobOn, type RemovalPlanItem, type RemoveOptions, type RemoveResult } from './remove.js';
 import { ResumeRefusedError, resumeJobOn, type ResumedJob } from './resume.js';
@@ -66,6 +66,25 @@ export interface JobActionOptions {
   readonly stop?: StopOptions;
 }
 
+/**
+ * A generic launch from a request: the argv and options as given (the CLI), or the dashboard form's fields — a
+ * `command` line, run by `sh -c` as one argument, and a `branch`.
+ */
+function genericRequest(kind: GenericKindName, request: JobLaunchRequest): GenericRequest {
+  const { command, branch, ...rest } = request.params;
+  const unknown = Object.keys(rest)[0];
+  if (unknown !== undefined) throw new JobRequestError(`${kind} has no parameter ${JSON.stringify(unknown)}; it takes command and branch`);
+  const argv = request.argv ?? (command !== undefined && command.trim() !== '' ? ['sh', '-c', command] : undefined);
+  const chosenBranch = request.branch ?? (branch !== undefined && branch !== '' ? branch : undefined);
+  return {
+    kind,
+    ...(argv !== undefined ? { argv } : {}),
+    ...(chosenBranch !== undefined ? { branch: chosenBranch } : {}),
+    ...(request.name !== undefined ? { name: request.name } : {}),
+    ...(request.noWorktree ? { noWorktree: true } : {}),
+  };
+}
+
 /** Creates the lifecycle operations for a fleet. */
 export function createJobActions(fleet: JobFleet, settings: JobSettings, options: JobActionOptions = {}): JobActions {
   const pending = new Map<string, number>();
@@ -94,7 +113,7 @@ export function createJobActions(fleet: JobFleet, settings: JobSettings, options
 
   return {
     async launch(request, progress = () => undefined) {
-      const spec = isGenericKind(request.kind) ? specifyGeneric({ ...request, kind: request.kind }) : specifyJob(settings, request.kind, request.params);
+      const spec = isGenericKind(request.kind) ? specifyGeneric(genericRequest(request.kind, request)) : specifyJob(settings, request.kind, request.params);
       const rescan = new Set(launchedOn);
       const placement = await placeJob(fleet, spec.id, request.worker, { pending, rescan });
       if (request.worker === undefined) for (const name of rescan) launchedOn.delete(name);

@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFleet, type Fleet } from '../../src/app/fleet.js';
 import type { WorkerConfig } from '../../src/config/schema.js';
+import { createJobActions } from '../../src/jobs/actions.js';
 import { runLaunch, runResume } from '../../src/jobs/cli.js';
 import { resolveJobSettings, type JobSettings } from '../../src/jobs/kinds.js';
 import type { WorkerProvider } from '../../src/providers/types.js';
@@ -117,6 +118,18 @@ describe('launch run', () => {
     await waitFor('exit code', () => existsSync(join(jobDir(branch.id!), 'exit')));
     expect(await fileText(join(jobDir(branch.id!), 'output.log'))).toContain('the change of PR 12');
     expect(branch.id).not.toBe((await launch('run', '--', 'cat', 'pr.txt')).id);
+  });
+});
+
+describe('run from the dashboard form', () => {
+  it('runs the command line by sh -c in a fresh worktree, and records its exit code', async () => {
+    const actions = createJobActions(fleet, settings);
+    const launched = await actions.launch({ kind: 'run', params: { command: 'echo "form $0" > out.txt; exit 4' } });
+    expect(launched.id).toMatch(/^run-[0-9a-f]{8}$/);
+    await waitFor('exit code', () => existsSync(join(jobDir(launched.id), 'exit')));
+    expect((await fileText(join(jobDir(launched.id), 'exit')))?.trim()).toBe('4');
+    expect(await fileText(join(dir, 'worktrees', launched.id, 'out.txt'))).toBe('form sh\n');
+    await expect(actions.launch({ kind: 'run', params: { pr: '1' } })).rejects.toThrow(/run has no parameter "pr"/);
   });
 });
 
