@@ -9,7 +9,8 @@ import { createFleet, type Fleet } from '../../src/app/fleet.js';
 import type { WorkerConfig } from '../../src/config/schema.js';
 import { createJobActions } from '../../src/jobs/actions.js';
 import { runLaunch, runResume } from '../../src/jobs/cli.js';
-import { resolveJobSettings, type JobSettings } from '../../src/jobs/kinds.js';
+import { kindsSchema, resolveJobSettings, type JobSettings } from '../../src/jobs/kinds.js';
+import { installFakeAgents } from '../support/fake-agents.js';
 import type { WorkerProvider } from '../../src/providers/types.js';
 import { selectAllJobs } from '../../src/state/selectors.js';
 import { captureIo } from '../support/cli-io.js';
@@ -22,11 +23,28 @@ let dir: string;
 let settings: JobSettings;
 let fleet: Fleet<WorkerProvider>;
 let w: WorkerConfig;
+let originalPath: string | undefined;
 
 const fileText = (path: string) => readFile(path, 'utf8').catch(() => undefined);
 const jobDir = (id: string) => join(w.stateDir, 'jobs', id);
 const sessions = async () =>
   ((await exec('tmux', ['-S', w.tmuxSocket!, 'list-sessions', '-F', '#{session_name}']).catch(() => ({ stdout: '' }))).stdout ?? '').split('\n').filter(Boolean);
+
+/**
+ * The worker loses power: every job's process group is killed at once (its wrapper gets no chance to record an exit
+ * code), then the tmux server goes. Killing only the server would let the wrappers record the hangup (exit 129).
+ */
+async function powerOff(): Promise<void> {
+  const { stdout } = await exec('tmux', ['-S', w.tmuxSocket!, 'list-panes', '-a', '-F', '#{pane_pid}']).catch(() => ({ stdout: '' }));
+  for (const pid of stdout.split('\n').filter((line) => /^\d+$/.test(line))) {
+    try {
+      process.kill(-Number(pid), 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+  await exec('tmux', ['-S', w.tmuxSocket!, 'kill-server']).catch(() => undefined);
+}
 
 /** Launches `launch ARGS…` through the CLI; returns its exit code, output and the job id it printed. */
 async function launch(...args: string[]) {
@@ -46,7 +64,7 @@ beforeAll(async () => {
   const remote = await makeRemote(dir);
   // A branch of its own on the remote: the commit that adds pr.txt.
   await git(['push', '-q', remote, 'HEAD:refs/heads/feature'], join(dir, 'src'));
-  settings = resolveJobSettings({ repo: { url: remote, mainDir: join(dir, 'main'), worktreesDir: join(dir, 'worktrees') } });
+  settings = resolveJobSettings({ kinds: kindsSchema.parse({ ask: { params: { n: { pattern: '^[0-9]+$' } }, prompt: 'task {n}', agent: 'claude' } }), repo: { url: remote, mainDir: join(dir, 'main'), worktreesDir: join(dir, 'worktrees') } });
   w = {
     name: 'r1',
     provider: 'local',
@@ -62,6 +80,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  if (originalPath !== undefined) process.env.PATH = originalPath;
   await fleet?.close();
   await exec('tmux', ['-S', join(dir, 'r1.sock'), 'kill-server']).catch(() => undefined);
   await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
@@ -147,13 +166,12 @@ describe('resume', () => {
     expect(await runResume(fleet, ['res1'], running, settings)).toBe(1);
     expect(running.err()).toMatch(/is (running|idle|working), not lost/);
 
-    await exec('tmux', ['-S', w.tmuxSocket!, 'kill-server']);
+    await powerOff();
     await waitFor('the job lost', async () => (await jobState('res1'))?.state === 'lost');
 
     const io = captureIo();
     expect(await runResume(fleet, ['res1'], io, settings), io.err()).toBe(0);
     expect(io.out()).toContain('resumed r1/res1 (time 1)');
-    expect(await sessions()).toContain('mc-res1');
     await waitFor('exit code', () => existsSync(join(jobDir('res1'), 'exit')));
     expect((await fileText(join(jobDir('res1'), 'exit')))?.trim()).toBe('5');
     const log = (await fileText(join(jobDir('res1'), 'output.log'))) ?? '';
@@ -170,7 +188,7 @@ describe('resume', () => {
   it('refuses a lost job whose worktree is gone, and changes nothing', async () => {
     const launched = await launch('run', '--name', 'res2', '--', 'sleep', '120');
     expect(launched.code, launched.err).toBe(0);
-    await exec('tmux', ['-S', w.tmuxSocket!, 'kill-server']);
+    await powerOff();
     await waitFor('the job lost', async () => (await jobState('res2'))?.state === 'lost');
     await git(['-C', join(dir, 'main'), 'worktree', 'remove', '--force', join(dir, 'worktrees', 'res2')]);
     const io = captureIo();
@@ -179,5 +197,31 @@ describe('resume', () => {
     expect(await sessions()).not.toContain('mc-res2');
     expect(JSON.parse((await fileText(join(jobDir('res2'), 'meta.json')))!).resumeCount).toBeUndefined();
     expect(existsSync(join(w.stateDir, 'jobs', '.launch-res2'))).toBe(false);
+  });
+});
+
+describe('resume of an agent job', () => {
+  it("runs the agent's resume argv, with its hooks wired again", async () => {
+    // The fake agents are found on the PATH; the tmux server started after this inherits it.
+    await exec('tmux', ['-S', w.tmuxSocket!, 'kill-server']).catch(() => undefined);
+    const bin = await installFakeAgents(dir);
+    originalPath = process.env.PATH;
+    process.env.PATH = `${bin}:${process.env.PATH ?? ''}`;
+    const launched = await launch('ask', '3');
+    expect(launched.code, launched.err).toBe(0);
+    const log = () => fileText(join(jobDir('3-ask'), 'output.log')).then((text) => text ?? '');
+    await waitFor('the agent started', async () => (await log()).includes('claude (fake) starting: task 3'));
+    await powerOff();
+    await waitFor('the job lost', async () => (await jobState('3-ask'))?.state === 'lost');
+
+    const io = captureIo();
+    expect(await runResume(fleet, ['r1/3-ask'], io, settings), io.err()).toBe(0);
+    expect(io.out()).toContain("with its agent's resume command: claude --continue");
+    await waitFor('the agent resumed', async () => (await log()).includes('claude (fake) starting: --continue'));
+    expect(await sessions()).toContain('mc-3-ask');
+    const meta = JSON.parse((await fileText(join(jobDir('3-ask'), 'meta.json')))!);
+    expect(meta).toMatchObject({ agent: 'claude', command: ['claude', 'task 3'], resumeCount: 1 });
+    // Its hooks report again: the resumed session is seen as the agent's, not as a bare process.
+    await waitFor('a state report', async () => ['working', 'waiting', 'done'].includes((await jobState('3-ask'))?.state ?? ''));
   });
 });
