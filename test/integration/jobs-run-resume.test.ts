@@ -140,6 +140,21 @@ describe('launch run', () => {
   });
 });
 
+describe('launch shell', () => {
+  it('opens an interactive shell in a fresh worktree, and refuses a command', async () => {
+    const shell = await launch('shell');
+    expect(shell.code, shell.err).toBe(0);
+    expect(shell.id).toMatch(/^shell-[0-9a-f]{8}$/);
+    expect(shell.out).toContain(`attach: mission-control launch shell --name ${shell.id} --attach --`);
+    expect(await sessions()).toContain(`mc-${shell.id}`);
+    const cwd = async () => (await exec('tmux', ['-S', w.tmuxSocket!, 'display-message', '-p', '-t', `=mc-${shell.id}:`, '#{pane_current_path}'])).stdout.trim();
+    await waitFor('the shell in its worktree', async () => (await cwd()) === join(dir, 'worktrees', shell.id!));
+    const refused = await launch('shell', '--', 'ls');
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain('shell takes no command');
+  });
+});
+
 describe('run from the dashboard form', () => {
   it('runs the command line by sh -c in a fresh worktree, and records its exit code', async () => {
     const actions = createJobActions(fleet, settings);
