@@ -13,6 +13,7 @@ import { isJobId } from '../scanners/worker-scan/job-id.js';
 import type { Job } from '../state/types.js';
 import { shellJoin, shellQuote } from '../ssh/quote.js';
 import { recordFilesLines, sessionArgv, type LaunchWorker } from './launch.js';
+import { launcherToken } from './launch-owner.js';
 import { readJobRecord } from './record.js';
 import { expandHome, firstLine, JobStepError, runScript } from './remote.js';
 
@@ -90,6 +91,8 @@ export async function resumeJobOn(
     `jd=${shellQuote(jobDir)}; lk=${shellPath(worker.stateDir)}/jobs/.launch-${shellQuote(job.id)}; wd=${shellQuote(workDir)}`,
     'mkdir "$lk" 2>/dev/null || exit 30',
     'refuse() { rm -rf "$lk"; exit "$1"; }',
+    // As a launch's claim does: when it was taken and by whom, so a resume that dies holding it does not hold it forever.
+    `date +%s >"$lk/started"; printf '%s\\n' ${shellQuote(launcherToken() ?? '')} >"$lk/owner"`,
     '[ -f "$jd/meta.json" ] || refuse 31',
     `${shellJoin(tmuxArgv(provider.tmux, ['has-session', '-t', `=${meta.session}`]))} 2>/dev/null && refuse 32`,
     '[ -d "$wd" ] || refuse 33',

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -205,6 +205,13 @@ describe('resume', () => {
     expect(launched.code, launched.err).toBe(0);
     await powerOff();
     await waitFor('the job lost', async () => (await jobState('res2'))?.state === 'lost');
+    // A launch of the same job in progress (its lock held): the resume waits for nothing and changes nothing.
+    const lock = join(w.stateDir, 'jobs', '.launch-res2');
+    await mkdir(lock);
+    const busy = captureIo();
+    expect(await runResume(fleet, ['res2'], busy, settings)).toBe(1);
+    expect(busy.err()).toContain('a launch or resume of res2 is in progress');
+    await rm(lock, { recursive: true });
     await git(['-C', join(dir, 'main'), 'worktree', 'remove', '--force', join(dir, 'worktrees', 'res2')]);
     const io = captureIo();
     expect(await runResume(fleet, ['res2'], io, settings)).toBe(1);
