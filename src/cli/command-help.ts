@@ -13,7 +13,7 @@ import { SEND_HELP } from './send.js';
 const USAGE: Readonly<Record<string, string>> = { ...JOB_USAGE, send: SEND_HELP };
 
 /** The commands that take a JOB argument. */
-const TAKES_JOB = new Set(['logs', 'stop', 'rm', 'send']);
+const TAKES_JOB = new Set(['logs', 'stop', 'rm', 'send', 'resume']);
 
 /** True when `args` (a subcommand's own arguments) ask for help: `-h` or `--help` before any `--`. */
 export function asksForHelp(args: readonly string[]): boolean {
