@@ -1,5 +1,6 @@
 /**
- * Resume: a lost job (its tmux session gone without an exit code, e.g. its worker rebooted) whose worktree survives
+ * Resume: a lost job (its tmux session gone without an exit code, e.g. its worker rebooted; or by a hangup, its tmux
+ * server killed) whose worktree survives
  * starts again in place, in the same record: its agent's resume argv when it ran an agent, else its own command.
  * The worktree is never fetched, checked out or moved; the record's `meta.json` gains `resumedAt` and `resumeCount`,
  * an `exit` file left over is archived, and the output log goes on after a marker line.
@@ -53,11 +54,19 @@ export function resumeCommand(meta: Pick<JobMeta, 'agent' | 'command'>): { comma
   return { command: meta.command, agentResume: false };
 }
 
-/** Why `job` cannot be resumed as the last scan saw it, or undefined when it can be tried. */
-export function resumeRefusal(job: Pick<Job, 'key' | 'state' | 'adhoc'>): string | undefined {
+/** The exit code a job's wrapper records when the job died of a hangup: its session or tmux server was killed. */
+export const HANGUP_EXIT = 129;
+
+/**
+ * Why `job` cannot be resumed as the last scan saw it, or undefined when it can be tried: it must be lost, or have
+ * ended by a hangup with its session gone (its tmux server was killed and the wrapper lived to record it).
+ */
+export function resumeRefusal(job: Pick<Job, 'key' | 'state' | 'adhoc' | 'exitCode' | 'session'>): string | undefined {
   if (job.adhoc) return `${job.key} was started by hand: it has no record to resume from`;
-  if (job.state !== 'lost') {
-    return `${job.key} is ${job.state}, not lost: resume restarts only a job whose session is gone without an exit code (its worker rebooted, its tmux server killed)`;
+  const hungUp = job.state === 'failed' && job.exitCode === HANGUP_EXIT && job.session === undefined;
+  if (job.state !== 'lost' && !hungUp) {
+    const state = job.state === 'failed' ? `failed (exit ${job.exitCode})` : job.state;
+    return `${job.key} is ${state}, not lost: resume restarts only a job whose session is gone without an exit code (its worker rebooted) or by a hangup (exit ${HANGUP_EXIT}: its tmux server killed)`;
   }
   return undefined;
 }

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -54,6 +54,13 @@ async function launch(...args: string[]) {
   return { code, out: io.out(), err: io.err(), id };
 }
 
+/** Waits until the job's output log (copied by tmux, which may lag behind the exit file) contains `text`; returns it. */
+async function logWith(id: string, text: string): Promise<string> {
+  const read = async () => (await fileText(join(jobDir(id), 'output.log'))) ?? '';
+  await waitFor(`${JSON.stringify(text)} in the log of ${id}`, async () => (await read()).includes(text));
+  return read();
+}
+
 async function jobState(id: string) {
   await fleet.refreshAll();
   return selectAllJobs(fleet.store.getState()).find((job) => job.id === id);
@@ -96,7 +103,7 @@ describe('launch run', () => {
     const id = first.id!;
     await waitFor('exit code', () => existsSync(join(jobDir(id), 'exit')));
     expect((await fileText(join(jobDir(id), 'exit')))?.trim()).toBe('0');
-    const log = (await fileText(join(jobDir(id), 'output.log'))) ?? '';
+    const log = await logWith(id, `[${hostile.at(-1)}]`);
     for (const word of hostile) expect(log).toContain(`[${word}]`);
     const worktree = join(dir, 'worktrees', id);
     expect(existsSync(join(worktree, 'README'))).toBe(true);
@@ -128,14 +135,14 @@ describe('launch run', () => {
     const home = await launch('run', '--no-worktree', '--', 'sh', '-c', 'echo "in:$(pwd)"');
     expect(home.code, home.err).toBe(0);
     await waitFor('exit code', () => existsSync(join(jobDir(home.id!), 'exit')));
-    expect(await fileText(join(jobDir(home.id!), 'output.log'))).toContain(`in:${homedir()}`);
+    await logWith(home.id!, `in:${homedir()}`);
     expect(existsSync(join(dir, 'worktrees', home.id!))).toBe(false);
     expect(JSON.parse((await fileText(join(jobDir(home.id!), 'meta.json')))!).worktree).toBeUndefined();
 
     const branch = await launch('run', '--branch', 'feature', '--', 'cat', 'pr.txt');
     expect(branch.code, branch.err).toBe(0);
     await waitFor('exit code', () => existsSync(join(jobDir(branch.id!), 'exit')));
-    expect(await fileText(join(jobDir(branch.id!), 'output.log'))).toContain('the change of PR 12');
+    await logWith(branch.id!, 'the change of PR 12');
     expect(branch.id).not.toBe((await launch('run', '--', 'cat', 'pr.txt')).id);
   });
 });
@@ -174,7 +181,7 @@ describe('resume', () => {
   it('restarts a lost job in the same worktree with its command; the record is continued and the exit code recorded', async () => {
     const launched = await launch('run', '--name', 'res1', '--', 'sh', '-c', script);
     expect(launched.code, launched.err).toBe(0);
-    await waitFor('first run', async () => ((await fileText(join(jobDir('res1'), 'output.log'))) ?? '').includes('first run'));
+    await logWith('res1', 'first run');
     expect((await jobState('res1'))?.state).not.toBe('lost');
 
     const running = captureIo();
@@ -189,7 +196,7 @@ describe('resume', () => {
     expect(io.out()).toContain('resumed r1/res1 (time 1)');
     await waitFor('exit code', () => existsSync(join(jobDir('res1'), 'exit')));
     expect((await fileText(join(jobDir('res1'), 'exit')))?.trim()).toBe('5');
-    const log = (await fileText(join(jobDir('res1'), 'output.log'))) ?? '';
+    const log = await logWith('res1', 'second run');
     expect(log).toMatch(/first run[\s\S]*\[mission-control: resumed at [^\]]+\][\s\S]*second run/);
     const meta = JSON.parse((await fileText(join(jobDir('res1'), 'meta.json')))!);
     expect(meta).toMatchObject({ id: 'res1', kind: 'run', worktree: join(dir, 'worktrees', 'res1'), resumeCount: 1, resumedAt: expect.stringMatching(/^\d{4}-/) });
@@ -197,7 +204,22 @@ describe('resume', () => {
 
     const ended = captureIo();
     expect(await runResume(fleet, ['res1'], ended, settings)).toBe(1);
-    expect(ended.err()).toContain('is failed, not lost');
+    expect(ended.err()).toContain('is failed (exit 5), not lost');
+  });
+
+  it('resumes a job whose wrapper recorded the hangup of its killed tmux server, archiving that exit file', async () => {
+    const launched = await launch('run', '--name', 'res3', '--', 'sh', '-c', script);
+    expect(launched.code, launched.err).toBe(0);
+    await logWith('res3', 'first run');
+    await powerOff();
+    // What the wrapper writes when it outlives the server: the job's hangup, 128 + SIGHUP.
+    await writeFile(join(jobDir('res3'), 'exit'), '129\n');
+    await waitFor('the job failed by a hangup', async () => (await jobState('res3'))?.exitCode === 129);
+    const io = captureIo();
+    expect(await runResume(fleet, ['res3'], io, settings), io.err()).toBe(0);
+    expect(await fileText(join(jobDir('res3'), 'exit.before-resume-1'))).toBe('129\n');
+    await waitFor('exit code', async () => (await fileText(join(jobDir('res3'), 'exit')))?.trim() === '5');
+    expect(await jobState('res3')).toMatchObject({ state: 'failed', exitCode: 5 });
   });
 
   it('refuses a lost job whose worktree is gone, and changes nothing', async () => {

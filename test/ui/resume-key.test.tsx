@@ -11,6 +11,7 @@ const lostFirst = () =>
     [
       job('9-review', { params: { pr: '9' }, state: 'lost', session: undefined, paneId: undefined }),
       job('12-review'),
+      job('10-review', { params: { pr: '10' }, state: 'failed', exitCode: 129, session: undefined, paneId: undefined }),
     ],
   );
 
@@ -21,6 +22,14 @@ describe('the u key', () => {
     await mounted.press('u');
     const calls = callsOf(dashboard).filter((call) => call.name === 'resumeJob');
     expect(calls).toEqual([{ name: 'resumeJob', args: [{ key: 'local/9-review', worker: 'local', recordId: '9-review', session: undefined }, '<progress>'] }]);
+  });
+
+  it('resumes a job ended by the hangup of its killed tmux server', async () => {
+    const dashboard = testDashboard({ state: lostFirst() });
+    mounted = await renderDashboard(dashboard, 160, 30);
+    await mounted.press('/', ...'10-review', '\r', 'u');
+    const calls = callsOf(dashboard).filter((call) => call.name === 'resumeJob');
+    expect(calls.map((call) => (call.args[0] as { key: string }).key)).toEqual(['local/10-review']);
   });
 
   it('does not resume a job that is not lost, and says why', async () => {

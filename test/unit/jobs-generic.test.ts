@@ -62,10 +62,13 @@ describe('resume', () => {
     expect(resumeCommand({ agent: 'unknown-agent', command: ['x'] })).toEqual({ command: ['x'], agentResume: false });
   });
 
-  it('is refused for a job that is not lost or was started by hand', () => {
-    expect(resumeRefusal({ key: 'w/a', state: 'lost', adhoc: false })).toBeUndefined();
-    expect(resumeRefusal({ key: 'w/a', state: 'running', adhoc: false })).toContain('is running, not lost');
-    expect(resumeRefusal({ key: 'w/a', state: 'failed', adhoc: false })).toContain('not lost');
-    expect(resumeRefusal({ key: 'w/a', state: 'lost', adhoc: true })).toContain('started by hand');
+  it('is refused for a job that is not lost (nor ended by a hangup) or was started by hand', () => {
+    const gone = { key: 'w/a', adhoc: false, session: undefined, exitCode: undefined };
+    expect(resumeRefusal({ ...gone, state: 'lost' })).toBeUndefined();
+    expect(resumeRefusal({ ...gone, state: 'failed', exitCode: 129 })).toBeUndefined();
+    expect(resumeRefusal({ ...gone, state: 'running', session: { id: '$1', name: 'mc-a' } as never })).toContain('is running, not lost');
+    expect(resumeRefusal({ ...gone, state: 'failed', exitCode: 3 })).toContain('is failed (exit 3), not lost');
+    expect(resumeRefusal({ ...gone, state: 'exited', exitCode: 0 })).toContain('not lost');
+    expect(resumeRefusal({ ...gone, state: 'lost', adhoc: true })).toContain('started by hand');
   });
 });

@@ -5,6 +5,7 @@
  */
 import type { Job, WorkerView } from '../../state/types.js';
 import type { KeyName } from './key-names.js';
+import { resumeRefusal } from '../../jobs/resume.js';
 
 /** Where a binding applies. `always` works in every view; the others follow what is on screen. */
 export type Scope = 'always' | 'global' | 'list' | 'jobs' | 'workers' | 'log' | 'help' | 'confirm' | 'input' | 'command' | 'launch';
@@ -219,7 +220,7 @@ export const BINDINGS: readonly Binding[] = [
     description: "Resume a lost job (its session gone, e.g. after a reboot) in its worktree, with its agent's resume command",
     mutating: true,
     disabledReason: (c) =>
-      unavailable(c) ?? noJob(c) ?? (c.job?.state === 'lost' ? undefined : 'only a lost job (its session gone without an exit code) can be resumed'),
+      unavailable(c) ?? noJob(c) ?? (c.job && resumeRefusal(c.job) ? 'only a lost job (its session gone without an exit code, or by a hangup) can be resumed' : undefined),
   },
 
   { id: 'sort', keys: ['o'], scope: 'jobs', description: 'Sort by the next column (the title shows the sort)' },
