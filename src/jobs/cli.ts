@@ -60,8 +60,9 @@ export const JOB_USAGE: Readonly<Record<string, string>> = Object.freeze({
   mission-control launch shell [--worker W] [--branch B] [--name ID] [--attach]
                                        an interactive shell in a fresh worktree
 `,
-  resume: `  mission-control resume JOB           restart a lost job (its tmux session gone, e.g. after a reboot) in
-                                       its worktree, with its agent's resume command or its own command
+  resume: `  mission-control resume JOB           restart a lost job (its tmux session gone after a reboot, or by a
+                                       hangup, exit 129) in its worktree, with its agent's resume command
+                                       or its own command
 `,
   jobs: `  mission-control jobs [--json] [--waiting]
                                        list jobs on every worker (--waiting: only those waiting for
