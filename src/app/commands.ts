@@ -24,6 +24,10 @@ export interface LaunchRequest {
   readonly params: Readonly<Record<string, string>>;
   /** A worker to use; otherwise placement picks one. */
   readonly worker?: string;
+  /** The command of the generic kind `run`, as argv. */
+  readonly argv?: readonly string[];
+  /** The branch a generic kind's worktree starts from. */
+  readonly branch?: string;
 }
 
 /** What a launch did. */
@@ -43,6 +47,8 @@ export interface FleetCommands extends ObserveCommands {
   stopJob(job: JobTarget, progress?: ProgressReporter): Promise<void>;
   /** Kills the session and removes the worktree; keeps logs unless `purge`. `job` is exactly the job the user chose. */
   removeJob(job: JobTarget, options?: { purge?: boolean }, progress?: ProgressReporter): Promise<void>;
+  /** Restarts a lost job in its worktree with its agent's resume command (or its own). `job` is exactly the job the user chose. */
+  resumeJob(job: JobTarget, progress?: ProgressReporter): Promise<void>;
   /** Types into the job's pane without attaching (a reply, an approval). `job` is exactly the job the user chose. */
   sendToJob(job: JobTarget, input: JobInput): Promise<void>;
   provisionWorker(worker: string, progress?: ProgressReporter): Promise<void>;

@@ -46,6 +46,9 @@ export function createFleetCommands(
     async removeJob(job, removeOptions, progress) {
       await jobs.remove(job, removeOptions?.purge ? { purge: true } : {}, progress);
     },
+    async resumeJob(job, progress) {
+      await jobs.resume(job, progress);
+    },
     async sendToJob(job, input) {
       const provider = fleet.provider(job.worker);
       if (!provider) throw new Error(`there is no worker named ${JSON.stringify(job.worker)}`);

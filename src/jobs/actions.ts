@@ -7,17 +7,18 @@ import type { WorkerConfig } from '../config/schema.js';
 import { targetOf, type JobTarget } from '../state/job-target.js';
 import { selectAllJobs } from '../state/selectors.js';
 import type { Job } from '../state/types.js';
-import type { JobSettings } from './kinds.js';
+import { isGenericKind, type GenericKindName, type JobSettings } from './kinds.js';
 import { launchJob, type LaunchedJob, type LaunchOptions } from './launch.js';
 import { findJob } from './lookup.js';
-import { specifyJob } from './params.js';
+import { JobRequestError, specifyGeneric, specifyJob, type GenericRequest } from './params.js';
 import { placeJob, refreshStale, type JobFleet } from './placement.js';
 import { planFinishedRemoval, removeJobOn, type RemovalPlanItem, type RemoveOptions, type RemoveResult } from './remove.js';
+import { ResumeRefusedError, resumeJobOn, type ResumedJob } from './resume.js';
 import { setupWorker, type SetupOptions, type SetupReport } from './setup.js';
 import { stopSession, type StopOptions, type StopOutcome } from './stop.js';
 
-/** A launch: a kind, its parameters, and optionally the worker. */
-export interface JobLaunchRequest {
+/** A launch: a kind, its parameters, and optionally the worker; the generic kinds (`run`, `shell`) take the rest. */
+export interface JobLaunchRequest extends Partial<Omit<GenericRequest, 'kind'>> {
   readonly kind: string;
   readonly params: Readonly<Record<string, string>>;
   readonly worker?: string;
@@ -53,6 +54,8 @@ export interface JobActions {
   /** Removes the planned jobs (each only if still finished); one failure does not stop the rest. */
   removePlanned(plan: readonly RemovalPlanItem[], options?: RemoveOptions, progress?: ProgressReporter): Promise<RemovalOutcome[]>;
   setup(worker: string, progress?: ProgressReporter, options?: SetupOptions): Promise<SetupReport>;
+  /** Restarts a lost job in its worktree (see `resumeJobOn`), after a fresh scan of its worker says it is lost. */
+  resume(job: JobRef, progress?: ProgressReporter): Promise<ResumedJob>;
   /** Finds a job by key, id, session name or unique prefix (see `findJob`), after scanning workers not scanned in the last `maxAgeMs`. */
   find(ref: string, maxAgeMs?: number): Promise<Job>;
 }
@@ -61,6 +64,25 @@ export interface JobActions {
 export interface JobActionOptions {
   readonly launch?: LaunchOptions;
   readonly stop?: StopOptions;
+}
+
+/**
+ * A generic launch from a request: the argv and options as given (the CLI), or the dashboard form's fields — a
+ * `command` line, run by `sh -c` as one argument, and a `branch`.
+ */
+function genericRequest(kind: GenericKindName, request: JobLaunchRequest): GenericRequest {
+  const { command, branch, ...rest } = request.params;
+  const unknown = Object.keys(rest)[0];
+  if (unknown !== undefined) throw new JobRequestError(`${kind} has no parameter ${JSON.stringify(unknown)}; it takes command and branch`);
+  const argv = request.argv ?? (command !== undefined && command.trim() !== '' ? ['sh', '-c', command] : undefined);
+  const chosenBranch = request.branch ?? (branch !== undefined && branch !== '' ? branch : undefined);
+  return {
+    kind,
+    ...(argv !== undefined ? { argv } : {}),
+    ...(chosenBranch !== undefined ? { branch: chosenBranch } : {}),
+    ...(request.name !== undefined ? { name: request.name } : {}),
+    ...(request.noWorktree ? { noWorktree: true } : {}),
+  };
 }
 
 /** Creates the lifecycle operations for a fleet. */
@@ -91,7 +113,7 @@ export function createJobActions(fleet: JobFleet, settings: JobSettings, options
 
   return {
     async launch(request, progress = () => undefined) {
-      const spec = specifyJob(settings, request.kind, request.params);
+      const spec = isGenericKind(request.kind) ? specifyGeneric(genericRequest(request.kind, request)) : specifyJob(settings, request.kind, request.params);
       const rescan = new Set(launchedOn);
       const placement = await placeJob(fleet, spec.id, request.worker, { pending, rescan });
       if (request.worker === undefined) for (const name of rescan) launchedOn.delete(name);
@@ -148,6 +170,19 @@ export function createJobActions(fleet: JobFleet, settings: JobSettings, options
     async setup(worker, progress, setupOptions) {
       const { provider, config } = workerOf(worker);
       return setupWorker(provider, config, settings.repo, progress, setupOptions);
+    },
+
+    async resume(job, progress) {
+      const t = await target(job);
+      const { provider, config } = workerOf(t.worker);
+      await refreshStale(fleet, 0, [t.worker]);
+      const fresh = (fleet.store.getState().jobsByWorker[t.worker] ?? []).find((j) => j.key === t.key && !j.adhoc);
+      if (!fresh || t.recordId === undefined) throw new ResumeRefusedError(`there is no job record ${t.key} to resume (see \`mission-control jobs\`)`);
+      try {
+        return await resumeJobOn(provider, config, fresh, progress, options.launch);
+      } finally {
+        fleet.refreshNow?.(t.worker);
+      }
     },
 
     async find(ref, maxAgeMs = 0) {

@@ -13,13 +13,14 @@ import type { Job } from '../state/types.js';
 import { formatAge } from '../text/format.js';
 import { safeJson, sanitizeBlock, sanitizeLine } from '../text/sanitize.js';
 import { createJobActions, type JobActions } from './actions.js';
-import { resolveJobSettings, type JobSettings } from './kinds.js';
+import { GENERIC_KINDS, isGenericKind, resolveJobSettings, type JobSettings } from './kinds.js';
 import { DEFAULT_TAIL_BYTES, followLog, writeLogTail } from './logs.js';
 import { JobLookupError } from './lookup.js';
 import { JobRequestError, paramsFromWords } from './params.js';
 import { PlacementError, refreshStale, type JobFleet } from './placement.js';
 import type { RemoveResult } from './remove.js';
 import { JobStepError } from './remote.js';
+import { ResumeRefusedError } from './resume.js';
 
 /** The terminal a handler talks to. */
 export interface CliIo {
@@ -52,6 +53,16 @@ export const JOB_USAGE: Readonly<Record<string, string>> = Object.freeze({
   launch: `  mission-control launch [--worker W] KIND [PARAMS…] [--attach]
                                        start a job (or find the one that exists) of a kind built in
                                        (review, fix, ready, implement, open) or from the config's kinds
+  mission-control launch run [--worker W] [--branch B] [--name ID] [--no-worktree] [--attach] -- COMMAND [ARGS…]
+                                       any command, in a fresh worktree of the default branch (or of B),
+                                       or in the home directory; its id is run-<hash of the command and
+                                       branch> unless --name gives one, so the same command is found again
+  mission-control launch shell [--worker W] [--branch B] [--name ID] [--attach]
+                                       an interactive shell in a fresh worktree
+`,
+  resume: `  mission-control resume JOB           restart a lost job (its tmux session gone after a reboot, or by a
+                                       hangup, exit 129) in its worktree, with its agent's resume command
+                                       or its own command
 `,
   jobs: `  mission-control jobs [--json] [--waiting]
                                        list jobs on every worker (--waiting: only those waiting for
@@ -100,7 +111,7 @@ export async function guarded(io: CliIo, command: string, body: () => Promise<nu
       io.stderr.write(`mission-control ${command}: ${sanitizeLine(message)}\n`);
       return JOB_EXIT.usage;
     }
-    const prefix = error instanceof JobStepError || error instanceof PlacementError ? '' : 'error: ';
+    const prefix = error instanceof JobStepError || error instanceof PlacementError || error instanceof ResumeRefusedError ? '' : 'error: ';
     io.stderr.write(`mission-control ${command}: ${prefix}${sanitizeLine(message)}\n`);
     return JOB_EXIT.failed;
   }
@@ -111,20 +122,33 @@ const progressTo = (io: CliIo) => (line: string) => io.stderr.write(`  ${sanitiz
 const actionsFor = (fleet: JobFleet, settings: JobSettings | undefined, graceMs?: number): JobActions =>
   createJobActions(fleet, settings ?? resolveJobSettings(), graceMs === undefined ? {} : { stop: { graceMs } });
 
-/** `launch [--worker W] KIND [PARAMS…] [--attach]`. */
+/** `launch [--worker W] KIND [PARAMS…] [--attach]`, and the generic `launch run [OPTIONS] -- ARGV…` and `launch shell`. */
 export const runLaunch: JobsCliHandler = (fleet, args, io, settings) =>
   guarded(io, 'launch', async () => {
-    const { values, positionals } = parse(args, { worker: { type: 'string', short: 'w' }, attach: { type: 'boolean' } });
+    const { values, positionals } = parse(args, {
+      worker: { type: 'string', short: 'w' },
+      attach: { type: 'boolean' },
+      branch: { type: 'string', short: 'b' },
+      name: { type: 'string' },
+      'no-worktree': { type: 'boolean' },
+    });
     const resolved = settings ?? resolveJobSettings();
     const [kindName, ...words] = positionals;
-    if (!kindName) throw new Usage(`name a job kind: ${[...resolved.kinds.keys()].sort().join(', ')}`);
+    const kindNames = [...resolved.kinds.keys(), ...GENERIC_KINDS].sort().join(', ');
+    if (!kindName) throw new Usage(`name a job kind: ${kindNames}`);
+    const generic = isGenericKind(kindName);
+    if (!generic && (values.branch !== undefined || values.name !== undefined || values['no-worktree'])) {
+      throw new Usage(`--branch, --name and --no-worktree are for the generic kinds (${GENERIC_KINDS.join(', ')})`);
+    }
     const kind = resolved.kinds.get(kindName);
-    if (!kind) throw new JobRequestError(`unknown job kind ${JSON.stringify(kindName)}; expected one of: ${[...resolved.kinds.keys()].sort().join(', ')}`);
-    const params = paramsFromWords(kind, words);
-    const launched = await actionsFor(fleet, resolved).launch(
-      { kind: kindName, params, ...(values.worker !== undefined ? { worker: values.worker } : {}) },
-      progressTo(io),
-    );
+    if (!kind && !generic) throw new JobRequestError(`unknown job kind ${JSON.stringify(kindName)}; expected one of: ${kindNames}`);
+    const options = {
+      ...(values.branch !== undefined ? { branch: values.branch } : {}),
+      ...(values.name !== undefined ? { name: values.name } : {}),
+      ...(values['no-worktree'] ? { noWorktree: true } : {}),
+    };
+    const request = generic ? { kind: kindName, params: {}, argv: words, ...options } : { kind: kindName, params: paramsFromWords(kind!, words) };
+    const launched = await actionsFor(fleet, resolved).launch({ ...request, ...(values.worker !== undefined ? { worker: values.worker } : {}) }, progressTo(io));
     const where = `${launched.worker} (${launched.placement})`;
     if (launched.created) {
       io.stdout.write(
@@ -144,7 +168,10 @@ export const runLaunch: JobsCliHandler = (fleet, args, io, settings) =>
     if (!launched.sessionId || !provider) return JOB_EXIT.ok;
     const attach = provider.attachCommand(launched.sessionId);
     if (!values.attach) {
-      io.stdout.write(`attach: mission-control launch ${shellJoin([kindName, ...words])} --attach  (or: ${shellJoin(attach.argv)})\n`);
+      const again = generic
+        ? [kindName, ...(values.branch !== undefined ? ['--branch', values.branch] : []), ...(values['no-worktree'] ? ['--no-worktree'] : []), '--name', launched.id, '--attach', '--', ...words]
+        : [kindName, ...words, '--attach'];
+      io.stdout.write(`attach: mission-control launch ${shellJoin(again)}  (or: ${shellJoin(attach.argv)})\n`);
       return JOB_EXIT.ok;
     }
     return (io.attach ?? attachInTerminal)(attach);
@@ -255,6 +282,20 @@ export const runJobs: JobsCliHandler = (fleet, args, io) =>
     return down.length > 0 ? JOB_EXIT.failed : JOB_EXIT.ok;
   });
 
+/** `resume JOB`. */
+export const runResume: JobsCliHandler = (fleet, args, io, settings) =>
+  guarded(io, 'resume', async () => {
+    const { positionals } = parse(args, {});
+    const actions = actionsFor(fleet, settings);
+    const job = await actions.find(single(positionals, 'JOB'));
+    const resumed = await actions.resume(job, progressTo(io));
+    const how = resumed.agentResume ? "its agent's resume command" : 'its own command';
+    io.stdout.write(
+      sanitizeLine(`resumed ${job.key} (time ${resumed.resumeCount}) with ${how}: ${shellJoin(resumed.command)} in ${resumed.workDir}, session ${resumed.session}`) + '\n',
+    );
+    return JOB_EXIT.ok;
+  });
+
 /** `setup WORKER`. */
 export const runSetup: JobsCliHandler = (fleet, args, io, settings) =>
   guarded(io, 'setup', async () => {
@@ -273,6 +314,7 @@ export const JOB_COMMANDS: Readonly<Record<string, JobsCliHandler>> = Object.fre
   logs: runLogs,
   jobs: runJobs,
   setup: runSetup,
+  resume: runResume,
 });
 
 /** The `jobs` table: one line per job, remote text made inert. */

@@ -133,11 +133,29 @@ export const kindSchema = z
     }
   });
 
-/** The `kinds:` section: kind name → kind. A config kind with a built-in's name replaces it. */
+/** The generic kinds, which take an argv (`run`) or nothing (`shell`) instead of parameters; see `specifyGeneric`. */
+export const GENERIC_KINDS = ['run', 'shell'] as const;
+/** A generic kind's name. */
+export type GenericKindName = (typeof GENERIC_KINDS)[number];
+
+/** True when `name` is a generic kind (`run`, `shell`). */
+export function isGenericKind(name: string): name is GenericKindName {
+  return (GENERIC_KINDS as readonly string[]).includes(name);
+}
+
+/** The argv of an interactive login shell in the job's directory (the `shell` and `open` kinds). */
+export const INTERACTIVE_SHELL: readonly string[] = Object.freeze(['sh', '-c', 'exec "${SHELL:-/bin/sh}" -i']);
+
+/** The `kinds:` section: kind name → kind. A config kind with a built-in's name replaces it; `run` and `shell` are reserved. */
 const KIND_NAME_RULE = 'expected a kind name: a lowercase letter, then up to 31 lowercase letters, digits, _ or -';
-export const kindsSchema = z.record(z.string().regex(KIND_NAME, { error: KIND_NAME_RULE }), kindSchema, {
-  error: (issue) => (issue.code === 'invalid_key' ? KIND_NAME_RULE : undefined),
-});
+export const kindsSchema = z.record(
+  z
+    .string()
+    .regex(KIND_NAME, { error: KIND_NAME_RULE })
+    .refine((name) => !isGenericKind(name), { error: `${GENERIC_KINDS.join(' and ')} are built-in generic kinds; give the kind another name` }),
+  kindSchema,
+  { error: (issue) => (issue.code === 'invalid_key' ? KIND_NAME_RULE : undefined) },
+);
 
 const syncEntrySchema = z.union([
   workerPath.transform((path) => ({ from: path, to: path })),
@@ -198,7 +216,7 @@ export const BUILTIN_KINDS: readonly BuiltinKind[] = Object.freeze([
     name: 'open',
     description: "a shell in a pull request's worktree",
     params: [PR],
-    command: ['sh', '-c', 'exec "${SHELL:-/bin/sh}" -i'],
+    command: INTERACTIVE_SHELL,
     worktree: PR_WORKTREE,
   },
 ]);

@@ -24,10 +24,8 @@ import { shellJoin, shellQuote } from '../ssh/quote.js';
 import { fillTemplate, type RepoSettings } from './kinds.js';
 import { sessionNameFor, type JobSpec } from './params.js';
 import { isDeadLauncherHere, launcherToken } from './launch-owner.js';
-import { expandHome, findSession, firstLine, JobStepError, output, runScript, tmuxLiteral } from './remote.js';
-import { wireJob } from '../agents/presets.js';
-import { STATE_SCRIPT, HOOK_SCRIPT } from '../agents/state-script.js';
-import { wrapperScript } from './wrapper.js';
+import { expandHome, findSession, firstLine, JobStepError, output, runScript } from './remote.js';
+import { recordFilesLines, sessionArgv } from './session-start.js';
 
 /** The part of a worker's config a launch uses. */
 export type LaunchWorker = Pick<WorkerConfig, 'name' | 'sessionPrefix' | 'stateDir' | 'mainDir'>;
@@ -357,32 +355,13 @@ interface StartRequest {
 
 async function startSession(provider: WorkerProvider, request: StartRequest): Promise<{ sessionId?: string; paneId?: string }> {
   const { meta, jobDir } = request;
-  const tmux = tmuxArgv(provider.tmux, [
-    'new-session', '-d', '-P', '-F', '#{session_id} #{pane_id}',
-    '-s', meta.session,
-    '-c', tmuxLiteral(request.workDir),
-    '--', 'sh', `${jobDir}/run.sh`,
-  ]);
-  // The hook wiring and the state programs live in the record directory, never in the worktree (a dirty worktree
-  // would show in the job's diff). The records are private (umask 077), the job is not: tmux and the wrapper get
-  // the login's umask, captured first.
-  const wired = wireJob(jobDir, meta.command, meta.agent);
-  const run = wrapperScript({ id: meta.id, jobDir, workDir: request.workDir, command: wired.command, env: wired.env });
-  const files = Object.entries(wired.files).map(([name, text]) => {
-    // A preset's file may sit in a directory of its own (an agent that searches a directory, not a file).
-    const dir = name.includes('/') ? `mkdir -p "$jd"/${shellQuote(name.slice(0, name.lastIndexOf('/')))} && ` : '';
-    return `${dir}printf '%s' ${shellQuote(text)} >"$jd"/${shellQuote(name)} &&`;
-  });
   const script = [
     'um=$(umask)',
     'umask 077',
     `jd=${shellQuote(jobDir)}; lk=${shellQuote(request.lock)}`,
     "mkdir \"$jd\" || { printf 'the job directory exists already\\n' >&2; exit 21; }",
-    `{ printf '%s\\n' ${shellQuote(JSON.stringify(meta))} >"$jd/meta.json.tmp" && mv -f "$jd/meta.json.tmp" "$jd/meta.json" &&`,
-    `  printf '%s' ${shellQuote(run)} >"$jd/run.sh" && : >"$jd/output.log" &&`,
-    ...files.map((line) => `  ${line}`),
-    `  chmod 700 "$jd/${STATE_SCRIPT}" "$jd/${HOOK_SCRIPT}"; } || { rm -rf "$jd"; exit 22; }`,
-    `if out=$(umask "$um" && ${shellJoin(tmux)} "$um" 2>&1); then rm -rf "$lk"; printf 'STARTED %s\\n' "$out"; exit 0; fi`,
+    `{ : >"$jd/output.log" && ${recordFilesLines(meta, meta.command, request.workDir, jobDir).join('\n')}; } || { rm -rf "$jd"; exit 22; }`,
+    `if out=$(umask "$um" && ${shellJoin(sessionArgv(provider, meta.session, request.workDir, jobDir))} "$um" 2>&1); then rm -rf "$lk"; printf 'STARTED %s\\n' "$out"; exit 0; fi`,
     'rm -rf "$jd"; printf \'%s\\n\' "$out" >&2; exit 23',
   ].join('\n');
   const result = await runScript(provider, script, { step: 'start', quick: true });

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { isJobId, JOB_ID_CHARACTERS, MAX_JOB_ID_LENGTH, SAFE_ID_PATTERN } from '../scanners/worker-scan/job-id.js';
-import { fillTemplate, type JobKind, type JobSettings } from './kinds.js';
+import { fillTemplate, INTERACTIVE_SHELL, type GenericKindName, type JobKind, type JobSettings } from './kinds.js';
 
 /** The only characters a job id or session name may hold: tmux expands `#(…)`/`#{…}` and rewrites `.` and `:` in names. */
 export const SAFE_NAME = SAFE_ID_PATTERN;
@@ -56,6 +56,51 @@ export function specifyJob(settings: JobSettings, kindName: string, params: Read
     throw new JobRequestError(`the job id ${JSON.stringify(id)} would be longer than ${MAX_JOB_ID_LENGTH} characters; give shorter parameter values`);
   }
   return { kind, params: values, id, command: kind.command.map((part) => fillTemplate(part, values)) };
+}
+
+/** A launch of a generic kind: any argv (`run`) or an interactive shell (`shell`). */
+export interface GenericRequest {
+  readonly kind: GenericKindName;
+  /** The command of `run`, never parsed by a shell; ignored by `shell`. */
+  readonly argv?: readonly string[];
+  /** A branch of the remote to start the worktree from; default its default branch. */
+  readonly branch?: string;
+  /** The job id to use instead of the hash. */
+  readonly name?: string;
+  /** Run in the home directory, without a worktree. */
+  readonly noWorktree?: boolean;
+}
+
+/** What a branch given to a generic kind may look like: a plain ref name, no option, no `..`, no spaces. */
+const BRANCH_NAME = /^(?!.*\.\.)(?!.*\/\/)[A-Za-z0-9_][A-Za-z0-9_./-]{0,199}$/;
+
+/**
+ * Checks a generic launch. The id is `--name` when given (the job id rule), else `<kind>-<8 hex>` of a hash of the
+ * argv, the branch and whether a worktree is wanted: the same command is the same job, found again; two commands
+ * are two jobs.
+ */
+export function specifyGeneric(request: GenericRequest): JobSpec {
+  const argv = request.kind === 'shell' ? INTERACTIVE_SHELL : (request.argv ?? []);
+  if (request.kind === 'run' && argv.length === 0) throw new JobRequestError('run needs a command: mission-control launch run [OPTIONS] -- COMMAND [ARGS…]');
+  if (request.kind === 'shell' && request.argv !== undefined && request.argv.length > 0) throw new JobRequestError('shell takes no command; use run');
+  if (argv.some((part) => part.includes('\0'))) throw new JobRequestError('the command holds a NUL character');
+  const { branch, name } = request;
+  if (branch !== undefined && !BRANCH_NAME.test(branch)) {
+    throw new JobRequestError(`--branch takes a branch name (letters, digits, _ . / -, not starting with - or holding ..); got ${JSON.stringify(branch)}`);
+  }
+  if (branch !== undefined && request.noWorktree) throw new JobRequestError('--branch and --no-worktree do not go together: the branch is checked out in a worktree');
+  if (name !== undefined && !isJobId(name)) {
+    throw new JobRequestError(`--name takes a job id: up to ${MAX_JOB_ID_LENGTH} letters, digits, _ and -; got ${JSON.stringify(name)}`);
+  }
+  const hash = createHash('sha256').update(JSON.stringify([argv, branch ?? null, request.noWorktree === true])).digest('hex').slice(0, 8);
+  const kind: JobKind = {
+    name: request.kind,
+    description: request.kind === 'run' ? 'a command' : 'an interactive shell',
+    params: [],
+    command: argv,
+    worktree: request.noWorktree ? false : { fetch: branch ?? 'HEAD' },
+  };
+  return { kind, params: branch !== undefined ? { branch } : {}, id: name ?? `${request.kind}-${hash}`, command: argv };
 }
 
 /** Maps positional values (in the kind's parameter order) and `name=value` words to parameters. */

@@ -53,6 +53,7 @@ export const MUTATING_COMMANDS: readonly MutatingCommand[] = [
   'stopJob',
   'removeJob',
   'sendToJob',
+  'resumeJob',
   'provisionWorker',
   'startWorker',
   'stopWorker',

@@ -35,6 +35,14 @@ export const BUILTIN_LAUNCH_KINDS: readonly LaunchKind[] = [
   { name: 'open', description: "a shell in the pull request's worktree", params: [pr] },
 ];
 
+const branch: LaunchParam = { name: 'branch', required: false, description: 'branch to start the worktree from (default: the default branch)' };
+
+/** The generic kinds: `run` takes a command line (run by `sh -c` in a fresh worktree), `shell` nothing. */
+export const GENERIC_LAUNCH_KINDS: readonly LaunchKind[] = [
+  { name: 'run', description: 'any command in a fresh worktree', params: [{ name: 'command', required: true, description: 'command line, run by sh -c' }, branch] },
+  { name: 'shell', description: 'an interactive shell in a fresh worktree', params: [branch] },
+];
+
 /** Why these parameters cannot launch a job of this kind, or undefined when they can. */
 export function launchProblem(kind: LaunchKind, params: Readonly<Record<string, string>>): string | undefined {
   for (const name of Object.keys(params)) {

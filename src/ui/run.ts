@@ -19,7 +19,7 @@ import { errorText } from './actions/operations.js';
 import { attachBanner, runAttach, type AttachOutcome } from './attach.js';
 import { createDashboard, type Dashboard, type DashboardAccess } from './dashboard.js';
 import { startLogFeed, startPreviewFeed } from './feeds.js';
-import type { LaunchKind } from './launch-kinds.js';
+import { GENERIC_LAUNCH_KINDS, type LaunchKind } from './launch-kinds.js';
 import { createFrameTicker } from './state/throttled-store.js';
 import { createUiStore } from './state/ui-store.js';
 import { ENTER_ALT_SCREEN, LEAVE_ALT_SCREEN, reclaimKeyboard } from './terminal.js';
@@ -56,11 +56,12 @@ interface Access {
 /** The command layer of a fleet that may change things, with the config's job kinds for the launch form. */
 function fullAccess(fleet: Fleet<WorkerProvider>, settings: JobSettings): Access {
   const commands: FleetCommands = createFleetCommands(fleet, createObserveCommands(fleet), settings);
-  const kinds = [...settings.kinds.values()].map((kind) => ({
+  const kinds: LaunchKind[] = [...settings.kinds.values()].map((kind) => ({
     name: kind.name,
     description: kind.description ?? '',
     params: kind.params.map((p) => ({ name: p.name, pattern: p.pattern, required: true, description: p.description ?? p.name })),
   }));
+  kinds.push(...GENERIC_LAUNCH_KINDS);
   return { access: { readOnly: false, commands }, kinds };
 }
 

@@ -189,6 +189,7 @@ export function recordingCommands(answers: Answers = {}): FleetCommands & { read
     },
     removeJob: done('removeJob'),
     sendToJob: done('sendToJob'),
+    resumeJob: done('resumeJob'),
     provisionWorker: done('provisionWorker'),
     startWorker: done('startWorker'),
     stopWorker: done('stopWorker'),

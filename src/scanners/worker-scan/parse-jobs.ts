@@ -165,6 +165,8 @@ export function toJobMeta(value: unknown): JobMeta | string {
     ...(typeof v.worktree === 'string' ? { worktree: v.worktree } : {}),
     createdAt: v.createdAt as string,
     ...(typeof v.agent === 'string' ? { agent: v.agent } : {}),
+    ...(typeof v.resumedAt === 'string' ? { resumedAt: v.resumedAt } : {}),
+    ...(Number.isSafeInteger(v.resumeCount) && (v.resumeCount as number) > 0 ? { resumeCount: v.resumeCount as number } : {}),
   };
 }
 

@@ -108,6 +108,10 @@ export interface JobMeta {
   readonly createdAt: string;
   /** The agent preset the job was launched with (`claude`, `gemini`, `codex`), if any. */
   readonly agent?: string;
+  /** ISO time of the last `resume`, when the job was resumed after its session was lost. */
+  readonly resumedAt?: string;
+  /** How many times the job was resumed. */
+  readonly resumeCount?: number;
 }
 
 /** What a pane showed when it was last captured. */

@@ -11,6 +11,8 @@ import { helpLines } from '../keys/help-lines.js';
 import { targetOf } from '../../state/job-target.js';
 import { approveRequest, provisionRequest, rebuildRequest, removeRequest, startStopRequest, stopRequest } from './confirmations.js';
 import { launchJob, runPending, sendReply } from './fleet-actions.js';
+import { track } from './operations.js';
+import { sanitizeLine } from '../../text/sanitize.js';
 
 type Handler = (dashboard: Dashboard) => void;
 
@@ -213,6 +215,13 @@ export const HANDLERS = {
   'approve-job': (d) => {
     const job = d.selectedJob();
     if (job) confirm(d, approveRequest(job, d.approveFor(job)));
+  },
+  'resume-job': (d) => {
+    const job = d.selectedJob();
+    const commands = d.mutate;
+    if (!job || !commands) return;
+    const name = sanitizeLine(job.key);
+    void track(d, `resume ${name}`, (progress) => commands.resumeJob(targetOf(job), progress), () => `resumed ${name}`).then(() => d.observe.refresh(job.worker));
   },
 
   'show-worker-jobs': (d) => {

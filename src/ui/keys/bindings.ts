@@ -5,6 +5,7 @@
  */
 import type { Job, WorkerView } from '../../state/types.js';
 import type { KeyName } from './key-names.js';
+import { resumeRefusal } from '../../jobs/resume.js';
 
 /** Where a binding applies. `always` works in every view; the others follow what is on screen. */
 export type Scope = 'always' | 'global' | 'list' | 'jobs' | 'workers' | 'log' | 'help' | 'confirm' | 'input' | 'command' | 'launch';
@@ -85,6 +86,7 @@ export const COMMAND_IDS = [
   'remove-job',
   'reply-job',
   'approve-job',
+  'resume-job',
   'show-worker-jobs',
   'provision-worker',
   'start-stop-worker',
@@ -209,6 +211,16 @@ export const BINDINGS: readonly Binding[] = [
     mutating: true,
     dangerous: true,
     disabledReason: (c) => unavailable(c) ?? noJob(c) ?? (c.job?.state === 'waiting' ? undefined : 'the job is not waiting for an answer'),
+  },
+
+  {
+    id: 'resume-job',
+    keys: ['u'],
+    scope: 'jobs',
+    description: "Resume a lost job (its session gone, e.g. after a reboot) in its worktree, with its agent's resume command",
+    mutating: true,
+    disabledReason: (c) =>
+      unavailable(c) ?? noJob(c) ?? (c.job && resumeRefusal(c.job) ? 'only a lost job (its session gone without an exit code, or by a hangup) can be resumed' : undefined),
   },
 
   { id: 'sort', keys: ['o'], scope: 'jobs', description: 'Sort by the next column (the title shows the sort)' },
