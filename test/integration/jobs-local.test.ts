@@ -165,6 +165,7 @@ describe('launch on a local worker (real tmux, real git)', () => {
       command: ['sh', '-c', 'echo "hello from PR $1"; cat pr.txt', 'job', '12'],
       session: 'mc-12-show',
       worktree: join(dir, 'worktrees', '12-show'),
+      baseCommit: (await git(['-C', join(dir, 'worktrees', '12-show'), 'rev-parse', 'HEAD'])).stdout.trim(),
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
     expect((await fileText(join(jobDir, 'meta.json')))!.trim().split('\n')).toHaveLength(1);
