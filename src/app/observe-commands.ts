@@ -2,6 +2,7 @@
  * The observing half of the command layer: refresh, attach argv, pane capture and log tail. Everything here runs
  * through `WorkerObserver.observe` with commands made as observations, so it works the same on a read-only fleet.
  */
+import { DEFAULT_DETACH_KEY } from '../config/schema.js';
 import { readLogChunk } from '../jobs/logs.js';
 import { tmuxArgv } from '../providers/tmux.js';
 import { observation, type AttachCommand, type WorkerObserver, type WorkerProvider } from '../providers/types.js';
@@ -15,8 +16,8 @@ import type { Fleet } from './fleet.js';
 /** Bytes of a log read when the caller does not say. */
 export const DEFAULT_LOG_BYTES = 64 * 1024;
 
-/** The unconditional detach key bound on mission-control's private tmux servers before attaching. */
-export const DETACH_KEY = 'C-q';
+/** The unconditional detach key bound on mission-control's private tmux servers before attaching (config: `attach.detachKey`). */
+export const DETACH_KEY = DEFAULT_DETACH_KEY;
 
 /** What observing commands need of a fleet (a read-only one is enough). */
 export type ObservedFleet = Pick<Fleet<WorkerObserver>, 'store' | 'provider' | 'refreshNow'>;
@@ -92,18 +93,18 @@ export async function readTmuxPrefix(fleet: ObservedFleet, jobKey: string): Prom
 }
 
 /**
- * Binds {@link DETACH_KEY} to `detach-client` in the root key table of the job's private tmux server, so one key
+ * Binds `key` (default {@link DETACH_KEY}) to `detach-client` in the root key table of the job's private tmux server, so one key
  * always detaches, whatever the user's tmux prefix (and even inside their own tmux, where the prefix goes to the
  * outer server). It changes the tmux server's config, so it needs a fleet that may change things: a read-only
  * dashboard cannot call it and attaches read-only instead, where the prefix then `d` detaches.
  */
-export async function bindDetachKey(fleet: Pick<Fleet<WorkerProvider>, 'store' | 'provider'>, jobKey: string): Promise<void> {
+export async function bindDetachKey(fleet: Pick<Fleet<WorkerProvider>, 'store' | 'provider'>, jobKey: string, key: string = DETACH_KEY): Promise<void> {
   const job = findJob(fleet.store.getState(), jobKey);
   const provider = fleet.provider(job.worker);
   if (!provider) throw new Error(`no worker named ${job.worker} in the config any more`);
   const result = await provider.exec(
-    { argv: tmuxArgv(provider.tmux, ['bind-key', '-n', DETACH_KEY, 'detach-client']) },
+    { argv: tmuxArgv(provider.tmux, ['bind-key', '-n', key, 'detach-client']) },
     { timeoutMs: 10_000, quick: true },
   );
-  if (result.code !== 0) throw new Error(`could not bind ${DETACH_KEY} on ${job.worker}: ${result.stderr.trim() || `tmux exited ${result.code}`}`);
+  if (result.code !== 0) throw new Error(`could not bind ${key} on ${job.worker}: ${result.stderr.trim() || `tmux exited ${result.code}`}`);
 }

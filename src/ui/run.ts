@@ -7,7 +7,7 @@ import { defaultApproveFor } from '../app/approve.js';
 import type { FleetCommands } from '../app/commands.js';
 import { createFleet, type Fleet } from '../app/fleet.js';
 import { createFleetCommands } from '../app/fleet-commands.js';
-import { bindDetachKey, createObserveCommands, readTmuxPrefix } from '../app/observe-commands.js';
+import { bindDetachKey, createObserveCommands, DETACH_KEY, readTmuxPrefix } from '../app/observe-commands.js';
 import { watchFleetConfig, type LoadedConfig } from '../cli/load-config.js';
 import { EXIT } from '../cli/usage.js';
 import type { JobSettings } from '../jobs/kinds.js';
@@ -223,7 +223,7 @@ export async function runDashboard(loaded: LoadedConfig, options: DashboardRunOp
       // While attached, signals belong to the attach (runAttach passes them on); ours come back after.
       listen(false);
       for (const feed of feeds) feed.pause();
-      await attachFromDashboard(dashboard, fleet, full, current.jobKey);
+      await attachFromDashboard(dashboard, fleet, full, current.jobKey, undefined, loaded.config.attach?.detachKey);
       reclaimKeyboard(stdin);
       for (const feed of feeds) feed.resume();
       listen(true);
@@ -254,6 +254,7 @@ export async function attachFromDashboard(
   jobKey: string,
   run: (command: AttachCommand, banner: string) => Promise<AttachOutcome> = (command, banner) =>
     runAttach(command, banner, { stdin: process.stdin, stdout: process.stdout, env: process.env }),
+  detachKey: string = DETACH_KEY,
 ): Promise<void> {
   const notify = dashboard.ui.getState().notify;
   let command;
@@ -264,10 +265,10 @@ export async function attachFromDashboard(
     return;
   }
   const [bound, prefix] = await Promise.all([
-    full ? bindDetachKey(full, jobKey).then(() => true, () => false) : false,
+    full ? bindDetachKey(full, jobKey, detachKey).then(() => true, () => false) : false,
     readTmuxPrefix(fleet, jobKey),
   ]);
-  const banner = attachBanner(jobKey, { prefix, detachKeyBound: bound, readOnly: dashboard.readOnly });
+  const banner = attachBanner(jobKey, { prefix, detachKeyBound: bound, readOnly: dashboard.readOnly, detachKey });
   const notice = attachNotice(jobKey, await run(command, banner));
   notify(notice.text, notice.tone);
   dashboard.observe.refresh(jobKey.slice(0, Math.max(0, jobKey.indexOf('/'))) || undefined);
