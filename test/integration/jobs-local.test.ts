@@ -477,4 +477,17 @@ describe('placement across two workers with maxJobs 1', () => {
     expect(await runLaunch(fleet, ['sleepy', '103'], cli, settings)).toBe(1);
     expect(cli.err()).toContain('no worker can take the job');
   });
+
+  it('does not count sessions started by hand on the private socket toward maxJobs', async () => {
+    const a = worker('ph', { maxJobs: 1 });
+    await mkdir(a.stateDir, { recursive: true });
+    for (const name of ['by-hand-1', 'by-hand-2']) await exec('tmux', ['-S', a.tmuxSocket!, 'new-session', '-d', '-s', name, 'sleep 60']);
+    const fleet = fleetOf(a);
+    await fleet.refreshAll();
+    const jobs = fleet.store.getState().jobsByWorker['ph'] ?? [];
+    expect(jobs.filter((job) => job.adhoc)).toHaveLength(2);
+    const launched = await createJobActions(fleet, settings).launch({ kind: 'sleepy', params: { n: '111' } });
+    expect(launched).toMatchObject({ worker: 'ph', created: true });
+    expect(launched.placement).toContain('(0/1 jobs)');
+  });
 });
