@@ -35,6 +35,7 @@ export function createFleetCommands(
     attachCommand: (jobKey) => observe.attachCommand(jobKey),
     capture: (jobKey, lines) => observe.capture(jobKey, lines),
     readLog: (jobKey, readOptions) => observe.readLog(jobKey, readOptions),
+    readDiff: (jobKey) => observe.readDiff(jobKey),
 
     async launch(request, progress) {
       const launched = await jobs.launch(request, progress);

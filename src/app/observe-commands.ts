@@ -3,7 +3,9 @@
  * through `WorkerObserver.observe` with commands made as observations, so it works the same on a read-only fleet.
  */
 import { DEFAULT_DETACH_KEY } from '../config/schema.js';
+import { DIFF_MAX_BYTES, readJobDiff } from '../jobs/diff.js';
 import { readLogChunk } from '../jobs/logs.js';
+import { formatBytes } from '../text/format.js';
 import { tmuxArgv } from '../providers/tmux.js';
 import { observation, type AttachCommand, type WorkerObserver, type WorkerProvider } from '../providers/types.js';
 import { buildCaptureCommand } from '../scanners/pane-capture/command.js';
@@ -72,6 +74,14 @@ export function createObserveCommands(fleet: ObservedFleet): ObserveCommands {
       const provider = providerOf(fleet, job);
       const chunk = await readLogChunk(provider, provider.stateDir, job.id, { tailBytes: options.bytes ?? DEFAULT_LOG_BYTES });
       return chunk.text;
+    },
+    async readDiff(jobKey) {
+      const job = findJob(fleet.store.getState(), jobKey);
+      if (job.adhoc) throw new Error(`${jobKey} was started by hand (no job record), so it has no diff`);
+      const provider = providerOf(fleet, job);
+      const diff = await readJobDiff(provider, provider.stateDir, job.id, { color: true });
+      const cut = diff.truncated ? `\n… cut at ${formatBytes(DIFF_MAX_BYTES)}: run \`mission-control diff ${jobKey}\` for all of it\n` : '';
+      return diff.text === '' ? `no changes since ${diff.base.slice(0, 12)}\n` : diff.text + cut;
     },
   };
 }

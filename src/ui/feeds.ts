@@ -165,6 +165,29 @@ export function startPreviewFeed(dashboard: Dashboard, intervalMs = FEED_INTERVA
   );
 }
 
+/** Lines of a diff kept for scrolling (the text itself is capped on the worker). */
+export const DIFF_LINES_KEPT = 100_000;
+
+/** Fetches the open diff view's job diff, once each time the view opens. */
+export function startDiffFeed(dashboard: Dashboard, intervalMs = FEED_INTERVAL_MS): Feed {
+  return startFeed(
+    dashboard,
+    {
+      target: () => {
+        const { overlay } = dashboard.ui.getState();
+        return overlay.kind === 'diff' ? overlay.jobKey : undefined;
+      },
+      repeat: () => false,
+      fetch: (jobKey) => dashboard.observe.readDiff(jobKey),
+      current: () => dashboard.feeds.getState().diff,
+      store: (diff) => dashboard.feeds.setState({ diff }),
+      keep: DIFF_LINES_KEPT,
+    },
+    intervalMs,
+    0,
+  );
+}
+
 /** Fetches the open log view's job log: once, then on the interval while it is followed. */
 export function startLogFeed(dashboard: Dashboard, intervalMs = FEED_INTERVAL_MS): Feed {
   return startFeed(

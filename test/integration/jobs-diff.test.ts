@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFleet, type Fleet } from '../../src/app/fleet.js';
+import { createObserveCommands } from '../../src/app/observe-commands.js';
 import type { WorkerConfig } from '../../src/config/schema.js';
 import { createJobActions } from '../../src/jobs/actions.js';
 import { runDiff } from '../../src/jobs/cli.js';
@@ -79,6 +80,11 @@ describe('diff', () => {
     expect(full.text).toContain('+++ b/hi.txt');
     expect(full.text).toContain('+hi');
     expect(full.truncated).toBe(false);
+
+    // The dashboard's `d` reads the same through the observing commands, with git's colours.
+    const shown = await createObserveCommands(fleet).readDiff(launched.key);
+    expect(shown).toContain('hi.txt | new file, untracked');
+    expect(shown).toMatch(/\x1b\[32m\+(\x1b\[m\x1b\[32m)?changed/);
   });
 
   it('shows what was committed after the start too, and cuts a diff larger than the cap', async () => {

@@ -438,6 +438,7 @@ describe('the CLI handlers and the command layer', () => {
       attachCommand: () => ({ argv: [] }),
       capture: async () => '',
       readLog: async () => '',
+      readDiff: async () => '',
     };
     const commands = createFleetCommands(fleet, observe, settings);
     const outcome = await commands.launch({ kind: 'sleepy', params: { n: '41' } });

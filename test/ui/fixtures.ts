@@ -138,6 +138,7 @@ export interface Call {
 export interface Answers {
   capture?: (jobKey: string, lines: number) => Promise<string>;
   readLog?: (jobKey: string) => Promise<string>;
+  readDiff?: (jobKey: string) => Promise<string>;
   launch?: (request: LaunchRequest) => Promise<LaunchOutcome>;
   stopJob?: (job: JobTarget) => Promise<void>;
 }
@@ -163,6 +164,10 @@ export function recordingObserve(answers: Answers = {}): ObserveCommands & { rea
     readLog(jobKey, options) {
       record(calls, 'readLog', [jobKey, options]);
       return answers.readLog ? answers.readLog(jobKey) : Promise.resolve(`log of ${jobKey}`);
+    },
+    readDiff(jobKey) {
+      record(calls, 'readDiff', [jobKey]);
+      return answers.readDiff ? answers.readDiff(jobKey) : Promise.resolve(`diff of ${jobKey}`);
     },
   };
 }

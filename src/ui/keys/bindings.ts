@@ -7,10 +7,10 @@ import type { Job, WorkerView } from '../../state/types.js';
 import type { KeyName } from './key-names.js';
 
 /** Where a binding applies. `always` works in every view; the others follow what is on screen. */
-export type Scope = 'always' | 'global' | 'list' | 'jobs' | 'workers' | 'log' | 'help' | 'confirm' | 'input' | 'command' | 'launch';
+export type Scope = 'always' | 'global' | 'list' | 'jobs' | 'workers' | 'log' | 'diff' | 'help' | 'confirm' | 'input' | 'command' | 'launch';
 
 /** Every scope, in the order the help overlay and the docs list them. */
-export const SCOPES: readonly Scope[] = ['global', 'list', 'jobs', 'workers', 'log', 'help', 'confirm', 'input', 'command', 'launch', 'always'];
+export const SCOPES: readonly Scope[] = ['global', 'list', 'jobs', 'workers', 'log', 'diff', 'help', 'confirm', 'input', 'command', 'launch', 'always'];
 
 /** What each scope is, for the help overlay and the docs. */
 export const SCOPE_TITLES: Readonly<Record<Scope, string>> = {
@@ -20,6 +20,7 @@ export const SCOPE_TITLES: Readonly<Record<Scope, string>> = {
   jobs: 'Jobs pane',
   workers: 'Workers pane',
   log: 'Log view (l)',
+  diff: 'Diff view (d)',
   help: 'Help (?)',
   confirm: 'Confirmation dialog',
   input: 'Filter and command line',
@@ -78,6 +79,7 @@ export const COMMAND_IDS = [
   'new-job',
   'attach',
   'log',
+  'diff',
   'mark',
   'sort',
   'reverse-sort',
@@ -97,6 +99,13 @@ export const COMMAND_IDS = [
   'log-bottom',
   'log-follow',
   'log-close',
+  'diff-down',
+  'diff-up',
+  'diff-page-down',
+  'diff-page-up',
+  'diff-top',
+  'diff-bottom',
+  'diff-close',
   'help-down',
   'help-up',
   'help-close',
@@ -169,6 +178,14 @@ export const BINDINGS: readonly Binding[] = [
     disabledReason: (c) => noJob(c) ?? (c.job?.session ? undefined : 'the job has no tmux session any more'),
   },
   { id: 'log', keys: ['l'], scope: 'jobs', description: "Full-screen view of the job's output log, following it", hint: 'log', disabledReason: noJob },
+  {
+    id: 'diff',
+    keys: ['d'],
+    scope: 'jobs',
+    description: "What the job changed in its worktree since it started: the stat, then the patch (untracked files as new files)",
+    hint: 'diff',
+    disabledReason: (c) => noJob(c) ?? (c.job?.adhoc ? 'a session started by hand has no worktree of its own' : undefined),
+  },
   { id: 'mark', keys: ['space'], scope: 'jobs', description: 'Mark or unmark the job for a bulk action', hint: 'mark', disabledReason: noJob },
   {
     id: 'stop-job',
@@ -261,6 +278,13 @@ export const BINDINGS: readonly Binding[] = [
   { id: 'log-bottom', keys: ['G', 'end'], scope: 'log', description: 'Go to the end and follow', hint: 'end' },
   { id: 'log-follow', keys: ['f'], scope: 'log', description: 'Follow the log as it grows (toggle)', hint: 'follow' },
   { id: 'log-close', keys: ['esc', 'q', 'l'], scope: 'log', description: 'Back to the dashboard', hint: 'back' },
+  { id: 'diff-down', keys: ['j', 'down'], scope: 'diff', description: 'Scroll down' },
+  { id: 'diff-up', keys: ['k', 'up'], scope: 'diff', description: 'Scroll up' },
+  { id: 'diff-page-down', keys: ['ctrl+d', 'pagedown', 'space'], scope: 'diff', description: 'Scroll down a page' },
+  { id: 'diff-page-up', keys: ['ctrl+u', 'pageup'], scope: 'diff', description: 'Scroll up a page' },
+  { id: 'diff-top', keys: ['g', 'home'], scope: 'diff', description: 'Go to the start (the stat)', hint: 'top' },
+  { id: 'diff-bottom', keys: ['G', 'end'], scope: 'diff', description: 'Go to the end' },
+  { id: 'diff-close', keys: ['esc', 'q', 'd'], scope: 'diff', description: 'Back to the dashboard', hint: 'back' },
 
   { id: 'help-down', keys: ['j', 'down'], scope: 'help', description: 'Scroll down' },
   { id: 'help-up', keys: ['k', 'up'], scope: 'help', description: 'Scroll up' },

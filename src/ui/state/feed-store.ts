@@ -15,6 +15,8 @@ export interface TextFeed {
 export interface FeedState {
   readonly preview: TextFeed | undefined;
   readonly log: TextFeed | undefined;
+  /** The open diff view's text (`d`), first line first. */
+  readonly diff?: TextFeed | undefined;
 }
 
 /** The feed store. */
