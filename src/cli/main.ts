@@ -34,7 +34,10 @@ const stdout = () => terminalStream(process.stdout);
 const stderr = () => terminalStream(process.stderr);
 
 /** Commands that take positional arguments, and how many. */
-const POSITIONALS: Record<string, number> = { attach: 1 };
+const POSITIONALS: Record<string, number> = { attach: 1, status: 1 };
+
+/** Commands whose positional argument may be left out. */
+const OPTIONAL_POSITIONAL = new Set(['status']);
 
 /** Runs the command line; resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -79,7 +82,7 @@ async function dispatch(argv: readonly string[]): Promise<number> {
   if (!allowed) throw new UsageError(`unknown command '${command}'`);
   const wanted = POSITIONALS[command] ?? 0;
   if (rest.length > wanted) throw new UsageError(`unexpected argument '${rest[wanted]}' for '${command}'`);
-  if (rest.length < wanted) throw new UsageError(`'${command}' needs a job: mission-control ${command} JOB`);
+  if (rest.length < wanted && !OPTIONAL_POSITIONAL.has(command)) throw new UsageError(`'${command}' needs a job: mission-control ${command} JOB`);
   for (const [name, value] of Object.entries(values)) {
     if (value !== undefined && !allowed.has(name)) throw new UsageError(`--${name} does not apply to '${command}'`);
   }
@@ -91,7 +94,8 @@ async function dispatch(argv: readonly string[]): Promise<number> {
   }
   switch (command) {
     case 'status':
-      return runStatus(loaded, { json: values.json ?? false, watch: values.watch ?? false });
+      if (rest[0] !== undefined && values.watch) throw new UsageError("'status WORKER' takes no --watch");
+      return runStatus(loaded, { json: values.json ?? false, watch: values.watch ?? false, worker: rest[0] });
     case 'attach': {
       const { attachToJob } = await import('../ui/attach.js');
       return attachToJob(loaded, rest[0]!, { readOnly: values.readonly ?? false });

@@ -23,6 +23,9 @@ Usage:
   mission-control watch                a read-only wallboard: nothing can change the fleet from it
   mission-control status [--json] [--watch]
                                        print the fleet: workers, then jobs
+  mission-control status WORKER [--json]
+                                       one worker in full: whole last error, connection, container
+                                       state and its last log lines, jobs, cost, problems
   mission-control attach [--readonly] JOB
                                        attach this terminal to a job's tmux session (detach: C-q, or
                                        the tmux prefix then d; --readonly: watch without typing into it)

@@ -150,7 +150,8 @@ export function startPreviewFeed(dashboard: Dashboard, intervalMs = FEED_INTERVA
       target: () => {
         if (dashboard.wallboard) return undefined;
         const state = dashboard.ui.getState();
-        if (state.overlay.kind !== 'none') return undefined;
+        // The workers pane focused puts the worker's detail in the preview's place: no capture then.
+        if (state.overlay.kind !== 'none' || state.focus === 'workers') return undefined;
         const job = dashboard.selectedJob();
         return job?.paneId ? job.key : undefined;
       },

@@ -1,0 +1,26 @@
+/**
+ * A worker container's last log lines (`docker logs --tail`), read on demand through an observation on the
+ * worker's host. The text is raw: {@link workerDetailLines} sanitizes it.
+ */
+import { observation, type WorkerObserver } from '../providers/types.js';
+import { CONTAINER_LOG_LINES, type ContainerLog } from './worker-detail.js';
+
+/** The most a container log read returns (docker prints whole lines, however long). */
+const CONTAINER_LOG_MAX_BYTES = 256 * 1024;
+
+/** Reads the last {@link CONTAINER_LOG_LINES} lines of container `name`'s log; failures become `{ error }`. */
+export async function readContainerLog(provider: WorkerObserver, name: string): Promise<ContainerLog> {
+  try {
+    const result = await provider.observe(observation({ argv: ['docker', 'logs', '--tail', String(CONTAINER_LOG_LINES), '--', name] }), {
+      target: 'host',
+      timeoutMs: 15_000,
+      maxOutputBytes: CONTAINER_LOG_MAX_BYTES,
+    });
+    if (result.code !== 0) return { error: `docker logs exited ${result.code}: ${result.stderr.trim().split('\n')[0] ?? ''}` };
+    // docker writes the container's stdout and stderr to ours separately: both are the log.
+    const text = `${result.stdout}${result.stderr}`.replace(/\n$/, '');
+    return { lines: text === '' ? [] : text.split('\n').slice(-CONTAINER_LOG_LINES) };
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+}
