@@ -16,7 +16,8 @@ export async function readContainerLog(provider: WorkerObserver, name: string): 
       timeoutMs: 15_000,
       maxOutputBytes: CONTAINER_LOG_MAX_BYTES,
     });
-    if (result.code !== 0) return { error: `docker logs exited ${result.code}: ${result.stderr.trim().split('\n')[0] ?? ''}` };
+    // Some transports hand stderr over mixed into stdout: the reason is in whichever has it.
+    if (result.code !== 0) return { error: `docker logs exited ${result.code}: ${`${result.stderr}${result.stdout}`.trim().split('\n')[0] ?? ''}` };
     // docker writes the container's stdout and stderr to ours separately: both are the log.
     const text = `${result.stdout}${result.stderr}`.replace(/\n$/, '');
     return { lines: text === '' ? [] : text.split('\n').slice(-CONTAINER_LOG_LINES) };
