@@ -18,6 +18,8 @@ export interface ObserveCommands {
   readLog(jobKey: string, options?: { bytes?: number }): Promise<string>;
   /** What a job changed in its worktree since it started: the stat, then the patch (git's colours kept; raw text). */
   readDiff(jobKey: string): Promise<string>;
+  /** The last lines of a worker's container log (`docker logs --tail`), raw. */
+  containerLog(worker: string): Promise<string>;
 }
 
 /** A request to launch a job. */

@@ -4,6 +4,7 @@
  */
 import { DEFAULT_DETACH_KEY } from '../config/schema.js';
 import { DIFF_MAX_BYTES, readJobDiff } from '../jobs/diff.js';
+import { readContainerLog } from './container-log.js';
 import { readLogChunk } from '../jobs/logs.js';
 import { formatBytes } from '../text/format.js';
 import { tmuxArgv } from '../providers/tmux.js';
@@ -74,6 +75,14 @@ export function createObserveCommands(fleet: ObservedFleet): ObserveCommands {
       const provider = providerOf(fleet, job);
       const chunk = await readLogChunk(provider, provider.stateDir, job.id, { tailBytes: options.bytes ?? DEFAULT_LOG_BYTES });
       return chunk.text;
+    },
+    async containerLog(worker) {
+      const provider = fleet.provider(worker);
+      const name = fleet.store.getState().workers[worker]?.container?.name;
+      if (!provider || name === undefined) throw new Error(`${worker} has no container to read a log of`);
+      const log = await readContainerLog(provider, name);
+      if ('error' in log) throw new Error(log.error);
+      return log.lines.join('\n');
     },
     async readDiff(jobKey) {
       const job = findJob(fleet.store.getState(), jobKey);

@@ -4,7 +4,7 @@ import { selectWorkers } from '../state/selectors.js';
 import type { FleetState } from '../state/store.js';
 import { watchFleetConfig, type LoadedConfig } from './load-config.js';
 import { safeJson, sanitizeBlock, sanitizeLine } from '../text/sanitize.js';
-import { readContainerLog } from './container-log.js';
+import { readContainerLog } from '../app/container-log.js';
 import { workerDetailLines } from './worker-detail.js';
 import { statusJson, statusTable } from './status-report.js';
 import { EXIT } from './usage.js';

@@ -4,6 +4,7 @@
  * machine and container state, the container's last log lines, cost, jobs (sessions started by hand apart) and
  * problems. Pure; every remote string is sanitized here.
  */
+import { CONTAINER_LOG_LINES, type ContainerLog } from '../app/container-log.js';
 import type { WorkerConfig } from '../config/schema.js';
 import { formatHourly } from '../providers/gce/pricing.js';
 import { countsTowardMaxJobs, isLiveState, workerCostPerHour } from '../state/selectors.js';
@@ -12,11 +13,6 @@ import { formatAge, formatMs } from '../text/format.js';
 import { sanitizeLine } from '../text/sanitize.js';
 import { workerStateLabel } from './status-report.js';
 
-/** Lines of the container's log shown (`docker logs --tail`). */
-export const CONTAINER_LOG_LINES = 20;
-
-/** The container's last log lines as read on demand, or why they could not be. */
-export type ContainerLog = { readonly lines: readonly string[] } | { readonly error: string };
 
 /** What {@link workerDetailLines} describes. */
 export interface WorkerDetailInput {

@@ -2,7 +2,7 @@ import { Box } from 'ink';
 import React from 'react';
 import { workerDetailLines } from '../cli/worker-detail.js';
 import { sanitizeLine } from '../text/sanitize.js';
-import { useFleet, useNow, useUi } from './hooks.js';
+import { useFeeds, useFleet, useNow, useUi } from './hooks.js';
 import { PaneTitle } from './PaneTitle.js';
 import { resolveCursor } from './state/selection.js';
 import { Text } from './Text.js';
@@ -20,7 +20,10 @@ export function WorkerDetail({ width, lines }: { readonly width: number; readonl
   const hint = useUi((s) => s.workerCursor);
   const name = order[resolveCursor(order, selected, hint)];
   const worker = name === undefined ? undefined : workers[name];
-  const text = worker ? workerDetailLines({ worker, jobs: jobsByWorker[worker.name] ?? [], now, width }) : ['no worker selected'];
+  const feed = useFeeds((s) => s.containerLog);
+  const log = worker?.container?.exists && feed?.jobKey === worker.name ? feed : undefined;
+  const containerLog = log ? (log.error ? { error: log.error } : { lines: trimEnd(log.lines) }) : undefined;
+  const text = worker ? workerDetailLines({ worker, jobs: jobsByWorker[worker.name] ?? [], containerLog, now, width }) : ['no worker selected'];
   const rows = text.slice(0, lines).map((line, index) => (
     <Text key={index} wrap="truncate">
       {line === '' ? ' ' : line}
@@ -33,4 +36,11 @@ export function WorkerDetail({ width, lines }: { readonly width: number; readonl
       {rows}
     </Box>
   );
+}
+
+function trimEnd(lines: readonly string[]): readonly string[] {
+  let end = lines.length;
+  while (end > 0 && lines[end - 1] === '') end -= 1;
+  // The feed kept colours; the detail is plain text (its sanitizer would show an escape as a mark).
+  return lines.slice(0, end).map((line) => line.replace(/\x1b\[[0-9;:]*m/g, ''));
 }

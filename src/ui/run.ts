@@ -18,7 +18,7 @@ import { sanitizeLine } from '../text/sanitize.js';
 import { errorText } from './actions/operations.js';
 import { attachBanner, runAttach, type AttachOutcome } from './attach.js';
 import { createDashboard, type Dashboard, type DashboardAccess } from './dashboard.js';
-import { startDiffFeed, startLogFeed, startPreviewFeed } from './feeds.js';
+import { startContainerLogFeed, startDiffFeed, startLogFeed, startPreviewFeed } from './feeds.js';
 import type { LaunchKind } from './launch-kinds.js';
 import { createFrameTicker } from './state/throttled-store.js';
 import { createUiStore } from './state/ui-store.js';
@@ -176,7 +176,7 @@ export async function runDashboard(loaded: LoadedConfig, options: DashboardRunOp
 
     fleet.startPolling();
     ticker.start();
-    const feeds = [startPreviewFeed(dashboard), startLogFeed(dashboard), startDiffFeed(dashboard)];
+    const feeds = [startPreviewFeed(dashboard), startLogFeed(dashboard), startDiffFeed(dashboard), startContainerLogFeed(dashboard)];
     cleanups.push(() => feeds.forEach((feed) => feed.stop()));
     // Marks of jobs that have gone are dropped, so bulk actions and the header count only what exists.
     cleanups.push(

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFleet, type Fleet } from '../../src/app/fleet.js';
 import { loadConfig } from '../../src/config/load.js';
-import { readContainerLog } from '../../src/cli/container-log.js';
+import { readContainerLog } from '../../src/app/container-log.js';
 import { workerStateLabel } from '../../src/cli/status-report.js';
 import { workerDetailLines } from '../../src/cli/worker-detail.js';
 import type { WorkerObserver } from '../../src/providers/types.js';

@@ -439,6 +439,7 @@ describe('the CLI handlers and the command layer', () => {
       capture: async () => '',
       readLog: async () => '',
       readDiff: async () => '',
+      containerLog: async () => '',
     };
     const commands = createFleetCommands(fleet, observe, settings);
     const outcome = await commands.launch({ kind: 'sleepy', params: { n: '41' } });

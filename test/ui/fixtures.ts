@@ -139,6 +139,7 @@ export interface Answers {
   capture?: (jobKey: string, lines: number) => Promise<string>;
   readLog?: (jobKey: string) => Promise<string>;
   readDiff?: (jobKey: string) => Promise<string>;
+  containerLog?: (worker: string) => Promise<string>;
   launch?: (request: LaunchRequest) => Promise<LaunchOutcome>;
   stopJob?: (job: JobTarget) => Promise<void>;
 }
@@ -168,6 +169,10 @@ export function recordingObserve(answers: Answers = {}): ObserveCommands & { rea
     readDiff(jobKey) {
       record(calls, 'readDiff', [jobKey]);
       return answers.readDiff ? answers.readDiff(jobKey) : Promise.resolve(`diff of ${jobKey}`);
+    },
+    containerLog(worker) {
+      record(calls, 'containerLog', [worker]);
+      return answers.containerLog ? answers.containerLog(worker) : Promise.resolve(`log of ${worker}'s container`);
     },
   };
 }

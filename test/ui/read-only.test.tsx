@@ -71,7 +71,7 @@ describe('read-only dashboard', () => {
     );
     try {
       const commands = createObserveCommands(fleet);
-      expect(Object.keys(commands).sort()).toEqual(['attachCommand', 'capture', 'readDiff', 'readLog', 'refresh']);
+      expect(Object.keys(commands).sort()).toEqual(['attachCommand', 'capture', 'containerLog', 'readDiff', 'readLog', 'refresh']);
       for (const name of MUTATING_COMMANDS) expect(name in commands).toBe(false);
       const provider = fleet.provider('local') as unknown as Record<string, unknown>;
       for (const name of ['exec', 'ensureReady', 'provision', 'start', 'stop', 'rebuild', 'destroy']) expect(provider[name]).toBeUndefined();

@@ -17,6 +17,8 @@ export interface FeedState {
   readonly log: TextFeed | undefined;
   /** The open diff view's text (`d`), first line first. */
   readonly diff?: TextFeed | undefined;
+  /** The selected worker's container log while the worker detail shows it (`jobKey` holds the worker's name). */
+  readonly containerLog?: TextFeed | undefined;
 }
 
 /** The feed store. */

@@ -1,9 +1,14 @@
 /**
  * A worker container's last log lines (`docker logs --tail`), read on demand through an observation on the
- * worker's host. The text is raw: {@link workerDetailLines} sanitizes it.
+ * worker's host. The text is raw: views sanitize it (`workerDetailLines` in the CLI's worker detail).
  */
 import { observation, type WorkerObserver } from '../providers/types.js';
-import { CONTAINER_LOG_LINES, type ContainerLog } from './worker-detail.js';
+
+/** Lines of the container's log shown (`docker logs --tail`). */
+export const CONTAINER_LOG_LINES = 20;
+
+/** The container's last log lines as read on demand, or why they could not be. */
+export type ContainerLog = { readonly lines: readonly string[] } | { readonly error: string };
 
 /** The most a container log read returns (docker prints whole lines, however long). */
 const CONTAINER_LOG_MAX_BYTES = 256 * 1024;
