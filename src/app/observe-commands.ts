@@ -90,7 +90,8 @@ export function createObserveCommands(fleet: ObservedFleet): ObserveCommands {
       const provider = providerOf(fleet, job);
       const diff = await readJobDiff(provider, provider.stateDir, job.id, { color: true });
       const cut = diff.truncated ? `\n… cut at ${formatBytes(DIFF_MAX_BYTES)}: run \`mission-control diff ${jobKey}\` for all of it\n` : '';
-      return diff.text === '' ? `no changes since ${diff.base.slice(0, 12)}\n` : diff.text + cut;
+      const note = diff.base === 'HEAD' ? 'launched before start commits were recorded: only what is not committed yet\n' : '';
+      return diff.text === '' ? `${note}no changes since ${diff.base.slice(0, 12)}\n` : note + diff.text + cut;
     },
   };
 }

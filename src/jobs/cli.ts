@@ -252,6 +252,7 @@ export const runDiff: JobsCliHandler = (fleet, args, io, settings) =>
     if (!provider || !config) throw new Error(`there is no worker named ${job.worker}`);
     const color = values.color ?? process.stdout.isTTY === true;
     const diff = await readJobDiff(provider, config.stateDir, job.id, { stat: values.stat ?? false, color });
+    if (diff.base === 'HEAD') io.stderr.write(`note: ${sanitizeLine(job.key)} was launched before start commits were recorded: this is only what is not committed yet\n`);
     io.stdout.write(sanitizeBlock(diff.text, { keepColor: color }));
     if (diff.truncated) io.stderr.write(`mission-control diff: the diff was cut at ${formatBytes(DIFF_MAX_BYTES)}; look in ${sanitizeLine(diff.worktree)} on ${job.worker} for the rest\n`);
     return JOB_EXIT.ok;

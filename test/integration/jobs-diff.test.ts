@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -98,6 +98,17 @@ describe('diff', () => {
     expect(Buffer.byteLength(diff.text)).toBe(40);
     const whole = await readJobDiff(fleet.provider('d1')!, worker.stateDir, job.id, { stat: true });
     expect(whole.text).toMatch(/pr\.txt \| +1 \+/);
+  });
+
+  it('diffs a job recorded before start commits were against HEAD, and says so', async () => {
+    const metaFile = join(worker.stateDir, 'jobs', '12-scribble', 'meta.json');
+    const { baseCommit: _dropped, ...older } = JSON.parse(await readFile(metaFile, 'utf8')) as Record<string, unknown>;
+    await writeFile(metaFile, `${JSON.stringify(older)}\n`);
+    const out = captureIo();
+    expect(await runDiff(fleet, ['d1/12-scribble', '--stat'], out, settings)).toBe(0);
+    expect(out.err()).toContain('d1/12-scribble was launched before start commits were recorded');
+    // pr.txt was committed in the worktree by the test before: only the untracked file is left.
+    expect(out.out()).toBe(' hi.txt | new file, untracked\n');
   });
 
   it('says plainly when a job has no worktree to diff', async () => {
