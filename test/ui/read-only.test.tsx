@@ -22,7 +22,7 @@ describe('read-only dashboard', () => {
     const dashboard = readOnly();
     mounted = await renderDashboard(dashboard, 200, 60);
     const footer = mounted.screen().split('\n').at(-1) ?? '';
-    expect(footer.trimEnd()).toBe('enter attach  l log  d diff  space mark  / filter  : cmd  r refresh  a attention  tab pane  ? help  q quit');
+    expect(footer.trimEnd()).toBe('enter attach  l log  space mark  d diff  / filter  : cmd  r refresh  a attention  tab pane  ? help  q quit');
     expect(mounted.screen().split('\n')[0]).toMatch(/ READ-ONLY\s*$/);
     await mounted.press('?');
     const help = mounted.screen();

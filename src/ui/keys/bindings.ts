@@ -178,14 +178,6 @@ export const BINDINGS: readonly Binding[] = [
     disabledReason: (c) => noJob(c) ?? (c.job?.session ? undefined : 'the job has no tmux session any more'),
   },
   { id: 'log', keys: ['l'], scope: 'jobs', description: "Full-screen view of the job's output log, following it", hint: 'log', disabledReason: noJob },
-  {
-    id: 'diff',
-    keys: ['d'],
-    scope: 'jobs',
-    description: "What the job changed in its worktree since it started: the stat, then the patch (untracked files as new files)",
-    hint: 'diff',
-    disabledReason: (c) => noJob(c) ?? (c.job?.adhoc ? 'a session started by hand has no worktree of its own' : undefined),
-  },
   { id: 'mark', keys: ['space'], scope: 'jobs', description: 'Mark or unmark the job for a bulk action', hint: 'mark', disabledReason: noJob },
   {
     id: 'stop-job',
@@ -226,6 +218,14 @@ export const BINDINGS: readonly Binding[] = [
     mutating: true,
     dangerous: true,
     disabledReason: (c) => unavailable(c) ?? noJob(c) ?? (c.job?.state === 'waiting' ? undefined : 'the job is not waiting for an answer'),
+  },
+  {
+    id: 'diff',
+    keys: ['d'],
+    scope: 'jobs',
+    description: "What the job changed in its worktree since it started: the stat, then the patch (untracked files as new files)",
+    hint: 'diff',
+    disabledReason: (c) => noJob(c) ?? (c.job?.adhoc ? 'a session started by hand has no worktree of its own' : undefined),
   },
 
   { id: 'sort', keys: ['o'], scope: 'jobs', description: 'Sort by the next column (the title shows the sort)' },
