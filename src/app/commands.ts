@@ -16,6 +16,10 @@ export interface ObserveCommands {
   capture(jobKey: string, lines: number): Promise<string>;
   /** The tail of a job's output log. */
   readLog(jobKey: string, options?: { bytes?: number }): Promise<string>;
+  /** What a job changed in its worktree since it started: the stat, then the patch (git's colours kept; raw text). */
+  readDiff(jobKey: string): Promise<string>;
+  /** The last lines of a worker's container log (`docker logs --tail`), raw. */
+  containerLog(worker: string): Promise<string>;
 }
 
 /** A request to launch a job. */

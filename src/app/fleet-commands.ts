@@ -35,6 +35,8 @@ export function createFleetCommands(
     attachCommand: (jobKey) => observe.attachCommand(jobKey),
     capture: (jobKey, lines) => observe.capture(jobKey, lines),
     readLog: (jobKey, readOptions) => observe.readLog(jobKey, readOptions),
+    readDiff: (jobKey) => observe.readDiff(jobKey),
+    containerLog: (worker) => observe.containerLog(worker),
 
     async launch(request, progress) {
       const launched = await jobs.launch(request, progress);

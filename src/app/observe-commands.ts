@@ -2,7 +2,11 @@
  * The observing half of the command layer: refresh, attach argv, pane capture and log tail. Everything here runs
  * through `WorkerObserver.observe` with commands made as observations, so it works the same on a read-only fleet.
  */
+import { DEFAULT_DETACH_KEY } from '../config/schema.js';
+import { DIFF_MAX_BYTES, readJobDiff } from '../jobs/diff.js';
+import { readContainerLog } from './container-log.js';
 import { readLogChunk } from '../jobs/logs.js';
+import { formatBytes } from '../text/format.js';
 import { tmuxArgv } from '../providers/tmux.js';
 import { observation, type AttachCommand, type WorkerObserver, type WorkerProvider } from '../providers/types.js';
 import { buildCaptureCommand } from '../scanners/pane-capture/command.js';
@@ -15,8 +19,8 @@ import type { Fleet } from './fleet.js';
 /** Bytes of a log read when the caller does not say. */
 export const DEFAULT_LOG_BYTES = 64 * 1024;
 
-/** The unconditional detach key bound on mission-control's private tmux servers before attaching. */
-export const DETACH_KEY = 'C-q';
+/** The unconditional detach key bound on mission-control's private tmux servers before attaching (config: `attach.detachKey`). */
+export const DETACH_KEY = DEFAULT_DETACH_KEY;
 
 /** What observing commands need of a fleet (a read-only one is enough). */
 export type ObservedFleet = Pick<Fleet<WorkerObserver>, 'store' | 'provider' | 'refreshNow'>;
@@ -72,6 +76,23 @@ export function createObserveCommands(fleet: ObservedFleet): ObserveCommands {
       const chunk = await readLogChunk(provider, provider.stateDir, job.id, { tailBytes: options.bytes ?? DEFAULT_LOG_BYTES });
       return chunk.text;
     },
+    async containerLog(worker) {
+      const provider = fleet.provider(worker);
+      const name = fleet.store.getState().workers[worker]?.container?.name;
+      if (!provider || name === undefined) throw new Error(`${worker} has no container to read a log of`);
+      const log = await readContainerLog(provider, name);
+      if ('error' in log) throw new Error(log.error);
+      return log.lines.join('\n');
+    },
+    async readDiff(jobKey) {
+      const job = findJob(fleet.store.getState(), jobKey);
+      if (job.adhoc) throw new Error(`${jobKey} was started by hand (no job record), so it has no diff`);
+      const provider = providerOf(fleet, job);
+      const diff = await readJobDiff(provider, provider.stateDir, job.id, { color: true });
+      const cut = diff.truncated ? `\n… cut at ${formatBytes(DIFF_MAX_BYTES)}: run \`mission-control diff ${jobKey}\` for all of it\n` : '';
+      const note = diff.base === 'HEAD' ? 'launched before start commits were recorded: only what is not committed yet\n' : '';
+      return diff.text === '' ? `${note}no changes since ${diff.base.slice(0, 12)}\n` : note + diff.text + cut;
+    },
   };
 }
 
@@ -92,18 +113,18 @@ export async function readTmuxPrefix(fleet: ObservedFleet, jobKey: string): Prom
 }
 
 /**
- * Binds {@link DETACH_KEY} to `detach-client` in the root key table of the job's private tmux server, so one key
+ * Binds `key` (default {@link DETACH_KEY}) to `detach-client` in the root key table of the job's private tmux server, so one key
  * always detaches, whatever the user's tmux prefix (and even inside their own tmux, where the prefix goes to the
  * outer server). It changes the tmux server's config, so it needs a fleet that may change things: a read-only
  * dashboard cannot call it and attaches read-only instead, where the prefix then `d` detaches.
  */
-export async function bindDetachKey(fleet: Pick<Fleet<WorkerProvider>, 'store' | 'provider'>, jobKey: string): Promise<void> {
+export async function bindDetachKey(fleet: Pick<Fleet<WorkerProvider>, 'store' | 'provider'>, jobKey: string, key: string = DETACH_KEY): Promise<void> {
   const job = findJob(fleet.store.getState(), jobKey);
   const provider = fleet.provider(job.worker);
   if (!provider) throw new Error(`no worker named ${job.worker} in the config any more`);
   const result = await provider.exec(
-    { argv: tmuxArgv(provider.tmux, ['bind-key', '-n', DETACH_KEY, 'detach-client']) },
+    { argv: tmuxArgv(provider.tmux, ['bind-key', '-n', key, 'detach-client']) },
     { timeoutMs: 10_000, quick: true },
   );
-  if (result.code !== 0) throw new Error(`could not bind ${DETACH_KEY} on ${job.worker}: ${result.stderr.trim() || `tmux exited ${result.code}`}`);
+  if (result.code !== 0) throw new Error(`could not bind ${key} on ${job.worker}: ${result.stderr.trim() || `tmux exited ${result.code}`}`);
 }

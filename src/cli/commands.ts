@@ -58,10 +58,13 @@ export const COMMANDS: readonly CommandEntry[] = [
     name: 'status',
     usage: `  mission-control status [--json] [--watch]
                                        print the fleet: workers, then jobs
+  mission-control status WORKER [--json]
+                                       one worker in full: whole last error, connection, container
+                                       state and its last log lines, jobs, cost, problems
 `,
     flags: [flag('--json'), flag('--watch')],
     exitStatus: '0 all workers answered; 1 some workers did not answer; 2 bad config or usage.',
-    operands: [],
+    operands: ['worker'],
   },
   {
     name: 'attach',
@@ -101,6 +104,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'stop', usage: jobUsage('stop'), flags: [flag('--grace', 'value')], operands: ['job'] },
   { name: 'rm', usage: jobUsage('rm'), flags: [flag('--purge'), flag('--all-finished'), flag('--yes')], operands: ['job'] },
   { name: 'resume', usage: jobUsage('resume'), flags: [], operands: ['job'] },
+  { name: 'diff', usage: jobUsage('diff'), flags: [flag('--stat'), flag('--color')], operands: ['job'] },
   { name: 'setup', usage: jobUsage('setup'), flags: [], operands: ['worker'] },
   {
     name: 'completion',

@@ -40,6 +40,9 @@ export const DISPATCHED_COMMANDS: readonly string[] = [...OWN_COMMANDS, 'init', 
 const stdout = () => terminalStream(process.stdout);
 const stderr = () => terminalStream(process.stderr);
 
+/** Commands whose positional argument may be left out. */
+const OPTIONAL_POSITIONAL = new Set(['status']);
+
 /** Runs the command line; resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   try {
@@ -95,7 +98,7 @@ async function dispatch(argv: readonly string[]): Promise<number> {
   const operands = commandEntry(command)?.operands ?? [];
   const wanted = operands.length;
   if (rest.length > wanted) throw new UsageError(`unexpected argument '${rest[wanted]}' for '${command}'`);
-  if (rest.length < wanted) throw new UsageError(`'${command}' needs a ${operands[rest.length]}: ${commandEntry(command)?.usage.trim().split('\n')[0]}`);
+  if (rest.length < wanted && !OPTIONAL_POSITIONAL.has(command)) throw new UsageError(`'${command}' needs a ${operands[rest.length]}: ${commandEntry(command)?.usage.trim().split('\n')[0]}`);
   for (const [name, value] of Object.entries(values)) {
     if (value !== undefined && !allowed.has(name)) throw new UsageError(`--${name} does not apply to '${command}'`);
   }
@@ -116,7 +119,8 @@ async function dispatch(argv: readonly string[]): Promise<number> {
   if (offer !== undefined) stderr().write(`${offer}\n`);
   switch (command) {
     case 'status':
-      return runStatus(loaded, { json: values.json ?? false, watch: values.watch ?? false });
+      if (rest[0] !== undefined && values.watch) throw new UsageError("'status WORKER' takes no --watch");
+      return runStatus(loaded, { json: values.json ?? false, watch: values.watch ?? false, worker: rest[0] });
     case 'attach': {
       const { attachToJob } = await import('../ui/attach.js');
       return attachToJob(loaded, rest[0]!, { readOnly: values.readonly ?? false });

@@ -1,4 +1,4 @@
-import { isLiveState, selectAllJobs, selectWorkers, summarizeFleet, workerCostPerHour, type FleetSummary } from '../state/selectors.js';
+import { countsTowardMaxJobs, selectAllJobs, selectWorkers, summarizeFleet, workerCostPerHour, type FleetSummary } from '../state/selectors.js';
 import { jobLabel } from '../state/job-target.js';
 import type { FleetState } from '../state/store.js';
 import type { Job, WorkerView } from '../state/types.js';
@@ -197,7 +197,7 @@ export function statusTable(state: FleetState, now = Date.now(), width = 120): s
   const priced = workers.some((w) => w.cost);
   if (priced) lines[0] = lines[0]!.replace('  LAST ERROR', `${pad('COST', 9, 'right')}  LAST ERROR`);
   for (const w of workers) {
-    const jobs = (state.jobsByWorker[w.name] ?? []).filter((j) => isLiveState(j.state)).length;
+    const jobs = countsTowardMaxJobs(state.jobsByWorker[w.name] ?? []);
     const row = [
       pad(sanitizeLine(w.name), 14),
       pad(w.provider, 9),

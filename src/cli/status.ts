@@ -3,7 +3,9 @@ import type { WorkerObserver } from '../providers/types.js';
 import { selectWorkers } from '../state/selectors.js';
 import type { FleetState } from '../state/store.js';
 import { watchFleetConfig, type LoadedConfig } from './load-config.js';
-import { safeJson, sanitizeBlock } from '../text/sanitize.js';
+import { safeJson, sanitizeBlock, sanitizeLine } from '../text/sanitize.js';
+import { readContainerLog } from '../app/container-log.js';
+import { workerDetailLines } from './worker-detail.js';
 import { statusJson, statusTable } from './status-report.js';
 import { EXIT } from './usage.js';
 
@@ -11,12 +13,15 @@ import { EXIT } from './usage.js';
 export interface StatusOptions {
   readonly json: boolean;
   readonly watch: boolean;
+  /** Describe this worker in full instead of the tables. */
+  readonly worker?: string | undefined;
 }
 
 /** `mission-control status`: one refresh of every worker, printed; or, with --watch, refreshed in place. */
 export async function runStatus(loaded: LoadedConfig, options: StatusOptions): Promise<number> {
   const fleet = createFleet(loaded.config, { readOnly: true });
   try {
+    if (options.worker !== undefined) return await describeWorker(fleet, loaded, options.worker, options.json);
     if (options.watch) return await watch(fleet, options.json, loaded);
     await fleet.refreshAll();
     const state = fleet.store.getState();
@@ -32,6 +37,28 @@ export function statusText(state: FleetState, json: boolean, columns: number): s
   if (json) return `${safeJson(statusJson(state), 2)}\n`;
   const errors = state.configErrors.length > 0 ? `\n${state.configErrors.join('\n')}\n` : '';
   return sanitizeBlock(`${statusTable(state, Date.now(), columns)}\n${errors}`);
+}
+
+/** `status WORKER`: one worker in full (with its container's last log lines), or its `--json` entry. */
+async function describeWorker(fleet: Fleet<WorkerObserver>, loaded: LoadedConfig, name: string, json: boolean): Promise<number> {
+  const config = loaded.config.workers.find((w) => w.name === name);
+  const provider = fleet.provider(name);
+  if (!config || !provider) {
+    process.stderr.write(`mission-control status: there is no worker named ${sanitizeLine(JSON.stringify(name))}; workers: ${loaded.config.workers.map((w) => w.name).join(', ')}\n`);
+    return EXIT.usage;
+  }
+  await fleet.refreshAll();
+  const state = fleet.store.getState();
+  const worker = state.workers[name]!;
+  const containerLog = worker.container?.exists && worker.connection === 'up' ? await readContainerLog(provider, worker.container.name) : undefined;
+  if (json) {
+    const entry = statusJson(state).workers.find((w) => w.name === name);
+    process.stdout.write(`${safeJson({ ...entry, ...(containerLog ? { containerLog } : {}) }, 2)}\n`);
+  } else {
+    const lines = workerDetailLines({ worker, jobs: state.jobsByWorker[name] ?? [], config, containerLog, now: Date.now(), width: process.stdout.columns ?? 100 });
+    process.stdout.write(sanitizeBlock(`${lines.join('\n')}\n`));
+  }
+  return worker.connection === 'up' ? EXIT.ok : EXIT.partial;
 }
 
 function exitCode(state: FleetState): number {

@@ -127,7 +127,32 @@ export interface FleetConfig {
   readonly jobs: JobSettings;
   /** How the user is told a job needs them (`notify:`); absent when the file has none (`DEFAULT_NOTIFY` then). */
   readonly notify?: NotifySettings;
+  /** Attaching to jobs (`attach:`); absent when the file has none (`DEFAULT_DETACH_KEY` then). */
+  readonly attach?: AttachSettings;
 }
+
+/** Attaching to jobs. */
+export interface AttachSettings {
+  /** The tmux key (e.g. `C-q`, `C-]`, `F12`) bound to detach on mission-control's private tmux servers. */
+  readonly detachKey: string;
+}
+
+/** The detach key when the config names none. */
+export const DEFAULT_DETACH_KEY = 'C-q';
+
+/**
+ * A tmux key name that is safe to bind in the root table: with ctrl or alt, or a function key. A plain key (`q`)
+ * would detach whenever it is typed into the job.
+ */
+const DETACH_KEY_PATTERN =
+  /^(?:S-)?(?:(?:C-|M-)(?:S-)?)+(?:[!-~]|F(?:[1-9]|1[0-2])|Up|Down|Left|Right|Home|End|IC|DC|PPage|NPage|Tab|Space|Enter|Escape|BSpace)$|^(?:[CMS]-)*F(?:[1-9]|1[0-2])$/;
+
+const attachShape = {
+  detachKey: matching(
+    DETACH_KEY_PATTERN,
+    'a tmux key name with ctrl or alt (`C-q`, `C-]`, `M-d`) or a function key (`F12`): a plain key would detach whenever it is typed',
+  ).optional(),
+};
 
 /** The shortest poll interval allowed: scanning faster than this loads workers for no visible gain. */
 export const POLL_INTERVAL_FLOOR_MS = 1000;
@@ -282,10 +307,11 @@ export const configFileSchema = closed(
     kinds: kindsSchema.nullish(),
     repo: repoSchema.nullish(),
     notify: notifySchema.nullish(),
+    attach: closed(attachShape, 'a mapping with `detachKey`').nullish(),
     /** The agent the built-in kinds and prompt kinds run: a preset's name (default `gemini`) or a custom agent. */
     agent: agentSchema.nullish(),
   },
-  'a mapping with `defaults`, `workers`, `kinds`, `repo`, `notify` and/or `agent`',
+  'a mapping with `defaults`, `workers`, `kinds`, `repo`, `notify`, `attach` and/or `agent`',
 );
 
 /** The config file after validation, before defaults are applied. */
@@ -301,6 +327,7 @@ export function knownFields(path: readonly PropertyKey[], root: unknown): readon
   if (path.length === 1 && last === 'notify') return Object.keys(notifyShape);
   // A custom agent: `agent:` at the top level or in a kind.
   if (last === 'agent' && (path.length === 1 || (path.length === 3 && path[0] === 'kinds'))) return Object.keys(customAgentShape);
+  if (path.length === 1 && last === 'attach') return Object.keys(attachShape);
   const provider = providerAt(path, root);
   const gce = provider === 'gce-cos' || provider === 'gce-linux';
   if (path[0] === 'workers' && path.length === 2) {
@@ -343,7 +370,10 @@ export function resolveFleet(file: ConfigFile, source: string | undefined): Flee
   const defaults = overlay(DEFAULT_SETTINGS, file.defaults ?? {});
   const entries = file.workers ?? [];
   const jobs = resolveJobSettings({ kinds: file.kinds ?? null, repo: file.repo ?? null, agent: file.agent ?? null });
-  const notify = file.notify ? { notify: resolveNotify(file.notify) } : {};
+  const notify = {
+    ...(file.notify ? { notify: resolveNotify(file.notify) } : {}),
+    ...(file.attach?.detachKey ? { attach: { detachKey: file.attach.detachKey } } : {}),
+  };
   if (entries.length === 0) return { ...defaultFleet(source, defaults, jobs), ...notify };
   const agentName = typeof file.agent === 'string' ? file.agent : undefined;
   return { workers: entries.map((entry) => resolveWorker(entry, defaults, agentName)), hostKeyPolicy: defaults.hostKeyPolicy, source, jobs, ...notify };

@@ -1,5 +1,5 @@
 /**
- * The job subcommands of the CLI: `launch`, `stop`, `rm`, `logs`, `jobs`, `setup`. Each handler takes the fleet,
+ * The job subcommands of the CLI: `launch`, `stop`, `rm`, `logs`, `diff`, `jobs`, `setup`. Each handler takes the fleet,
  * its arguments (after the subcommand name) and the terminal, and resolves to an exit code:
  * 0 done, 1 failed (what and where is printed), 2 bad usage or request.
  */
@@ -10,10 +10,11 @@ import { shellJoin } from '../ssh/quote.js';
 import { statusJob } from '../cli/status-report.js';
 import { selectAllJobs, selectWorkers, waitingJobs } from '../state/selectors.js';
 import type { Job } from '../state/types.js';
-import { formatAge } from '../text/format.js';
+import { formatAge, formatBytes } from '../text/format.js';
 import { safeJson, sanitizeBlock, sanitizeLine } from '../text/sanitize.js';
 import { createJobActions, type JobActions } from './actions.js';
 import { GENERIC_KINDS, isGenericKind, resolveJobSettings, type JobSettings } from './kinds.js';
+import { DIFF_MAX_BYTES, readJobDiff } from './diff.js';
 import { DEFAULT_TAIL_BYTES, followLog, writeLogTail } from './logs.js';
 import { JobLookupError } from './lookup.js';
 import { JobRequestError, paramsFromWords } from './params.js';
@@ -71,6 +72,10 @@ export const JOB_USAGE: Readonly<Record<string, string>> = Object.freeze({
   logs: `  mission-control logs JOB [-f] [--bytes N]
                                        the last N bytes of a job's output (default 16384); -f: then
                                        follow it until the job ends, as tail -f does
+`,
+  diff: `  mission-control diff JOB [--stat] [--color]
+                                       what a job changed in its worktree since it started (git diff
+                                       of its start commit, untracked files as new files)
 `,
   stop: `  mission-control stop JOB [--grace S] interrupt a job (C-c), kill it after S seconds (default 10)
 `,
@@ -264,6 +269,22 @@ export const runLogs: JobsCliHandler = (fleet, args, io, settings) =>
     return JOB_EXIT.ok;
   });
 
+/** `diff JOB [--stat] [--color]`: colour when asked or when stdout is a terminal. */
+export const runDiff: JobsCliHandler = (fleet, args, io, settings) =>
+  guarded(io, 'diff', async () => {
+    const { values, positionals } = parse(args, { stat: { type: 'boolean' }, color: { type: 'boolean' } });
+    const job = await actionsFor(fleet, settings).find(single(positionals, 'JOB'));
+    const provider = fleet.provider(job.worker);
+    const config = fleet.worker(job.worker);
+    if (!provider || !config) throw new Error(`there is no worker named ${job.worker}`);
+    const color = values.color ?? process.stdout.isTTY === true;
+    const diff = await readJobDiff(provider, config.stateDir, job.id, { stat: values.stat ?? false, color });
+    if (diff.base === 'HEAD') io.stderr.write(`note: ${sanitizeLine(job.key)} was launched before start commits were recorded: this is only what is not committed yet\n`);
+    io.stdout.write(sanitizeBlock(diff.text, { keepColor: color }));
+    if (diff.truncated) io.stderr.write(`mission-control diff: the diff was cut at ${formatBytes(DIFF_MAX_BYTES)}; look in ${sanitizeLine(diff.worktree)} on ${job.worker} for the rest\n`);
+    return JOB_EXIT.ok;
+  });
+
 /** `jobs [--json] [--waiting]`: `--json` prints the job objects of `status --json`. */
 export const runJobs: JobsCliHandler = (fleet, args, io) =>
   guarded(io, 'jobs', async () => {
@@ -312,6 +333,7 @@ export const JOB_COMMANDS: Readonly<Record<string, JobsCliHandler>> = Object.fre
   stop: runStop,
   rm: runRm,
   logs: runLogs,
+  diff: runDiff,
   jobs: runJobs,
   setup: runSetup,
   resume: runResume,

@@ -114,6 +114,7 @@ export async function launchJob(
       command: spec.command,
       session,
       ...(spec.kind.worktree ? { worktree: workDir } : {}),
+      ...(made?.baseCommit ? { baseCommit: made.baseCommit } : {}),
       createdAt: (options.now?.() ?? new Date()).toISOString(),
       ...(spec.kind.agent !== undefined ? { agent: spec.kind.agent } : {}),
     };
@@ -265,6 +266,8 @@ interface WorktreeMade {
   readonly created: boolean;
   /** The branch the step created, if any. */
   readonly branch?: string;
+  /** The commit the worktree is at once ready: the job's diff is taken against it. */
+  readonly baseCommit?: string;
 }
 
 async function prepareWorktree(provider: WorkerProvider, request: WorktreeRequest): Promise<WorktreeMade> {
@@ -283,6 +286,8 @@ async function prepareWorktree(provider: WorkerProvider, request: WorktreeReques
     "  printf '%s exists and is not a worktree of %s; move it away\\n' \"$wt\" \"$main\" >&2; exit 11",
     'fi',
     'git -C "$main" fetch --quiet --no-tags "$remote" "+$src:$ref" || exit 12',
+    // The commit the job starts from, recorded in its meta.json for `mission-control diff`.
+    'base() { printf \'BASE %s\\n\' "$(git -C "$wt" rev-parse HEAD 2>/dev/null)"; }',
     ...reuseWorktreeLines(),
     // A worktree that could not be made (a full disk, say) takes the ref fetched for it along.
     'unmade() { git -C "$main" worktree prune; git -C "$main" update-ref -d "$ref"; exit "$1"; } 2>/dev/null',
@@ -295,6 +300,7 @@ async function prepareWorktree(provider: WorkerProvider, request: WorktreeReques
     "  git -C \"$main\" worktree add --quiet -b \"$branch\" \"$wt\" \"$ref\" || unmade 14; printf 'BRANCH\\n'",
     'fi',
     "printf 'CREATED\\n'",
+    'base',
   ].join('\n');
   const result = await runScript(provider, script, { step: 'worktree', timeoutMs: request.timeoutMs });
   const what: Record<number, string> = {
@@ -319,12 +325,14 @@ async function prepareWorktree(provider: WorkerProvider, request: WorktreeReques
     throw new JobStepError('worktree', provider.name, `${what[result.code ?? -1] ?? 'failed'}: ${firstLine(result)}`, hint);
   }
   const created = /^CREATED$/m.test(result.stdout);
+  const base = /^BASE ([0-9a-f]{40,64})$/m.exec(result.stdout);
   return {
     main: request.main,
     worktree: request.worktree,
     id: request.id,
     created,
     ...(/^BRANCH$/m.test(result.stdout) && request.branch ? { branch: request.branch } : {}),
+    ...(base ? { baseCommit: base[1]! } : {}),
   };
 }
 
@@ -336,12 +344,12 @@ async function prepareWorktree(provider: WorkerProvider, request: WorktreeReques
 function reuseWorktreeLines(): string[] {
   return [
     'if [ -e "$wt" ]; then',
-    '  if [ -n "$branch" ] && [ "$(git -C "$wt" symbolic-ref -q HEAD)" = "refs/heads/$branch" ]; then printf \'REUSED\\n\'; exit 0; fi',
+    '  if [ -n "$branch" ] && [ "$(git -C "$wt" symbolic-ref -q HEAD)" = "refs/heads/$branch" ]; then printf \'REUSED\\n\'; base; exit 0; fi',
     '  dirty=$(git -C "$wt" status --porcelain 2>&1 | head -n 3 | tr \'\\n\' \' \')',
     '  if [ -n "$dirty" ]; then printf \'%s\\n\' "$dirty" >&2; exit 15; fi',
     '  if [ -n "$branch" ]; then git -C "$wt" checkout --quiet "$branch" || exit 16',
     '  else git -C "$wt" checkout --quiet --detach "$ref" || exit 16; fi',
-    "  printf 'REUSED\\n'; exit 0",
+    "  printf 'REUSED\\n'; base; exit 0",
     'fi',
   ];
 }

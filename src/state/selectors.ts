@@ -102,7 +102,12 @@ function fleetCost(workers: readonly WorkerView[]): { costPerHour: number; unpri
   return { costPerHour: Math.round(costPerHour * 1000) / 1000, unpriced };
 }
 
-/** Jobs of one worker that count against its `maxJobs` (live ones). */
+/** Jobs of one worker that count against its `maxJobs`: live ones mission-control launched (not sessions started by hand). */
 export function liveJobCount(state: FleetState, worker: string): number {
-  return (state.jobsByWorker[worker] ?? []).filter((job) => isLiveState(job.state)).length;
+  return countsTowardMaxJobs(state.jobsByWorker[worker] ?? []);
+}
+
+/** How many of `jobs` count against `maxJobs`: live and launched by mission-control (sessions started by hand do not). */
+export function countsTowardMaxJobs(jobs: readonly Job[]): number {
+  return jobs.filter((job) => isLiveState(job.state) && !job.adhoc).length;
 }

@@ -10,6 +10,7 @@ import { JobsTable } from './JobsTable.js';
 import { KeyRouter } from './KeyRouter.js';
 import { LaunchForm } from './LaunchForm.js';
 import { computeLayout, tooSmallMessage, type Layout } from './layout.js';
+import { DiffView } from './DiffView.js';
 import { LogView } from './LogView.js';
 import { PreviewPane } from './PreviewPane.js';
 import { StatusBar } from './StatusBar.js';
@@ -64,6 +65,8 @@ function Body({ layout }: { readonly layout: Layout }): React.JSX.Element {
       return <HelpOverlay width={layout.width} lines={layout.bodyLines} />;
     case 'log':
       return <LogView jobKey={overlay.jobKey} follow={overlay.follow} scroll={overlay.scroll} width={layout.width} lines={layout.bodyLines} />;
+    case 'diff':
+      return <DiffView jobKey={overlay.jobKey} scroll={overlay.scroll} width={layout.width} lines={layout.bodyLines} />;
     case 'confirm':
       return <ConfirmDialog request={overlay.request} width={layout.width} lines={lines} />;
     case 'launch':

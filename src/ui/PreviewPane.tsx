@@ -6,12 +6,19 @@ import { PaneTitle } from './PaneTitle.js';
 import { resolveCursor } from './state/selection.js';
 import { STATE_COLOURS, stateWithGlyph } from './theme.js';
 import { Text } from './Text.js';
+import { WorkerDetail } from './WorkerDetail.js';
 
 /**
  * The selected job's screen: the last lines of its pane capture (fetched by the preview feed for this job only),
  * sanitized with colours kept (or stripped under NO_COLOR). Drawn bottom-aligned, like the terminal it mirrors.
+ * While the workers pane is focused, the selected worker in full instead ({@link WorkerDetail}).
  */
 export function PreviewPane({ width, lines }: { readonly width: number; readonly lines: number }): React.JSX.Element {
+  const workersFocused = useUi((s) => s.focus === 'workers');
+  return workersFocused ? <WorkerDetail width={width} lines={lines} /> : <JobPreview width={width} lines={lines} />;
+}
+
+function JobPreview({ width, lines }: { readonly width: number; readonly lines: number }): React.JSX.Element {
   const dashboard = useDashboard();
   const fleet = useFleet((s) => s);
   const now = useNow();

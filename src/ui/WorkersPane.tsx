@@ -2,7 +2,7 @@ import { Box } from 'ink';
 import React from 'react';
 import { workerStateLabel } from '../cli/status-report.js';
 import { formatHourly } from '../providers/gce/pricing.js';
-import { isLiveState, workerCostPerHour } from '../state/selectors.js';
+import { countsTowardMaxJobs, workerCostPerHour } from '../state/selectors.js';
 import type { UnmanagedVm } from '../state/store.js';
 import type { Job, WorkerView } from '../state/types.js';
 import { formatMs, pad } from '../text/format.js';
@@ -38,7 +38,7 @@ function errorCell(worker: WorkerView, selected: boolean): string {
 /** One worker as a line of text (pure). */
 export function workerLine(worker: WorkerView, jobs: readonly Job[], width: number, priced = false, selected = false): string {
   const c = columns(width, priced);
-  const live = jobs.filter((job) => isLiveState(job.state)).length;
+  const live = countsTowardMaxJobs(jobs);
   const machine = worker.machine?.detail ? `${workerStateLabel(worker)} (${worker.machine.detail})` : workerStateLabel(worker);
   const load = worker.host?.load1 === undefined ? '-' : worker.host.load1.toFixed(2);
   const error = errorCell(worker, selected);

@@ -21,9 +21,12 @@ export function displayTmuxKey(key: string): string {
 }
 
 /** The line shown before attaching: which job, and the keys that detach. */
-export function attachBanner(jobKey: string, options: { readonly prefix: string | undefined; readonly detachKeyBound: boolean; readonly readOnly: boolean }): string {
+export function attachBanner(
+  jobKey: string,
+  options: { readonly prefix: string | undefined; readonly detachKeyBound: boolean; readonly readOnly: boolean; readonly detachKey?: string },
+): string {
   const prefix = options.prefix ? displayTmuxKey(options.prefix) : 'the tmux prefix';
-  const keys = options.detachKeyBound ? `${displayTmuxKey(DETACH_KEY)}, or ${prefix} then d` : `${prefix} then d`;
+  const keys = options.detachKeyBound ? `${displayTmuxKey(options.detachKey ?? DETACH_KEY)}, or ${prefix} then d` : `${prefix} then d`;
   const mode = options.readOnly ? ' (read-only: your keys do not reach the job)' : '';
   return `mission-control: attaching to ${sanitizeLine(jobKey)}${mode}. Detach with ${keys}.`;
 }
@@ -129,8 +132,9 @@ export async function attachToJob(
       process.stderr.write(`mission-control: ${sanitizeLine(error instanceof Error ? error.message : String(error))}\n`);
       return ATTACH_EXIT.noSuchJob;
     }
+    const detachKey = loaded.config.attach?.detachKey ?? DETACH_KEY;
     const [bound, prefix] = await Promise.all([
-      full ? bindDetachKey(full, jobKey).then(() => true, () => false) : false,
+      full ? bindDetachKey(full, jobKey, detachKey).then(() => true, () => false) : false,
       readTmuxPrefix(fleet, jobKey),
     ]);
     let command;
@@ -140,7 +144,7 @@ export async function attachToJob(
       process.stderr.write(`mission-control: cannot attach to ${sanitizeLine(jobKey)}: ${describeError(error)}\n`);
       return ATTACH_EXIT.failed;
     }
-    const outcome = await runAttach(command, attachBanner(jobKey, { prefix, detachKeyBound: bound, readOnly }), { ...io, pauseOnFailure: false });
+    const outcome = await runAttach(command, attachBanner(jobKey, { prefix, detachKeyBound: bound, readOnly, detachKey }), { ...io, pauseOnFailure: false });
     if (outcome.error) process.stderr.write(`mission-control: ${sanitizeLine(outcome.error)}\n`);
     return outcome.code === 0 ? ATTACH_EXIT.ok : ATTACH_EXIT.failed;
   } finally {

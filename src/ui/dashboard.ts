@@ -198,6 +198,8 @@ export function activeScopes(state: UiState): readonly Scope[] {
       return ['help', 'always'];
     case 'log':
       return ['log', 'always'];
+    case 'diff':
+      return ['diff', 'always'];
     case 'launch':
       return ['launch', 'always'];
     case 'none':

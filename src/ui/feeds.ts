@@ -3,6 +3,7 @@
  * the preview is shown) and the open log view's tail. Fetches never overlap; a late answer for a job that is no
  * longer selected is dropped. Everything fetched is sanitized here, once, before it reaches the store.
  */
+import { CONTAINER_LOG_LINES } from '../app/container-log.js';
 import { sanitizeBlock } from '../text/sanitize.js';
 import { errorText } from './actions/operations.js';
 import type { Dashboard } from './dashboard.js';
@@ -150,7 +151,8 @@ export function startPreviewFeed(dashboard: Dashboard, intervalMs = FEED_INTERVA
       target: () => {
         if (dashboard.wallboard) return undefined;
         const state = dashboard.ui.getState();
-        if (state.overlay.kind !== 'none') return undefined;
+        // The workers pane focused puts the worker's detail in the preview's place: no capture then.
+        if (state.overlay.kind !== 'none' || state.focus === 'workers') return undefined;
         const job = dashboard.selectedJob();
         return job?.paneId ? job.key : undefined;
       },
@@ -162,6 +164,54 @@ export function startPreviewFeed(dashboard: Dashboard, intervalMs = FEED_INTERVA
     },
     intervalMs,
     150,
+  );
+}
+
+/** How often the worker detail reads its container's log. */
+export const CONTAINER_LOG_INTERVAL_MS = 5000;
+
+/** Reads the selected worker's container log while the worker detail shows it (workers pane focused). */
+export function startContainerLogFeed(dashboard: Dashboard, intervalMs = CONTAINER_LOG_INTERVAL_MS): Feed {
+  return startFeed(
+    dashboard,
+    {
+      target: () => {
+        const state = dashboard.ui.getState();
+        if (dashboard.wallboard || state.overlay.kind !== 'none' || state.focus !== 'workers') return undefined;
+        const worker = dashboard.focusedWorker();
+        return worker?.container?.exists && worker.connection === 'up' ? worker.name : undefined;
+      },
+      repeat: () => true,
+      fetch: (worker) => dashboard.observe.containerLog(worker),
+      current: () => dashboard.feeds.getState().containerLog,
+      store: (containerLog) => dashboard.feeds.setState({ containerLog }),
+      keep: CONTAINER_LOG_LINES,
+    },
+    intervalMs,
+    150,
+  );
+}
+
+/** Lines of a diff kept for scrolling (the text itself is capped on the worker). */
+export const DIFF_LINES_KEPT = 100_000;
+
+/** Fetches the open diff view's job diff, once each time the view opens. */
+export function startDiffFeed(dashboard: Dashboard, intervalMs = FEED_INTERVAL_MS): Feed {
+  return startFeed(
+    dashboard,
+    {
+      target: () => {
+        const { overlay } = dashboard.ui.getState();
+        return overlay.kind === 'diff' ? overlay.jobKey : undefined;
+      },
+      repeat: () => false,
+      fetch: (jobKey) => dashboard.observe.readDiff(jobKey),
+      current: () => dashboard.feeds.getState().diff,
+      store: (diff) => dashboard.feeds.setState({ diff }),
+      keep: DIFF_LINES_KEPT,
+    },
+    intervalMs,
+    0,
   );
 }
 

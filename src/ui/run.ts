@@ -7,7 +7,7 @@ import { defaultApproveFor } from '../app/approve.js';
 import type { FleetCommands } from '../app/commands.js';
 import { createFleet, type Fleet } from '../app/fleet.js';
 import { createFleetCommands } from '../app/fleet-commands.js';
-import { bindDetachKey, createObserveCommands, readTmuxPrefix } from '../app/observe-commands.js';
+import { bindDetachKey, createObserveCommands, DETACH_KEY, readTmuxPrefix } from '../app/observe-commands.js';
 import { watchFleetConfig, type LoadedConfig } from '../cli/load-config.js';
 import { EXIT } from '../cli/usage.js';
 import type { JobSettings } from '../jobs/kinds.js';
@@ -18,7 +18,7 @@ import { sanitizeLine } from '../text/sanitize.js';
 import { errorText } from './actions/operations.js';
 import { attachBanner, runAttach, type AttachOutcome } from './attach.js';
 import { createDashboard, type Dashboard, type DashboardAccess } from './dashboard.js';
-import { startLogFeed, startPreviewFeed } from './feeds.js';
+import { startContainerLogFeed, startDiffFeed, startLogFeed, startPreviewFeed } from './feeds.js';
 import { GENERIC_LAUNCH_KINDS, type LaunchKind } from './launch-kinds.js';
 import { createFrameTicker } from './state/throttled-store.js';
 import { createUiStore } from './state/ui-store.js';
@@ -177,7 +177,7 @@ export async function runDashboard(loaded: LoadedConfig, options: DashboardRunOp
 
     fleet.startPolling();
     ticker.start();
-    const feeds = [startPreviewFeed(dashboard), startLogFeed(dashboard)];
+    const feeds = [startPreviewFeed(dashboard), startLogFeed(dashboard), startDiffFeed(dashboard), startContainerLogFeed(dashboard)];
     cleanups.push(() => feeds.forEach((feed) => feed.stop()));
     // Marks of jobs that have gone are dropped, so bulk actions and the header count only what exists.
     cleanups.push(
@@ -224,7 +224,7 @@ export async function runDashboard(loaded: LoadedConfig, options: DashboardRunOp
       // While attached, signals belong to the attach (runAttach passes them on); ours come back after.
       listen(false);
       for (const feed of feeds) feed.pause();
-      await attachFromDashboard(dashboard, fleet, full, current.jobKey);
+      await attachFromDashboard(dashboard, fleet, full, current.jobKey, undefined, loaded.config.attach?.detachKey);
       reclaimKeyboard(stdin);
       for (const feed of feeds) feed.resume();
       listen(true);
@@ -255,6 +255,7 @@ export async function attachFromDashboard(
   jobKey: string,
   run: (command: AttachCommand, banner: string) => Promise<AttachOutcome> = (command, banner) =>
     runAttach(command, banner, { stdin: process.stdin, stdout: process.stdout, env: process.env }),
+  detachKey: string = DETACH_KEY,
 ): Promise<void> {
   const notify = dashboard.ui.getState().notify;
   let command;
@@ -265,10 +266,10 @@ export async function attachFromDashboard(
     return;
   }
   const [bound, prefix] = await Promise.all([
-    full ? bindDetachKey(full, jobKey).then(() => true, () => false) : false,
+    full ? bindDetachKey(full, jobKey, detachKey).then(() => true, () => false) : false,
     readTmuxPrefix(fleet, jobKey),
   ]);
-  const banner = attachBanner(jobKey, { prefix, detachKeyBound: bound, readOnly: dashboard.readOnly });
+  const banner = attachBanner(jobKey, { prefix, detachKeyBound: bound, readOnly: dashboard.readOnly, detachKey });
   const notice = attachNotice(jobKey, await run(command, banner));
   notify(notice.text, notice.tone);
   dashboard.observe.refresh(jobKey.slice(0, Math.max(0, jobKey.indexOf('/'))) || undefined);

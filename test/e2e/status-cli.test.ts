@@ -60,6 +60,21 @@ describe('mission-control status (the real binary against real sshd and tmux)', 
     expect(doc.jobs[0].sessionId).toMatch(/^\$\d+$/);
   });
 
+  it('status WORKER describes one worker in full: sessions started by hand apart, the whole last error', async () => {
+    const up = await cli(['status', 'up-host', '--config', config]);
+    expect(up.stderr).toBe('');
+    expect(up.code).toBe(0);
+    expect(up.stdout).toMatch(/^Worker {5}up-host \(ssh\)$/m);
+    expect(up.stdout).toMatch(/^Connection direct to /m);
+    expect(up.stdout).toMatch(/^Jobs {7}0\/\d+ live of 0; 1 session started by hand \(1 live, not counted\)$/m);
+    const dead = await cli(['status', 'dead-host', '--config', config]);
+    expect(dead.code).toBe(1);
+    expect(dead.stdout).toMatch(/^Last error:\n {2}dead-host: connection refused at .*\n {2}port \d+; `ssh -F /m);
+    const none = await cli(['status', 'nope', '--config', config]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('there is no worker named "nope"; workers: up-host, dead-host');
+  });
+
   it('exits 0 when every worker answers', async () => {
     const only = join(world.dir, 'only-up.yaml');
     const text = (await import('node:fs/promises')).readFile(config, 'utf8');

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFleet, type Fleet } from '../../src/app/fleet.js';
 import { loadConfig } from '../../src/config/load.js';
+import { readContainerLog } from '../../src/app/container-log.js';
 import { workerStateLabel } from '../../src/cli/status-report.js';
+import { workerDetailLines } from '../../src/cli/worker-detail.js';
 import type { WorkerObserver } from '../../src/providers/types.js';
 import { sharedDocker, type TestDocker } from '../harness/docker.js';
 import { startSshd, type TestSshd } from '../harness/sshd.js';
@@ -71,6 +73,22 @@ describe('an SSH worker whose jobs live in the maintainer-worker container (real
       ['7-fix', 'fix', 'running', undefined],
       ['8-review', 'review', 'failed', 3],
     ]);
+  });
+
+  it('reads the container log on the host and describes the worker as `status WORKER` does', async () => {
+    if (!fleet) throw new Error('previous test did not create the fleet');
+    const loaded = await loadConfig(join(dir, 'config.yaml'));
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+    const log = await readContainerLog(fleet.provider('box')!, 'maintainer-worker');
+    expect(log).toEqual({ lines: [] });
+    const missing = await readContainerLog(fleet.provider('box')!, 'no-such-container');
+    expect('error' in missing && missing.error).toMatch(/docker logs exited 1: .*no-such-container/i);
+    const state = fleet.store.getState();
+    const text = workerDetailLines({ worker: state.workers.box!, jobs: state.jobsByWorker.box ?? [], config: loaded.config.workers[0], containerLog: log, now: Date.now(), width: 100 }).join('\n');
+    expect(text).toContain('Container  maintainer-worker: running, started ');
+    expect(text).toContain(`to ssh alias box (host, port and user from ${join(dir, 'ssh_config')})`);
+    expect(text).toContain('Jobs       1/4 live of 2');
+    expect(text).toContain('Container log (last 20 lines):\n  (empty)');
   });
 
   it('shows a stopped container as such, while the host stays reachable', async () => {

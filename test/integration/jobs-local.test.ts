@@ -165,6 +165,7 @@ describe('launch on a local worker (real tmux, real git)', () => {
       command: ['sh', '-c', 'echo "hello from PR $1"; cat pr.txt', 'job', '12'],
       session: 'mc-12-show',
       worktree: join(dir, 'worktrees', '12-show'),
+      baseCommit: (await git(['-C', join(dir, 'worktrees', '12-show'), 'rev-parse', 'HEAD'])).stdout.trim(),
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
     expect((await fileText(join(jobDir, 'meta.json')))!.trim().split('\n')).toHaveLength(1);
@@ -437,6 +438,8 @@ describe('the CLI handlers and the command layer', () => {
       attachCommand: () => ({ argv: [] }),
       capture: async () => '',
       readLog: async () => '',
+      readDiff: async () => '',
+      containerLog: async () => '',
     };
     const commands = createFleetCommands(fleet, observe, settings);
     const outcome = await commands.launch({ kind: 'sleepy', params: { n: '41' } });
@@ -475,5 +478,18 @@ describe('placement across two workers with maxJobs 1', () => {
     const cli = io();
     expect(await runLaunch(fleet, ['sleepy', '103'], cli, settings)).toBe(1);
     expect(cli.err()).toContain('no worker can take the job');
+  });
+
+  it('does not count sessions started by hand on the private socket toward maxJobs', async () => {
+    const a = worker('ph', { maxJobs: 1 });
+    await mkdir(a.stateDir, { recursive: true });
+    for (const name of ['by-hand-1', 'by-hand-2']) await exec('tmux', ['-S', a.tmuxSocket!, 'new-session', '-d', '-s', name, 'sleep 60']);
+    const fleet = fleetOf(a);
+    await fleet.refreshAll();
+    const jobs = fleet.store.getState().jobsByWorker['ph'] ?? [];
+    expect(jobs.filter((job) => job.adhoc)).toHaveLength(2);
+    const launched = await createJobActions(fleet, settings).launch({ kind: 'sleepy', params: { n: '111' } });
+    expect(launched).toMatchObject({ worker: 'ph', created: true });
+    expect(launched.placement).toContain('(0/1 jobs)');
   });
 });

@@ -23,6 +23,7 @@ describe('attaching', () => {
       'mission-control: attaching to gpu-1/7\ufffd (read-only: your keys do not reach the job). Detach with ctrl-a then d.',
     );
     expect(attachBanner('a/b', { prefix: undefined, detachKeyBound: true, readOnly: false })).toContain('ctrl-q, or the tmux prefix then d');
+    expect(attachBanner('a/b', { prefix: 'C-b', detachKeyBound: true, readOnly: false, detachKey: 'C-]' })).toContain('Detach with ctrl-], or ctrl-b then d.');
     expect(displayTmuxKey('M-x')).toBe('alt-x');
   });
 

@@ -138,6 +138,8 @@ export interface Call {
 export interface Answers {
   capture?: (jobKey: string, lines: number) => Promise<string>;
   readLog?: (jobKey: string) => Promise<string>;
+  readDiff?: (jobKey: string) => Promise<string>;
+  containerLog?: (worker: string) => Promise<string>;
   launch?: (request: LaunchRequest) => Promise<LaunchOutcome>;
   stopJob?: (job: JobTarget) => Promise<void>;
 }
@@ -163,6 +165,14 @@ export function recordingObserve(answers: Answers = {}): ObserveCommands & { rea
     readLog(jobKey, options) {
       record(calls, 'readLog', [jobKey, options]);
       return answers.readLog ? answers.readLog(jobKey) : Promise.resolve(`log of ${jobKey}`);
+    },
+    readDiff(jobKey) {
+      record(calls, 'readDiff', [jobKey]);
+      return answers.readDiff ? answers.readDiff(jobKey) : Promise.resolve(`diff of ${jobKey}`);
+    },
+    containerLog(worker) {
+      record(calls, 'containerLog', [worker]);
+      return answers.containerLog ? answers.containerLog(worker) : Promise.resolve(`log of ${worker}'s container`);
     },
   };
 }

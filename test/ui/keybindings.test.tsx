@@ -66,7 +66,7 @@ describe('footer hints', () => {
     const last = mounted.screen().split('\n').at(-1)?.trimEnd();
     const hints = fitHints(hintsFor(dashboard.bindings, activeScopes(dashboard.ui.getState()), dashboard.bindingContext()), 200);
     expect(last).toBe(hints.map((h) => `${h.key} ${h.label}`).join('  '));
-    expect(last).toBe('enter attach  l log  space mark  s stop  x remove  i reply  y approve  n new  / filter  : cmd  r refresh  a attention  tab pane  ? help  q quit');
+    expect(last).toBe('enter attach  l log  space mark  s stop  x remove  i reply  y approve  d diff  n new  / filter  : cmd  r refresh  a attention  tab pane  ? help  q quit');
 
     await mounted.press(KEYS.tab);
     expect(mounted.screen().split('\n').at(-1)?.trimEnd()).toBe(

@@ -86,6 +86,9 @@ describe('observing commands on a real tmux server', () => {
       await full.refreshAll();
       await bindDetachKey(full, 'local/9-review');
       expect(tmux('list-keys', '-T', 'root')).toMatch(/bind-key\s+-T root\s+C-q\s+detach-client/);
+      // The key set as attach.detachKey instead.
+      await bindDetachKey(full, 'local/9-review', 'C-]');
+      expect(tmux('list-keys', '-T', 'root')).toMatch(/bind-key\s+-T root\s+C-\]\s+detach-client/);
     } finally {
       await full.close();
     }

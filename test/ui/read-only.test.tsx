@@ -22,7 +22,7 @@ describe('read-only dashboard', () => {
     const dashboard = readOnly();
     mounted = await renderDashboard(dashboard, 200, 60);
     const footer = mounted.screen().split('\n').at(-1) ?? '';
-    expect(footer.trimEnd()).toBe('enter attach  l log  space mark  / filter  : cmd  r refresh  a attention  tab pane  ? help  q quit');
+    expect(footer.trimEnd()).toBe('enter attach  l log  space mark  d diff  / filter  : cmd  r refresh  a attention  tab pane  ? help  q quit');
     expect(mounted.screen().split('\n')[0]).toMatch(/ READ-ONLY\s*$/);
     await mounted.press('?');
     const help = mounted.screen();
@@ -71,7 +71,7 @@ describe('read-only dashboard', () => {
     );
     try {
       const commands = createObserveCommands(fleet);
-      expect(Object.keys(commands).sort()).toEqual(['attachCommand', 'capture', 'readLog', 'refresh']);
+      expect(Object.keys(commands).sort()).toEqual(['attachCommand', 'capture', 'containerLog', 'readDiff', 'readLog', 'refresh']);
       for (const name of MUTATING_COMMANDS) expect(name in commands).toBe(false);
       const provider = fleet.provider('local') as unknown as Record<string, unknown>;
       for (const name of ['exec', 'ensureReady', 'provision', 'start', 'stop', 'rebuild', 'destroy']) expect(provider[name]).toBeUndefined();

@@ -311,6 +311,27 @@ describe('errors', () => {
   });
 
   it('says what the top level should be', async () => {
-    expect(await errors('- name: a\n')).toEqual(['config.yaml:1:1: expected a mapping with `defaults`, `workers`, `kinds`, `repo`, `notify` and/or `agent`, got a list']);
+    expect(await errors('- name: a\n')).toEqual(['config.yaml:1:1: expected a mapping with `defaults`, `workers`, `kinds`, `repo`, `notify`, `attach` and/or `agent`, got a list']);
+  });
+});
+
+describe('attach.detachKey', () => {
+  it.each(['C-q', 'C-]', 'M-d', 'C-M-x', 'F12', 'C-F1', 'M-Up'])('takes the tmux key %s', async (key) => {
+    expect((await fleet(`attach:\n  detachKey: ${JSON.stringify(key)}\n`)).attach).toEqual({ detachKey: key });
+  });
+
+  it('is absent when the file names none (C-q then)', async () => {
+    expect((await fleet('attach: {}\n')).attach).toBeUndefined();
+    expect((await fleet('workers: []\n')).attach).toBeUndefined();
+  });
+
+  it.each(['q', 'C-', 'C-q; run-shell x', 'ctrl-q', 'C-qq', 'Enter'])('refuses %j, saying what a key name looks like', async (key) => {
+    const [error] = await errors(`attach:\n  detachKey: ${JSON.stringify(key)}\n`);
+    expect(error).toMatch(/^config\.yaml:2:14: attach\.detachKey: expected a tmux key name with ctrl or alt \(`C-q`, `C-\]`, `M-d`\) or a function key \(`F12`\): a plain key would detach whenever it is typed, got /);
+  });
+
+  it('suggests the field when it is misspelt', async () => {
+    const [error] = await errors('attach:\n  detachkey: C-q\n');
+    expect(error).toContain('detachKey');
   });
 });

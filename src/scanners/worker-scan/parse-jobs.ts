@@ -163,6 +163,7 @@ export function toJobMeta(value: unknown): JobMeta | string {
     command: [...v.command],
     session: v.session as string,
     ...(typeof v.worktree === 'string' ? { worktree: v.worktree } : {}),
+    ...(typeof v.baseCommit === 'string' && /^[0-9a-f]{40,64}$/.test(v.baseCommit) ? { baseCommit: v.baseCommit } : {}),
     createdAt: v.createdAt as string,
     ...(typeof v.agent === 'string' ? { agent: v.agent } : {}),
     ...(typeof v.resumedAt === 'string' ? { resumedAt: v.resumedAt } : {}),

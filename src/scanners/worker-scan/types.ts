@@ -104,6 +104,8 @@ export interface JobMeta {
   readonly session: string;
   /** The worktree the job runs in, if any. */
   readonly worktree?: string;
+  /** The commit the worktree was at when the job started (what `mission-control diff` compares with), if any. */
+  readonly baseCommit?: string;
   /** ISO time of launch. */
   readonly createdAt: string;
   /** The agent preset the job was launched with (`claude`, `gemini`, `codex`), if any. */

@@ -39,6 +39,12 @@ function scrollLog(d: Dashboard, by: (scroll: number, page: number) => number): 
   });
 }
 
+function scrollDiff(d: Dashboard, by: (scroll: number, page: number) => number): void {
+  const lines = d.feeds.getState().diff?.lines.length ?? 0;
+  const view = ui(d).viewports.log;
+  ui(d).updateOverlay((o) => (o.kind === 'diff' ? { ...o, scroll: clamp(by(o.scroll, Math.max(1, view - 1)), 0, Math.max(0, lines - view)) } : o));
+}
+
 function scrollHelp(d: Dashboard, by: number): void {
   const last = Math.max(0, helpLines(d.bindings, d.lineCommands, d.bindingContext()).length - ui(d).viewports.help);
   ui(d).updateOverlay((o) => (o.kind === 'help' ? { ...o, scroll: clamp(o.scroll + by, 0, last) } : o));
@@ -198,6 +204,10 @@ export const HANDLERS = {
     const job = d.selectedJob();
     if (job) ui(d).openOverlay({ kind: 'log', jobKey: job.key, follow: true, scroll: 0 });
   },
+  diff: (d) => {
+    const job = d.selectedJob();
+    if (job) ui(d).openOverlay({ kind: 'diff', jobKey: job.key, scroll: 0 });
+  },
   mark: (d) => {
     const job = d.selectedJob();
     if (!job) return;
@@ -251,6 +261,14 @@ export const HANDLERS = {
   'log-bottom': (d) => ui(d).updateOverlay((o) => (o.kind === 'log' ? { ...o, scroll: 0, follow: true } : o)),
   'log-follow': (d) => ui(d).updateOverlay((o) => (o.kind === 'log' ? { ...o, follow: !o.follow, scroll: o.follow ? o.scroll : 0 } : o)),
   'log-close': (d) => ui(d).closeOverlay(),
+
+  'diff-down': (d) => scrollDiff(d, (s) => s + 1),
+  'diff-up': (d) => scrollDiff(d, (s) => s - 1),
+  'diff-page-down': (d) => scrollDiff(d, (s, page) => s + page),
+  'diff-page-up': (d) => scrollDiff(d, (s, page) => s - page),
+  'diff-top': (d) => scrollDiff(d, () => 0),
+  'diff-bottom': (d) => scrollDiff(d, () => Number.MAX_SAFE_INTEGER),
+  'diff-close': (d) => ui(d).closeOverlay(),
 
   'help-down': (d) => scrollHelp(d, 1),
   'help-up': (d) => scrollHelp(d, -1),

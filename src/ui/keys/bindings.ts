@@ -8,10 +8,10 @@ import type { KeyName } from './key-names.js';
 import { resumeRefusal } from '../../jobs/resume.js';
 
 /** Where a binding applies. `always` works in every view; the others follow what is on screen. */
-export type Scope = 'always' | 'global' | 'list' | 'jobs' | 'workers' | 'log' | 'help' | 'confirm' | 'input' | 'command' | 'launch';
+export type Scope = 'always' | 'global' | 'list' | 'jobs' | 'workers' | 'log' | 'diff' | 'help' | 'confirm' | 'input' | 'command' | 'launch';
 
 /** Every scope, in the order the help overlay and the docs list them. */
-export const SCOPES: readonly Scope[] = ['global', 'list', 'jobs', 'workers', 'log', 'help', 'confirm', 'input', 'command', 'launch', 'always'];
+export const SCOPES: readonly Scope[] = ['global', 'list', 'jobs', 'workers', 'log', 'diff', 'help', 'confirm', 'input', 'command', 'launch', 'always'];
 
 /** What each scope is, for the help overlay and the docs. */
 export const SCOPE_TITLES: Readonly<Record<Scope, string>> = {
@@ -21,6 +21,7 @@ export const SCOPE_TITLES: Readonly<Record<Scope, string>> = {
   jobs: 'Jobs pane',
   workers: 'Workers pane',
   log: 'Log view (l)',
+  diff: 'Diff view (d)',
   help: 'Help (?)',
   confirm: 'Confirmation dialog',
   input: 'Filter and command line',
@@ -79,6 +80,7 @@ export const COMMAND_IDS = [
   'new-job',
   'attach',
   'log',
+  'diff',
   'mark',
   'sort',
   'reverse-sort',
@@ -99,6 +101,13 @@ export const COMMAND_IDS = [
   'log-bottom',
   'log-follow',
   'log-close',
+  'diff-down',
+  'diff-up',
+  'diff-page-down',
+  'diff-page-up',
+  'diff-top',
+  'diff-bottom',
+  'diff-close',
   'help-down',
   'help-up',
   'help-close',
@@ -166,7 +175,7 @@ export const BINDINGS: readonly Binding[] = [
     id: 'attach',
     keys: ['enter'],
     scope: 'jobs',
-    description: "Attach to the job's tmux session (detach with ctrl-q, or the tmux prefix then d)",
+    description: "Attach to the job's tmux session (detach with ctrl-q, or the key set as attach.detachKey, or the tmux prefix then d)",
     hint: 'attach',
     disabledReason: (c) => noJob(c) ?? (c.job?.session ? undefined : 'the job has no tmux session any more'),
   },
@@ -211,6 +220,14 @@ export const BINDINGS: readonly Binding[] = [
     mutating: true,
     dangerous: true,
     disabledReason: (c) => unavailable(c) ?? noJob(c) ?? (c.job?.state === 'waiting' ? undefined : 'the job is not waiting for an answer'),
+  },
+  {
+    id: 'diff',
+    keys: ['d'],
+    scope: 'jobs',
+    description: "What the job changed in its worktree since it started: the stat, then the patch (untracked files as new files)",
+    hint: 'diff',
+    disabledReason: (c) => noJob(c) ?? (c.job?.adhoc ? 'a session started by hand has no worktree of its own' : undefined),
   },
 
   {
@@ -273,6 +290,13 @@ export const BINDINGS: readonly Binding[] = [
   { id: 'log-bottom', keys: ['G', 'end'], scope: 'log', description: 'Go to the end and follow', hint: 'end' },
   { id: 'log-follow', keys: ['f'], scope: 'log', description: 'Follow the log as it grows (toggle)', hint: 'follow' },
   { id: 'log-close', keys: ['esc', 'q', 'l'], scope: 'log', description: 'Back to the dashboard', hint: 'back' },
+  { id: 'diff-down', keys: ['j', 'down'], scope: 'diff', description: 'Scroll down' },
+  { id: 'diff-up', keys: ['k', 'up'], scope: 'diff', description: 'Scroll up' },
+  { id: 'diff-page-down', keys: ['ctrl+d', 'pagedown', 'space'], scope: 'diff', description: 'Scroll down a page' },
+  { id: 'diff-page-up', keys: ['ctrl+u', 'pageup'], scope: 'diff', description: 'Scroll up a page' },
+  { id: 'diff-top', keys: ['g', 'home'], scope: 'diff', description: 'Go to the start (the stat)', hint: 'top' },
+  { id: 'diff-bottom', keys: ['G', 'end'], scope: 'diff', description: 'Go to the end' },
+  { id: 'diff-close', keys: ['esc', 'q', 'd'], scope: 'diff', description: 'Back to the dashboard', hint: 'back' },
 
   { id: 'help-down', keys: ['j', 'down'], scope: 'help', description: 'Scroll down' },
   { id: 'help-up', keys: ['k', 'up'], scope: 'help', description: 'Scroll up' },

@@ -15,6 +15,10 @@ export interface TextFeed {
 export interface FeedState {
   readonly preview: TextFeed | undefined;
   readonly log: TextFeed | undefined;
+  /** The open diff view's text (`d`), first line first. */
+  readonly diff?: TextFeed | undefined;
+  /** The selected worker's container log while the worker detail shows it (`jobKey` holds the worker's name). */
+  readonly containerLog?: TextFeed | undefined;
 }
 
 /** The feed store. */

@@ -72,6 +72,12 @@ export type Overlay =
       /** Lines scrolled up from the end (0 while following). */
       readonly scroll: number;
     }
+  | {
+      readonly kind: 'diff';
+      readonly jobKey: string;
+      /** Lines scrolled down from the top. */
+      readonly scroll: number;
+    }
   | { readonly kind: 'confirm'; readonly request: ConfirmRequest }
   | { readonly kind: 'launch'; readonly form: LaunchFormState };
 
