@@ -37,7 +37,7 @@ describe('the dashboard in a real terminal', () => {
     expect(lines).toHaveLength(40);
     expect(lines[39]).toBe('');
     expect(lines[0]).toMatch(/^mission-control {2}workers 1 up {2}jobs 4: 4 running +refreshed \d+s ago$/);
-    expect(lines[38]).toMatch(/^enter attach {2}l log {2}space mark {2}s stop {2}x remove {2}i reply {2}y approve {2}n new .* q quit$/);
+    expect(lines[38]).toMatch(/^enter attach {2}l log {2}space mark {2}s stop {2}x remove {2}i reply {2}y approve {2}d diff {2}n new .* q quit$/);
   });
 
   it('moves with j/k and G/g', async () => {
@@ -64,7 +64,7 @@ describe('the dashboard in a real terminal', () => {
   it('opens the help and closes it', async () => {
     await tui.send('?');
     const help = await tui.waitFor('Stop the marked jobs, or the selected one');
-    expect(help).toContain("Attach to the job's tmux session (detach with ctrl-q, or the tmux prefix then d)");
+    expect(help).toContain("Attach to the job's tmux session (detach: ctrl-q or attach.detachKey, or the tmux prefix then d)");
     await tui.send('Escape');
     await tui.waitFor('─ Workers 1 ─');
   });

@@ -35,7 +35,7 @@ describe('mission-control watch', () => {
     expect(screen.split('\n')[0]).toMatch(/refreshed \d+s ago +READ-ONLY$/);
     expect(screen).not.toContain('Preview');
     const footer = screen.replace(/\n+$/, '').split('\n').at(-1) ?? '';
-    expect(footer).toBe('enter attach  l log  space mark  / filter  : cmd  r refresh  a attention  tab pane  ? help  q quit');
+    expect(footer).toBe('enter attach  l log  space mark  d diff  / filter  : cmd  r refresh  a attention  tab pane  ? help  q quit');
   });
 
   it('does nothing on every mutating key, and its help does not list them', async () => {

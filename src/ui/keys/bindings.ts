@@ -175,7 +175,7 @@ export const BINDINGS: readonly Binding[] = [
     id: 'attach',
     keys: ['enter'],
     scope: 'jobs',
-    description: "Attach to the job's tmux session (detach with ctrl-q, or the key set as attach.detachKey, or the tmux prefix then d)",
+    description: "Attach to the job's tmux session (detach: ctrl-q or attach.detachKey, or the tmux prefix then d)",
     hint: 'attach',
     disabledReason: (c) => noJob(c) ?? (c.job?.session ? undefined : 'the job has no tmux session any more'),
   },
