@@ -105,7 +105,8 @@ describe('provider: docker, a sandbox worker on the private dockerd (real docker
     const worktree = join(dir, 'worktrees', '1-write');
     expect(launched).toMatchObject({ worker: 'sandbox', created: true, worktree });
     await waitFor('the job to exit', () => existsSync(jobFile('1-write', 'exit')), 60_000);
-    expect(await text(jobFile('1-write', 'output.log'))).toContain('wrote');
+    // The pane reaches the log through tmux's pipe, which may still be writing when the exit code is recorded.
+    await waitFor('the job output in its log', async () => (await text(jobFile('1-write', 'output.log'))).includes('wrote'), 30_000);
     expect((await text(join(worktree, 'uid.txt'))).trim()).toBe(String(process.getuid!()));
     const written = await stat(join(worktree, 'written.txt'));
     expect([written.uid, written.gid]).toEqual([process.getuid!(), process.getgid!()]);
