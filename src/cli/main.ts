@@ -116,7 +116,8 @@ async function dispatch(argv: readonly string[]): Promise<number> {
   }
   // No config file: inside a git checkout, say what `init` would make of it rather than leave a fleet that cannot launch.
   const offer = loaded.config.source === undefined ? await initOffer(process.cwd(), loaded.path) : undefined;
-  if (offer !== undefined) stderr().write(`${offer}\n`);
+  // The dashboard shows it on its status line: a line written before the full screen opens would only be seen after.
+  if (offer !== undefined && command !== 'dashboard' && command !== 'watch') stderr().write(`${offer}\n`);
   switch (command) {
     case 'status':
       if (rest[0] !== undefined && values.watch) throw new UsageError("'status WORKER' takes no --watch");
@@ -128,7 +129,11 @@ async function dispatch(argv: readonly string[]): Promise<number> {
     case 'watch':
     case 'dashboard': {
       const { runDashboard } = await import('../ui/run.js');
-      return runDashboard(loaded, { readOnly: command === 'watch' || (values.readonly ?? false), wallboard: command === 'watch' });
+      return runDashboard(loaded, {
+        readOnly: command === 'watch' || (values.readonly ?? false),
+        wallboard: command === 'watch',
+        ...(offer !== undefined ? { startNotice: offer } : {}),
+      });
     }
     default:
       throw new UsageError(`unknown command '${command}'`);

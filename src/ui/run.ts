@@ -31,6 +31,8 @@ export interface DashboardRunOptions {
   readonly readOnly: boolean;
   /** The compact, self-refreshing wallboard (`watch`). */
   readonly wallboard: boolean;
+  /** A line for the status bar as the dashboard opens (e.g. what `init` would write when there is no config). */
+  readonly startNotice?: string;
 }
 
 /** The interval of the dashboard's frame beat for workers polled at these intervals: the fastest, within 1–2 s. */
@@ -154,6 +156,8 @@ export async function runDashboard(loaded: LoadedConfig, options: DashboardRunOp
       ui: createUiStore(options.wallboard ? { sort: { key: 'state', descending: false } } : {}),
       clock: ticker.clock,
     });
+
+    if (options.startNotice) dashboard.ui.getState().notify(options.startNotice);
 
     const quitOnSignal = () => ask({ type: 'quit' });
     const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
