@@ -1,28 +1,18 @@
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBinary } from '../support/binary.js';
 import { git, makeRemote } from '../support/git-remote.js';
 
-const BIN = join(import.meta.dirname, '../../bin/mission-control.js');
 
 let dir: string;
 let checkout: string;
 let env: NodeJS.ProcessEnv;
 
 /** Runs the built binary in `cwd` with a fresh HOME and XDG_CONFIG_HOME. */
-function cli(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** Runs the built binary in `cwd` with a fresh HOME and XDG_CONFIG_HOME. */
+const cli = (args: string[], cwd: string) => runBinary(args, { cwd, env });
 
 beforeAll(async () => {
   dir = await realpath(await mkdtemp(join(tmpdir(), 'mc-init-cli-')));

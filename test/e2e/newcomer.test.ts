@@ -3,29 +3,19 @@ import { mkdir, mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, runBinary } from '../support/binary.js';
 import { git, makeRemote } from '../support/git-remote.js';
 import { TuiDriver } from './tui-driver.js';
 
 // A newcomer's first minutes, on the built binary: a fresh HOME, a real git repository cloned from a local bare
 // remote, `init --yes`, a generic `run` job that writes a file and fails, the dashboard showing it, its diff, rm.
-const BIN = join(import.meta.dirname, '../../bin/mission-control.js');
 
 let dir: string;
 let checkout: string;
 let env: Record<string, string>;
 let tui: TuiDriver | undefined;
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: checkout, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runBinary(args, { cwd: checkout, env });
 
 /** The job objects of `status --json`, once some job matches `test`. */
 async function waitForJob(test: (job: { state: string; exitCode: number | null; key: string }) => boolean) {
