@@ -62,6 +62,8 @@ export interface StatusJob {
   readonly kind: string;
   /** The agent preset the job was launched with, if any. */
   readonly agent: string | null;
+  /** Times the job was resumed in place; 0 when never. */
+  readonly resumeCount: number;
   readonly state: string;
   readonly reason: string;
   readonly exitCode: number | null;
@@ -142,6 +144,7 @@ export function statusJob(j: Job, now = Date.now()): StatusJob {
     key: j.key,
     kind: j.kind,
     agent: j.agent ?? null,
+    resumeCount: j.resumeCount ?? 0,
     state: j.state,
     reason: j.reason,
     exitCode: j.exitCode ?? null,

@@ -8,7 +8,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { AttachCommand } from '../providers/types.js';
 import { shellJoin } from '../ssh/quote.js';
 import { statusJob } from '../cli/status-report.js';
-import { selectAllJobs, selectWorkers, waitingJobs } from '../state/selectors.js';
+import { kindLabel, selectAllJobs, selectWorkers, waitingJobs } from '../state/selectors.js';
 import type { Job } from '../state/types.js';
 import { formatAge, formatBytes } from '../text/format.js';
 import { safeJson, sanitizeBlock, sanitizeLine } from '../text/sanitize.js';
@@ -347,7 +347,7 @@ export function jobsTable(jobs: readonly Job[], now: number): string {
     rows.push([
       job.key,
       stateCell(job),
-      job.kind,
+      kindLabel(job),
       Object.entries(job.params).map(([k, v]) => `${k}=${v}`).join(' '),
       job.createdAt === undefined ? '-' : formatAge(now / 1000 - job.createdAt),
       job.session ? `${job.session.name} ${job.session.id}` : '-',

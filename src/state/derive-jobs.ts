@@ -130,6 +130,7 @@ function build(
     worker,
     kind: meta?.kind ?? (record ? 'unknown' : 'session'),
     ...(meta?.agent !== undefined ? { agent: meta.agent } : {}),
+    ...(meta?.resumeCount ? { resumeCount: meta.resumeCount } : {}),
     params: meta?.params ?? {},
     command: meta?.command ?? (first ? [first.currentCommand] : []),
     state: derived.state,

@@ -5,6 +5,11 @@ import type { Job, JobState, WorkerView } from './types.js';
 /** Every job state, in the order summaries show them. */
 export const JOB_STATES: readonly JobState[] = ['waiting', 'working', 'done', 'running', 'idle', 'failed', 'exited', 'lost', 'unknown'];
 
+/** A job's kind as tables show it: `fix`, or `fix ↻2` for a job resumed twice. */
+export function kindLabel(job: Pick<Job, 'kind' | 'resumeCount'>): string {
+  return job.resumeCount ? `${job.kind} ↻${job.resumeCount}` : job.kind;
+}
+
 /** True for the states of a job whose program is still alive in its pane. */
 export function isLiveState(state: JobState): boolean {
   return state === 'running' || state === 'idle' || state === 'working' || state === 'waiting' || state === 'done';

@@ -58,6 +58,8 @@ export interface Job {
   readonly kind: string;
   /** The agent preset the job runs (`claude`, `gemini`, `codex`), when its kind names one. */
   readonly agent?: string;
+  /** How many times the job was resumed in place (`mission-control resume`); absent when never. */
+  readonly resumeCount?: number;
   readonly params: Readonly<Record<string, string>>;
   /** The command the job runs, as argv (from its record) or the pane's current command. */
   readonly command: readonly string[];

@@ -3,6 +3,7 @@ import React from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { jobStateLabel } from '../cli/status-report.js';
 import { jobLabel } from '../state/job-target.js';
+import { kindLabel } from '../state/selectors.js';
 import type { Job } from '../state/types.js';
 import { formatAge, pad } from '../text/format.js';
 import { sanitizeLine } from '../text/sanitize.js';
@@ -62,7 +63,7 @@ export function jobLine(job: Job, width: number, now: number, marked: boolean): 
   return [
     (marked ? '*' : ' ') + (attention ? '!' : ' ') + pad(sanitizeLine(jobLabel(job)), c.id),
     pad(sanitizeLine(job.worker), c.worker),
-    pad(sanitizeLine(job.kind), c.kind),
+    pad(sanitizeLine(kindLabel(job)), c.kind),
     pad(stateWithGlyph(job.state, jobStateLabel(job)), c.state),
     pad(formatAge((now - job.since) / 1000), c.age, 'right'),
     pad(formatAge(outputAge), c.output, 'right'),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deriveJobs } from '../../src/state/derive-jobs.js';
+import { kindLabel } from '../../src/state/selectors.js';
 import type { Job } from '../../src/state/types.js';
 import { NOW_S, record, scan, session } from '../support/scan-fixtures.js';
 
@@ -93,6 +94,20 @@ describe('deriveJobs', () => {
   it('a recorded exit code wins over a live pane (the wrapper knows best)', () => {
     const [job] = deriveJobs('w', scan([session('mc-a')], [record('a', { exitCode: 7 })]), new Map(), options);
     expect(job).toMatchObject({ state: 'failed', exitCode: 7 });
+  });
+
+  it('carries how often a job was resumed, and tables show it by its kind', () => {
+    const resumed = record('a');
+    const [job, fresh] = deriveJobs(
+      'w',
+      scan([session('mc-a'), session('mc-b')], [{ ...resumed, meta: { ...resumed.meta!, resumedAt: new Date(NOW_S * 1000).toISOString(), resumeCount: 2 } }, record('b')]),
+      new Map(),
+      options,
+    );
+    expect(job).toMatchObject({ id: 'a', resumeCount: 2 });
+    expect(kindLabel(job!)).toBe('review ↻2');
+    expect(fresh!.resumeCount).toBeUndefined();
+    expect(kindLabel(fresh!)).toBe('review');
   });
 
   it('keeps the time a job entered its state across scans, and resets it on a change', () => {

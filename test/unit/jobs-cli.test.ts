@@ -87,7 +87,7 @@ describe('jobs table and JSON', () => {
   });
   it('prints the job objects of status --json, every field with null for the missing ones', () => {
     expect(statusJob(jobs[1]!)).toEqual({
-      key: 'local/12-fix', worker: 'local', id: '12-fix', kind: 'review', agent: null, params: { pr: '1' }, state: 'failed', reason: '',
+      key: 'local/12-fix', worker: 'local', id: '12-fix', kind: 'review', agent: null, resumeCount: 0, params: { pr: '1' }, state: 'failed', reason: '',
       exitCode: 3, stateSince: '1970-01-01T00:00:00.000Z', createdAt: '1970-01-01T00:16:40.000Z', lastOutputAt: null,
       session: null, sessionId: null, command: expect.any(Array), adhoc: false,
     });
