@@ -321,6 +321,7 @@ async function prepareWorktree(provider: WorkerProvider, request: WorktreeReques
         : 'run `mission-control init` inside your checkout of the repository (it makes that checkout the main clone and its origin repo.url; add --force to replace an existing config)',
       15: 'commit, stash or discard them (or move the worktree away), then launch again',
     };
+    if (request.fetch === 'HEAD') hints[12] = `${request.remote} names no default branch (its HEAD): name the branch, e.g. \`launch run --branch main -- …\``;
     const hint = hints[result.code ?? -1];
     throw new JobStepError('worktree', provider.name, `${what[result.code ?? -1] ?? 'failed'}: ${firstLine(result)}`, hint);
   }

@@ -6,12 +6,11 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { homedir, userInfo } from 'node:os';
-import { performance } from 'node:perf_hooks';
 import { DEFAULT_WORKER_IMAGE, type DockerWorkerConfig } from '../config/schema.js';
 import { expandHome } from '../jobs/remote.js';
-import { inContainer, placeCommand } from './container.js';
+import { inContainer, type placeCommand } from './container.js';
 import { buildWorkerImage } from './docker-image.js';
-import { DEFAULT_EXEC_TIMEOUT_MS, runChild } from './local.js';
+import { DEFAULT_EXEC_TIMEOUT_MS, runChild, runHere } from './local.js';
 import { attachSessionArgs, tmuxArgv, tmuxServer } from './tmux.js';
 import {
   isObservation,
@@ -88,12 +87,8 @@ export class DockerProvider implements WorkerProvider {
   }
 
   async exec(command: RemoteCommand, options: ExecOptions = {}): Promise<ExecResult> {
-    const where = { container: this.containerName, target: options.target ?? 'session', timeoutMs: options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS } as const;
-    const wrapped = placeCommand(command, where);
-    const argv = 'argv' in wrapped ? wrapped.argv : ['sh', '-c', wrapped.script];
-    const started = performance.now();
-    const result = await runChild(this.withHost(argv), options);
-    this.lastRtt = performance.now() - started;
+    const { result, ms } = await runHere(command, this.containerName, options, (argv) => this.withHost(argv));
+    this.lastRtt = ms;
     return result;
   }
 

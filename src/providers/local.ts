@@ -60,12 +60,8 @@ export class LocalProvider implements WorkerProvider {
   }
 
   async exec(command: RemoteCommand, options: ExecOptions = {}): Promise<ExecResult> {
-    const where = { container: this.containerName, target: options.target ?? 'session', timeoutMs: options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS } as const;
-    const wrapped = placeCommand(command, where);
-    const argv = 'argv' in wrapped ? wrapped.argv : ['sh', '-c', wrapped.script];
-    const started = performance.now();
-    const result = await runChild(argv, options);
-    this.lastRtt = performance.now() - started;
+    const { result, ms } = await runHere(command, this.containerName, options);
+    this.lastRtt = ms;
     return result;
   }
 
@@ -107,6 +103,25 @@ export class LocalProvider implements WorkerProvider {
   }
 
   async close(): Promise<void> {}
+}
+
+/**
+ * Runs a command on this machine, placed where it belongs (inside `container` for the session target, with its
+ * deadline) and as an argv (`sh -c` for a script). `argvFor` may prefix it (e.g. a docker host). Resolves to the
+ * result and how long it took.
+ */
+export async function runHere(
+  command: RemoteCommand,
+  container: string | undefined,
+  options: ExecOptions,
+  argvFor: (argv: readonly string[]) => readonly string[] = (argv) => argv,
+): Promise<{ result: ExecResult; ms: number }> {
+  const where = { container, target: options.target ?? 'session', timeoutMs: options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS } as const;
+  const wrapped = placeCommand(command, where);
+  const argv = 'argv' in wrapped ? wrapped.argv : ['sh', '-c', wrapped.script];
+  const started = performance.now();
+  const result = await runChild(argvFor(argv), options);
+  return { result, ms: performance.now() - started };
 }
 
 /**

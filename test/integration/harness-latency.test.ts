@@ -85,20 +85,17 @@ describe('latency proxy (50 ms RTT)', () => {
     expect(Math.min(...times)).toBeGreaterThanOrEqual(50);
   });
 
-  it('a direct connection does not have the delay (it is the proxy)', async () => {
+  it('a direct connection does not go through the proxy (the delay is the proxy\'s alone)', async () => {
+    const before = proxy.connections();
     const s = await open(echo.port);
-    const times: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const t0 = performance.now();
-      await new Promise<void>((resolve) => {
-        s.once('data', () => resolve());
-        s.write('x');
-      });
-      times.push(performance.now() - t0);
-    }
+    const echoed = await new Promise<string>((resolve) => {
+      s.once('data', (d: Buffer) => resolve(d.toString()));
+      s.write('x');
+    });
+    // Outcome, not timing: the echo answered, and the proxy saw no connection for it.
+    expect(echoed).toBe('x');
+    expect(proxy.connections()).toBe(before);
     s.destroy();
-    // The best of five, against the proxy's floor of 50 ms: a loaded machine would have to stall every one of them.
-    expect(Math.min(...times)).toBeLessThan(50);
   });
 
   it('a 16 MiB transfer arrives intact and in order', async () => {
