@@ -167,6 +167,8 @@ export function jobStateLabel(job: Job): string {
 
 /** A worker's state as a person reads it. */
 export function workerStateLabel(worker: WorkerView): string {
+  // A worker put to sleep cannot be reached by design: its state says why, where "unreachable" would alarm.
+  if (worker.machine?.state === 'suspending' || worker.machine?.state === 'suspended') return worker.machine.state;
   if (worker.connection === 'down') return 'unreachable';
   if (worker.connection === 'connecting') return 'connecting';
   if (worker.container && !worker.container.running) {

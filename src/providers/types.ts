@@ -70,6 +70,8 @@ export type MachineState =
   | 'starting'
   | 'stopping'
   | 'stopped'
+  /** Going to sleep with its memory kept (GCE's SUSPENDING). */
+  | 'suspending'
   | 'suspended'
   | 'missing'
   | 'unknown';

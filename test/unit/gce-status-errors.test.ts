@@ -19,7 +19,7 @@ describe('GCE state mapping', () => {
     ['REPAIRING', 'starting'],
     ['RUNNING', 'running'],
     ['STOPPING', 'stopping'],
-    ['SUSPENDING', 'stopping'],
+    ['SUSPENDING', 'suspending'],
     ['DEPROVISIONING', 'stopping'],
     ['SUSPENDED', 'suspended'],
     ['STOPPED', 'stopped'],

@@ -63,6 +63,18 @@ describe('status report', () => {
     expect(text).toContain('Fleet cost now: $');
   });
 
+  it('shows a suspending or suspended worker by that state, not as unreachable, priced by it', () => {
+    const { store, cost } = fleet();
+    store.getState().refreshFailed('vm-a', 'vm-a: VM is SUSPENDING', NOW, { state: 'suspending', detail: 'SUSPENDING' });
+    store.getState().refreshFailed('vm-b', 'vm-b: VM is SUSPENDED (start the worker)', NOW, { state: 'suspended', detail: 'SUSPENDED' });
+    const doc = statusJson(store.getState(), NOW);
+    expect(doc.workers[0]).toMatchObject({ machine: 'suspending', machineDetail: 'SUSPENDING', costPerHour: cost.runningPerHour });
+    expect(doc.workers[1]).toMatchObject({ machine: 'suspended', machineDetail: 'SUSPENDED', costPerHour: cost.stoppedPerHour });
+    const text = statusTable(store.getState(), NOW, 160);
+    expect(text).toMatch(/^vm-a\s+gce-cos\s+suspending\b/m);
+    expect(text).toMatch(/^vm-b\s+gce-linux\s+suspended\b/m);
+  });
+
   it("lists each worker's scan problems in the table and in the JSON", () => {
     const { store } = fleet();
     const problems = ['job directory "x\x1b]0;T\x07" is not a safe id: skipped', 'two', 'three', 'four'];

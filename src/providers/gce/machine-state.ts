@@ -11,7 +11,7 @@ export const GCE_STATE_MAP: Readonly<Record<string, MachineState>> = {
   RUNNING: 'running',
   REPAIRING: 'starting',
   STOPPING: 'stopping',
-  SUSPENDING: 'stopping',
+  SUSPENDING: 'suspending',
   DEPROVISIONING: 'stopping',
   SUSPENDED: 'suspended',
   STOPPED: 'stopped',

@@ -116,7 +116,7 @@ export function estimateHourlyCost(
 }
 
 /**
- * What the worker costs per hour in this machine state: everything while it runs (or is being started or stopped),
+ * What the worker costs per hour in this machine state: everything while it runs (or is being started, stopped or suspended),
  * the disk while it is stopped or suspended, nothing once it is gone; undefined when unknown.
  */
 export function costPerHourIn(estimate: CostEstimate, state: MachineState): number | undefined {
@@ -125,6 +125,7 @@ export function costPerHourIn(estimate: CostEstimate, state: MachineState): numb
     case 'provisioning':
     case 'starting':
     case 'stopping':
+    case 'suspending':
       return estimate.runningPerHour;
     case 'stopped':
     case 'suspended':

@@ -230,7 +230,8 @@ export class GceProvider extends SshProvider {
       case 'missing':
         throw this.#missing('Provision the worker to create it');
       case 'stopping':
-        progress(`waiting for ${this.worker.instance} to finish ${status.detail === 'SUSPENDING' ? 'suspending' : 'stopping'}`);
+      case 'suspending':
+        progress(`waiting for ${this.worker.instance} to finish ${status.state}`);
         await this.#untilState('starting', ['stopped', 'suspended'], progress);
         return this.start(progress);
       case 'stopped':
@@ -280,7 +281,7 @@ export class GceProvider extends SshProvider {
       progress(`${this.worker.instance} is already suspended`);
       return;
     }
-    if (status.detail !== 'SUSPENDING') {
+    if (status.state !== 'suspending') {
       if (status.state !== 'running') {
         throw new GceError(
           'invalid',

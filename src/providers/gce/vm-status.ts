@@ -74,6 +74,8 @@ export class VmStatus {
         ? 'start the worker'
         : status.state === 'stopping'
           ? 'wait for it to stop, then start the worker'
+          : status.state === 'suspending'
+            ? 'wait for it to finish suspending, then start the worker to resume it'
           : 'wait for it to finish starting';
     throw new WorkerUnreachableError(worker, `${vm} is ${status.detail ?? status.state}`, hint);
   }
