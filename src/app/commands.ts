@@ -58,5 +58,7 @@ export interface FleetCommands extends ObserveCommands {
   provisionWorker(worker: string, progress?: ProgressReporter): Promise<void>;
   startWorker(worker: string, progress?: ProgressReporter): Promise<void>;
   stopWorker(worker: string, progress?: ProgressReporter): Promise<void>;
+  /** Suspends the worker's machine with its memory kept (GCE only); starting it resumes it. */
+  suspendWorker(worker: string, progress?: ProgressReporter): Promise<void>;
   rebuildWorker(worker: string, progress?: ProgressReporter): Promise<void>;
 }

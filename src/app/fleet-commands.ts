@@ -22,7 +22,7 @@ export function createFleetCommands(
 ): FleetCommands {
   const jobs = createJobActions(fleet, settings, options);
   const lifecycle =
-    (operation: 'provision' | 'start' | 'stop' | 'rebuild') =>
+    (operation: 'provision' | 'start' | 'stop' | 'suspend' | 'rebuild') =>
     async (worker: string, progress?: ProgressReporter): Promise<void> => {
       const provider = fleet.provider(worker);
       if (!provider) throw new Error(`there is no worker named ${JSON.stringify(worker)}`);
@@ -60,6 +60,7 @@ export function createFleetCommands(
     provisionWorker: lifecycle('provision'),
     startWorker: lifecycle('start'),
     stopWorker: lifecycle('stop'),
+    suspendWorker: lifecycle('suspend'),
     rebuildWorker: lifecycle('rebuild'),
   };
 }

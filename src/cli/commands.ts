@@ -4,6 +4,7 @@
  */
 import { JOB_USAGE } from '../jobs/cli.js';
 import { SEND_HELP } from './send.js';
+import { SUSPEND_HELP } from './suspend.js';
 
 /** What a word in a command line may be, for completion: values that come from the config or the fleet. */
 export type Operand = 'kind' | 'worker' | 'job' | 'shell' | 'file' | 'value';
@@ -106,6 +107,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'resume', usage: jobUsage('resume'), flags: [], operands: ['job'] },
   { name: 'diff', usage: jobUsage('diff'), flags: [flag('--stat'), flag('--color')], operands: ['job'] },
   { name: 'setup', usage: jobUsage('setup'), flags: [], operands: ['worker'] },
+  { name: 'suspend', usage: SUSPEND_HELP, flags: [], operands: ['worker'] },
   {
     name: 'completion',
     usage: `  mission-control completion bash|zsh|fish

@@ -9,12 +9,13 @@ import { completionScript } from './completion-scripts.js';
 import { runComplete } from './completion.js';
 import { loadFleetConfig } from './load-config.js';
 import { runSend } from './send.js';
+import { runSuspend } from './suspend.js';
 import { terminalIo, terminalStream } from './terminal-io.js';
 import { runStatus } from './status.js';
 import { EXIT, HELP, UsageError } from './usage.js';
 
 /** The subcommands that act on jobs, each parsing its own arguments. */
-const JOB_HANDLERS = { ...JOB_COMMANDS, send: runSend };
+const JOB_HANDLERS = { ...JOB_COMMANDS, send: runSend, suspend: runSuspend };
 
 const OPTIONS = {
   config: { type: 'string' },

@@ -122,7 +122,8 @@ export async function guarded(io: CliIo, command: string, body: () => Promise<nu
   }
 }
 
-const progressTo = (io: CliIo) => (line: string) => io.stderr.write(`  ${sanitizeLine(line)}\n`);
+/** Progress lines of a long command, on standard error (stdout keeps only the result). */
+export const progressTo = (io: CliIo) => (line: string) => io.stderr.write(`  ${sanitizeLine(line)}\n`);
 
 const actionsFor = (fleet: JobFleet, settings: JobSettings | undefined, graceMs?: number): JobActions =>
   createJobActions(fleet, settings ?? resolveJobSettings(), graceMs === undefined ? {} : { stop: { graceMs } });

@@ -57,6 +57,7 @@ export const MUTATING_COMMANDS: readonly MutatingCommand[] = [
   'provisionWorker',
   'startWorker',
   'stopWorker',
+  'suspendWorker',
   'rebuildWorker',
 ];
 

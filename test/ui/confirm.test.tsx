@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { removeRequest, startStopRequest, stopRequest } from '../../src/ui/actions/confirmations.js';
+import { removeRequest, startStopRequest, stopRequest, suspendRequest } from '../../src/ui/actions/confirmations.js';
 import { callsOf, fleetState, job, NOW, smallFleet, testDashboard, worker } from './fixtures.js';
 import { KEYS, linesOf, renderDashboard, type Rendered } from './render.js';
 
@@ -113,6 +113,39 @@ describe('marks and bulk actions', () => {
     await mounted.press('y');
     expect(callsOf(dashboard).filter((c) => c.name === 'stopWorker')).toEqual([{ name: 'stopWorker', args: ['gce-1', '<progress>'] }]);
   });
+
+  it('Z on a running GCE worker asks to suspend it, naming the live jobs that pause with it; y suspends exactly that worker', async () => {
+    const state = fleetState(
+      [worker('local'), worker('gce-1', { provider: 'gce-cos', path: 'iap', machine: { state: 'running', detail: 'RUNNING' } })],
+      [job('1-review', { worker: 'gce-1', state: 'waiting' }), job('2-fix', { worker: 'gce-1', kind: 'fix', state: 'failed', exitCode: 1 })],
+    );
+    const dashboard = testDashboard({ state });
+    mounted = await renderDashboard(dashboard, 140, 30);
+    await mounted.press(KEYS.tab, 'j', 'Z');
+    expect(dialog(mounted.screen())).toEqual([
+      'Suspend worker gce-1?',
+      'Suspends the gce-cos VM of worker gce-1: its memory is kept and compute billing stops (its disk is still billed).',
+      '1 live job pauses with it and carries on after a start (S, a launch or an attach):',
+      '  gce-1/1-review  waiting  review pr=12',
+      'y suspend gce-1   n / esc cancel',
+    ]);
+    expect(callsOf(dashboard).filter((c) => c.name === 'suspendWorker')).toEqual([]);
+    await mounted.press('y');
+    expect(callsOf(dashboard).filter((c) => c.name === 'suspendWorker')).toEqual([{ name: 'suspendWorker', args: ['gce-1', '<progress>'] }]);
+  });
+
+  it(':suspend WORKER asks for that worker; a worker that cannot be suspended is said so, and Z is disabled there', async () => {
+    const state = fleetState([worker('local'), worker('gce-1', { provider: 'gce-linux', machine: { state: 'running' } })], []);
+    const dashboard = testDashboard({ state });
+    mounted = await renderDashboard(dashboard, 140, 30);
+    await mounted.press(':', ...'suspend gce-1', KEYS.enter);
+    expect(dialog(mounted.screen())[0]).toBe('Suspend worker gce-1?');
+    await mounted.press('n', ':', ...'suspend local', KEYS.enter);
+    expect(mounted.screen()).toContain('cannot suspend local: only GCE workers can be suspended (it is local)');
+    await mounted.press(KEYS.tab, 'Z');
+    expect(dashboard.ui.getState().overlay.kind).toBe('none');
+    expect(callsOf(dashboard).filter((c) => c.name === 'suspendWorker')).toEqual([]);
+  });
 });
 
 describe('a session started by hand beside a job of the same name', () => {
@@ -213,6 +246,13 @@ describe('confirmation texts', () => {
       'Each job is interrupted (ctrl-c), then killed if it has not ended after a grace period.',
       'Left alone (already ended): local/14-ready',
     ]);
+  });
+
+  it('suspend: only a running GCE VM; an asleep one is said so', () => {
+    const gce = (state: 'stopped' | 'suspended' | 'suspending') => worker('gce-2', { provider: 'gce-linux', machine: { state }, lastRefresh: NOW });
+    expect(suspendRequest(gce('suspended'), [])).toBe('nothing to suspend: gce-2 is already suspended');
+    expect(suspendRequest(gce('suspending'), [])).toBe('nothing to suspend: gce-2 is already suspending');
+    expect(suspendRequest(gce('stopped'), [])).toBe('cannot suspend gce-2: its VM is stopped, and only a running VM can be suspended');
   });
 
   it('start a stopped worker', () => {

@@ -203,6 +203,7 @@ export function recordingCommands(answers: Answers = {}): FleetCommands & { read
     provisionWorker: done('provisionWorker'),
     startWorker: done('startWorker'),
     stopWorker: done('stopWorker'),
+    suspendWorker: done('suspendWorker'),
     rebuildWorker: done('rebuildWorker'),
   };
 }

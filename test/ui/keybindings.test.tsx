@@ -70,7 +70,7 @@ describe('footer hints', () => {
 
     await mounted.press(KEYS.tab);
     expect(mounted.screen().split('\n').at(-1)?.trimEnd()).toBe(
-      'enter jobs  p provision  S start/stop  R rebuild  n new  / filter  : cmd  r refresh  a attention  tab pane  ? help  q quit',
+      'enter jobs  p provision  S start/stop  Z suspend  R rebuild  n new  / filter  : cmd  r refresh  a attention  tab pane  ? help  q quit',
     );
     await mounted.press('?');
     expect(mounted.screen().split('\n').at(-1)?.trimEnd()).toBe('esc close');

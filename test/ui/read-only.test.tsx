@@ -37,12 +37,14 @@ describe('read-only dashboard', () => {
   it('does nothing at all on the mutating keys and commands', async () => {
     const dashboard = readOnly();
     mounted = await renderDashboard(dashboard, 120, 30);
-    await mounted.press(KEYS.space, 's', 'x', 'u', 'n', KEYS.tab, 'p', 'S', KEYS.tab);
+    await mounted.press(KEYS.space, 's', 'x', 'u', 'n', KEYS.tab, 'p', 'S', 'Z', KEYS.tab);
     expect(dashboard.ui.getState().overlay.kind).toBe('none');
     await mounted.press(':', ...'stop', KEYS.enter);
     expect(mounted.screen()).toContain("no command 'stop' (commands: worker, filter, sort, refresh, help, quit)");
     await mounted.press(':', ...'launch review pr=1', KEYS.enter);
     expect(mounted.screen()).toContain("no command 'launch'");
+    await mounted.press(':', ...'suspend local', KEYS.enter);
+    expect(mounted.screen()).toContain("no command 'suspend'");
     expect(callsOf(dashboard)).toEqual([]);
     expect(dashboard.mutate).toBeUndefined();
   });
@@ -60,7 +62,7 @@ describe('read-only dashboard', () => {
     const typed: ReadOnlyCommands = commands;
     expect(() =>
       createDashboard({ fleet: fleetSource(smallFleet()), access: { readOnly: true, commands: typed }, host: recordingHost() }),
-    ).toThrow('a read-only dashboard was given mutating commands: launch, stopJob, removeJob, sendToJob, resumeJob, provisionWorker, startWorker, stopWorker, rebuildWorker');
+    ).toThrow('a read-only dashboard was given mutating commands: launch, stopJob, removeJob, sendToJob, resumeJob, provisionWorker, startWorker, stopWorker, suspendWorker, rebuildWorker');
   });
 
   it('gets a command layer with no mutating function from a read-only fleet', async () => {

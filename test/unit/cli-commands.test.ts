@@ -38,7 +38,7 @@ describe('the command table', () => {
 describe('completion candidates (__complete)', () => {
   it('completes subcommands, also after --config PATH', async () => {
     expect(await complete('la')).toEqual(['launch']);
-    expect(await complete('--config', 'c.yaml', 's')).toEqual(['status', 'send', 'stop', 'setup']);
+    expect(await complete('--config', 'c.yaml', 's')).toEqual(['status', 'send', 'stop', 'setup', 'suspend']);
     expect(await complete('')).toEqual(COMMANDS.map((entry) => entry.name));
   });
 
@@ -53,6 +53,7 @@ describe('completion candidates (__complete)', () => {
     expect(await complete('launch', '--worker', 'h1', 'i')).toEqual(['implement']);
     expect(await complete('launch', 'fix', '')).toEqual([]);
     expect(await complete('setup', '')).toEqual(['local', 'h1', 'h2']);
+    expect(await complete('suspend', 'h')).toEqual(['h1', 'h2']);
     expect(await complete('logs', '--bytes', '10', 'h1')).toEqual(['h1/review-42']);
     expect(await complete('completion', '')).toEqual(['bash', 'zsh', 'fish']);
   });

@@ -1,5 +1,11 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { configFileSchema, resolveFleet, type DockerWorkerConfig } from '../../src/config/schema.js';
+import { createFleet } from '../../src/app/fleet.js';
+import { runSuspend } from '../../src/cli/suspend.js';
+import { configFileSchema, DEFAULT_SETTINGS, defaultFleet, resolveFleet, type DockerWorkerConfig } from '../../src/config/schema.js';
+import type { CliIo } from '../../src/jobs/cli.js';
 import { DockerProvider } from '../../src/providers/docker.js';
 import { LocalProvider } from '../../src/providers/local.js';
 import { readOnlyView } from '../../src/providers/read-only.js';
@@ -31,5 +37,29 @@ describe('suspend on providers that cannot keep a machine suspended', () => {
 
   it('is absent from the read-only view', () => {
     expect('suspend' in readOnlyView(local)).toBe(false);
+  });
+});
+
+describe('mission-control suspend WORKER', () => {
+  it('says which worker cannot be suspended and why (exit 1), names the workers for an unknown one (exit 2)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mc-suspend-cli-'));
+    const fleet = createFleet(defaultFleet(undefined, { ...DEFAULT_SETTINGS, tmuxSocket: join(dir, 'sock'), stateDir: join(dir, 'state') }));
+    const out: string[] = [];
+    const err: string[] = [];
+    const io: CliIo = { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => err.push(t) }, confirm: async () => false };
+    try {
+      expect(await runSuspend(fleet, ['local'], io)).toBe(1);
+      expect(err.join('')).toBe('mission-control suspend: error: local: suspend is not supported: mission-control does not suspend the machine it runs on; only GCE workers can be suspended\n');
+      err.length = 0;
+      expect(await runSuspend(fleet, ['nowhere'], io)).toBe(2);
+      expect(err.join('')).toBe('mission-control suspend: there is no worker named "nowhere" (workers: local)\n');
+      err.length = 0;
+      expect(await runSuspend(fleet, [], io)).toBe(2);
+      expect(err.join('')).toContain('name one WORKER');
+      expect(out).toEqual([]);
+    } finally {
+      await fleet.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

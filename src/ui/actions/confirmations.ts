@@ -112,6 +112,30 @@ export function rebuildRequest(worker: WorkerView, jobs: readonly Job[]): Confir
   };
 }
 
+/**
+ * The suspend dialog of a GCE worker (its live jobs pause with it and carry on when it is started again), or why
+ * it cannot be suspended now.
+ */
+export function suspendRequest(worker: WorkerView, jobs: readonly Job[]): ConfirmRequest | string {
+  const name = sanitizeLine(worker.name);
+  if (worker.provider !== 'gce-cos' && worker.provider !== 'gce-linux') return `cannot suspend ${name}: only GCE workers can be suspended (it is ${worker.provider})`;
+  const state = worker.machine?.state;
+  if (state === 'suspended' || state === 'suspending') return `nothing to suspend: ${name} is already ${state}`;
+  if (state !== undefined && state !== 'running' && state !== 'unknown') {
+    return `cannot suspend ${name}: its VM is ${state}, and only a running VM can be suspended`;
+  }
+  const alive = jobs.filter(live);
+  const lines = [`Suspends the ${worker.provider} VM of worker ${name}: its memory is kept and compute billing stops (its disk is still billed).`];
+  if (alive.length > 0) lines.push(`${plural(alive.length, 'live job')} ${alive.length === 1 ? 'pauses with it and carries on' : 'pause with it and carry on'} after a start (S, a launch or an attach):`, ...listJobs(alive));
+  else lines.push('No live job runs on it; a start (S, a launch or an attach) resumes it.');
+  return {
+    title: `Suspend worker ${name}?`,
+    lines,
+    confirmLabel: `suspend ${name}`,
+    action: { type: 'suspend-worker', worker: worker.name },
+  };
+}
+
 /** The start or stop dialog: stop when the machine runs (listing the live jobs that stop with it), else start. */
 export function startStopRequest(worker: WorkerView, jobs: readonly Job[]): ConfirmRequest {
   const name = sanitizeLine(worker.name);

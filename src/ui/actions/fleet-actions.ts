@@ -52,6 +52,9 @@ export function runPending(dashboard: Dashboard, action: PendingAction): void {
     case 'stop-worker':
       void track(dashboard, `stop ${action.worker}`, (p) => commands.stopWorker(action.worker, p)).then(() => refresh(action.worker));
       return;
+    case 'suspend-worker':
+      void track(dashboard, `suspend ${action.worker}`, (p) => commands.suspendWorker(action.worker, p)).then(() => refresh(action.worker));
+      return;
     case 'rebuild-worker':
       void track(dashboard, `rebuild ${action.worker}`, (p) => commands.rebuildWorker(action.worker, p)).then(() => refresh(action.worker));
       return;

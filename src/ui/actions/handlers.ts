@@ -9,7 +9,7 @@ import { clamp } from '../state/selection.js';
 import type { Overlay } from '../state/ui-types.js';
 import { helpLines } from '../keys/help-lines.js';
 import { targetOf } from '../../state/job-target.js';
-import { approveRequest, provisionRequest, rebuildRequest, removeRequest, startStopRequest, stopRequest } from './confirmations.js';
+import { approveRequest, provisionRequest, rebuildRequest, removeRequest, startStopRequest, stopRequest, suspendRequest } from './confirmations.js';
 import { launchJob, runPending, sendReply } from './fleet-actions.js';
 import { track } from './operations.js';
 import { sanitizeLine } from '../../text/sanitize.js';
@@ -151,6 +151,12 @@ export function runLine(d: Dashboard, line: string): void {
     case 'remove':
       HANDLERS['remove-job'](d);
       return;
+    case 'suspend': {
+      const worker = action.worker === undefined ? d.focusedWorker() : fleet.workers[action.worker];
+      if (worker) confirm(d, suspendRequest(worker, fleet.jobsByWorker[worker.name] ?? []));
+      else state.notify('suspend which worker? select one, or :suspend WORKER', 'error');
+      return;
+    }
     case 'help':
       HANDLERS.help(d);
       return;
@@ -247,6 +253,10 @@ export const HANDLERS = {
   'start-stop-worker': (d) => {
     const worker = d.focusedWorker();
     if (worker) confirm(d, startStopRequest(worker, d.fleet.getState().jobsByWorker[worker.name] ?? []));
+  },
+  'suspend-worker': (d) => {
+    const worker = d.focusedWorker();
+    if (worker) confirm(d, suspendRequest(worker, d.fleet.getState().jobsByWorker[worker.name] ?? []));
   },
   'rebuild-worker': (d) => {
     const worker = d.focusedWorker();

@@ -92,6 +92,7 @@ export const COMMAND_IDS = [
   'show-worker-jobs',
   'provision-worker',
   'start-stop-worker',
+  'suspend-worker',
   'rebuild-worker',
   'log-down',
   'log-up',
@@ -140,6 +141,12 @@ const managedWorker = (c: BindingContext) => {
   if (c.worker.provider === 'local') return 'this machine is not managed by mission-control';
   if (c.worker.provider === 'ssh') return 'an SSH host is managed outside mission-control';
   return undefined;
+};
+
+const suspendableWorker = (c: BindingContext) => {
+  const managed = managedWorker(c);
+  if (managed) return managed;
+  return c.worker?.provider === 'gce-cos' || c.worker?.provider === 'gce-linux' ? undefined : 'only GCE workers can be suspended';
 };
 
 /** The key table. */
@@ -272,6 +279,16 @@ export const BINDINGS: readonly Binding[] = [
     disabledReason: managedWorker,
   },
   {
+    id: 'suspend-worker',
+    keys: ['Z'],
+    scope: 'workers',
+    description: "Suspend the worker's VM: its memory is kept (jobs and waiting agents carry on after a start), compute billing stops",
+    hint: 'suspend',
+    mutating: true,
+    dangerous: true,
+    disabledReason: suspendableWorker,
+  },
+  {
     id: 'rebuild-worker',
     keys: ['R'],
     scope: 'workers',
@@ -356,6 +373,13 @@ export const LINE_COMMANDS: readonly LineCommand[] = [
   { name: 'refresh', aliases: ['r'], args: '', description: 'Refresh every worker now' },
   { name: 'launch', aliases: ['l'], args: 'KIND [NAME=VALUE …] [@WORKER]', description: 'Launch a job of KIND with its parameters', mutating: true },
   { name: 'stop', aliases: [], args: '', description: 'Stop the marked jobs, or the selected one (asks first)', mutating: true },
+  {
+    name: 'suspend',
+    aliases: [],
+    args: '[WORKER]',
+    description: 'Suspend WORKER, or the selected worker (GCE: memory kept, billing stops; asks first)',
+    mutating: true,
+  },
   { name: 'remove', aliases: ['rm'], args: '', description: 'Remove the marked jobs, or the selected one (asks first)', mutating: true },
   { name: 'help', aliases: ['h'], args: '', description: 'Show every key' },
   { name: 'quit', aliases: ['q'], args: '', description: 'Quit mission-control (jobs keep running)' },

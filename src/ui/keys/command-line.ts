@@ -14,6 +14,7 @@ export type LineAction =
   | { readonly type: 'refresh' }
   | { readonly type: 'launch'; readonly kind: string; readonly params: Readonly<Record<string, string>>; readonly worker: string | undefined }
   | { readonly type: 'stop' }
+  | { readonly type: 'suspend'; readonly worker: string | undefined }
   | { readonly type: 'remove' }
   | { readonly type: 'help' }
   | { readonly type: 'quit' }
@@ -43,13 +44,14 @@ export function parseLine(line: string, context: LineContext): LineAction {
     return { type: 'error', message: `no command '${word}' (commands: ${known})` };
   }
   switch (command.name) {
-    case 'worker': {
+    case 'worker':
+    case 'suspend': {
       const name = args[0];
-      if (name === undefined) return { type: 'worker', worker: undefined };
+      if (name === undefined) return { type: command.name, worker: undefined };
       if (!context.workers.includes(name)) {
         return { type: 'error', message: `no worker '${name}' (workers: ${context.workers.join(', ')})` };
       }
-      return { type: 'worker', worker: name };
+      return { type: command.name, worker: name };
     }
     case 'filter':
       return { type: 'filter', text: args.join(' ') };
@@ -121,6 +123,7 @@ function optionsFor(head: readonly string[], context: LineContext): readonly str
   const position = head.length;
   switch (command.name) {
     case 'worker':
+    case 'suspend':
       return position === 1 ? context.workers : [];
     case 'sort':
       return position === 1 ? SORT_KEYS : [];

@@ -34,6 +34,7 @@ export type PendingAction =
   | { readonly type: 'provision-worker'; readonly worker: string }
   | { readonly type: 'start-worker'; readonly worker: string }
   | { readonly type: 'stop-worker'; readonly worker: string }
+  | { readonly type: 'suspend-worker'; readonly worker: string }
   | { readonly type: 'rebuild-worker'; readonly worker: string };
 
 /** What a confirmation dialog says: exactly what will happen, to which jobs or worker. */
