@@ -9,6 +9,7 @@
  *   POST   /compute/v1/projects/P/zones/Z/instances/NAME/{start,stop,suspend,resume}
  *   GET    /compute/v1/projects/P/zones/Z/instances/NAME/getGuestAttributes?queryPath=
  *   GET    /compute/v1/projects/P/aggregated/instances[?filter=]       aggregatedList
+ *   GET    /compute/v1/projects/P/zones/Z/operations[?filter=]         zoneOperations.list (e.g. preemptions)
  *   GET    /compute/v1/projects/P/zones/Z/operations/OP                zoneOperations.get
  *   POST   /compute/v1/projects/P/zones/Z/operations/OP/wait           zoneOperations.wait (may return RUNNING)
  *   GET    /compute/v1/projects/P                                      projects.get (common instance metadata)
@@ -28,6 +29,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { PassThroughClient } from 'google-auth-library';
 import { notFound, rateLimited, type ApiError } from './compute/errors.js';
+import { operationMatches } from './compute/operations.js';
 import { FakeWorld, type FakeInstance, type TransitionDelays } from './compute/state.js';
 
 export * from './compute/errors.js';
@@ -136,6 +138,12 @@ export async function startComputeApi(options: ComputeApiOptions = {}): Promise<
     const [collection, name, verb, extra] = rest.slice(2);
     const resource = `projects/${project}/zones/${zone}/instances/${name ?? ''}`;
 
+    if (collection === 'operations' && !name && method === 'GET') {
+      const items = [...world.operations.values()]
+        .filter((operation) => operation.project === project && operation.zone === zone && operationMatches(operation, filter))
+        .map((operation) => world.renderOperation(operation));
+      return send(200, { kind: 'compute#operationList', id: `projects/${project}/zones/${zone}/operations`, items });
+    }
     if (collection === 'operations' && name) {
       const operation = world.operations.get(FakeWorld.key(project, zone, name));
       if (!operation) return fail(notFound(`projects/${project}/zones/${zone}/operations/${name}`));

@@ -1,18 +1,16 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refreshWorker } from '../../src/app/refresh.js';
-import { createGceProvider, type GceProvider } from '../../src/providers/gce/provider.js';
-import { SshPool } from '../../src/ssh/pool.js';
+import type { GceProvider } from '../../src/providers/gce/provider.js';
 import { createFleetStore } from '../../src/state/store.js';
-import { startComputeApi, type ComputeApiFake } from '../harness/compute-api.js';
-import { emptySshConfig, gceWorker, PROJECT, testDeps, ZONE } from '../harness/compute/gce-worker.js';
-import { backWithSshd, bootScriptOf, type Backing } from '../harness/compute/vm-backing.js';
-import { mountNoexec, sharedDocker, startSshdWithDocker, unmountUnder, type TestDocker } from '../harness/docker.js';
-import type { TestSshd } from '../harness/sshd.js';
+import type { ComputeApiFake } from '../harness/compute-api.js';
+import { startCosWorker, type CosWorker } from '../harness/compute/cos-worker.js';
+import { PROJECT, ZONE } from '../harness/compute/gce-worker.js';
+import { bootScriptOf, type Backing } from '../harness/compute/vm-backing.js';
+import { unmountUnder, type TestDocker } from '../harness/docker.js';
 
 /**
  * A COS worker end to end: the cloud-init user-data mission-control generated is what "boots" the VM (its boot script
@@ -20,45 +18,18 @@ import type { TestSshd } from '../harness/sshd.js';
  * jobs run in the container, scanned like any other worker's.
  */
 describe('GCE COS worker with its container (real Compute client, fake API, real sshd + dockerd)', () => {
+  let cos: CosWorker;
   let docker: TestDocker;
-  let sshd: TestSshd;
   let fake: ComputeApiFake;
   let dir: string;
-  let pool: SshPool;
   let provider: GceProvider;
   let backing: Backing;
 
   beforeAll(async () => {
-    docker = await sharedDocker();
-    const image = await docker.buildWorkerImage();
-    sshd = await startSshdWithDocker(docker);
-    dir = await mkdtemp(join(tmpdir(), 'mc-gce-cos-'));
-    // As on COS, where the mounted directories live is mounted noexec (undone with the rest of `dir`'s mounts).
-    await mountNoexec(dir);
-    fake = await startComputeApi();
-    pool = new SshPool({ hostKeyPolicy: 'strict', agent: '' });
-    const worker = gceWorker({
-      name: 'cos-1',
-      provider: 'gce-cos',
-      ssh: { user: sshd.user, port: sshd.port, identityFile: sshd.clientKeyPath },
-      iap: { enabled: false },
-      sshConfigFile: await emptySshConfig(dir),
-      container: { image, command: ['sleep', 'infinity'], mounts: [join(dir, 'dev'), join(dir, '.gemini'), join(dir, '.offload')] },
-      stateDir: join(dir, 'dev', 'state'),
-    });
-    const deps = testDeps(fake, pool, dir);
-    backing = backWithSshd(fake.world, { sshd, bootStateDir: deps.bootStateDir!, env: docker.env });
-    provider = createGceProvider(worker, deps);
+    cos = await startCosWorker({ name: 'cos-1', mounts: ['dev', '.gemini', '.offload'] });
+    ({ docker, fake, dir, provider, backing } = cos);
   });
-  afterAll(async () => {
-    await pool?.close();
-    await fake?.close();
-    await docker?.docker(['rm', '-f', 'maintainer-worker']);
-    await sshd?.stop();
-    // The boot script gave the mounted directories exec mounts of their own, as on COS.
-    if (dir) await unmountUnder(dir);
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => cos?.close());
 
   it('provisions: the user-data starts maintainer-worker (--restart always, same paths), readiness, then jobs run inside', async () => {
     const steps: string[] = [];

@@ -27,6 +27,11 @@ export function notFound(resource: string): ApiError {
   return apiError(404, 'notFound', 'global', `The resource '${resource}' was not found`);
 }
 
+/** `The resource '…' is not ready` (a lifecycle call the instance's status does not allow, e.g. suspending it while TERMINATED). */
+export function notReady(resource: string): ApiError {
+  return apiError(400, 'resourceNotReady', 'global', `The resource '${resource}' is not ready`);
+}
+
 /** `The resource '…' already exists` (insert of a name in use). */
 export function alreadyExists(resource: string): ApiError {
   return apiError(409, 'alreadyExists', 'global', `The resource '${resource}' already exists`);

@@ -1,11 +1,15 @@
 /**
  * The fake Compute API's world: instances and zone operations with asynchronous state transitions on timers
- * (PROVISIONING → STAGING → RUNNING, STOPPING → TERMINATED, SUSPENDING → SUSPENDED, deletion), operations that go
- * RUNNING → DONE when their transition completes, and hooks that let a test "boot" a VM.
+ * (PROVISIONING → STAGING → RUNNING, STOPPING → TERMINATED, SUSPENDING → SUSPENDED → STAGING → RUNNING, deletion,
+ * preemption), operations that go RUNNING → DONE when their transition completes, and hooks that let a test "boot",
+ * freeze and thaw a VM.
  */
 import { randomBytes } from 'node:crypto';
-import { alreadyExists, notFound, type ApiError, type OperationError } from './errors.js';
+import { alreadyExists, notFound, notReady, type ApiError, type OperationError } from './errors.js';
+import { BASE, newOperation, renderOperation, type FakeOperation } from './operations.js';
 import { FakeProjects } from './projects.js';
+
+export type { FakeOperation } from './operations.js';
 
 /** Milliseconds each transition step takes (a test may change them on `world.delays`). */
 export interface TransitionDelays {
@@ -38,28 +42,9 @@ export interface FakeInstance {
   readonly createdAt: string;
 }
 
-/** A zone operation of the fake. */
-export interface FakeOperation {
-  readonly project: string;
-  readonly zone: string;
-  readonly name: string;
-  readonly id: string;
-  readonly operationType: string;
-  readonly targetName: string;
-  readonly targetId: string;
-  status: 'RUNNING' | 'DONE';
-  error: OperationError | undefined;
-  readonly insertTime: string;
-  endTime: string | undefined;
-  /** Resolves when DONE. */
-  readonly done: Promise<void>;
-  finish(error?: OperationError): void;
-}
-
-/** Called when an instance reaches RUNNING (boot) or TERMINATED (shutdown). */
+/** Called when an instance reaches RUNNING (boot) or TERMINATED (shutdown), or is suspended or resumed. */
 export type InstanceHook = (instance: FakeInstance) => void | Promise<void>;
 
-const BASE = 'https://www.googleapis.com/compute/v1';
 
 /** The instances and operations of all projects and zones. */
 export class FakeWorld {
@@ -69,6 +54,8 @@ export class FakeWorld {
   readonly #createdHooks: ((instance: FakeInstance) => void)[] = [];
   readonly #runningHooks: InstanceHook[] = [];
   readonly #stoppedHooks: InstanceHook[] = [];
+  readonly #suspendedHooks: InstanceHook[] = [];
+  readonly #resumedHooks: InstanceHook[] = [];
   readonly #operationFailures: { operationType: string; error: OperationError }[] = [];
   /** Errors from hooks (a test can assert there were none). */
   readonly hookErrors: unknown[] = [];
@@ -99,6 +86,31 @@ export class FakeWorld {
 
   onStopped(hook: InstanceHook): void {
     this.#stoppedHooks.push(hook);
+  }
+
+  /** Called as a suspend completes (before SUSPENDED is reported): the guest's processes freeze, memory kept. */
+  onSuspended(hook: InstanceHook): void {
+    this.#suspendedHooks.push(hook);
+  }
+
+  /** Called as a resume completes (before RUNNING is reported): the frozen processes carry on; no boot. */
+  onResumed(hook: InstanceHook): void {
+    this.#resumedHooks.push(hook);
+  }
+
+  /**
+   * GCE reclaims a RUNNING Spot VM: a `compute.instances.preempted` operation by `system` is recorded and the VM
+   * stops (its termination action STOP), as a shutdown does. Returns the operation.
+   */
+  preempt(project: string, zone: string, name: string): FakeOperation {
+    const instance = this.instances.get(FakeWorld.key(project, zone, name));
+    if (instance?.status !== 'RUNNING') throw new Error(`only a RUNNING instance can be preempted (${name} is ${instance?.status ?? 'missing'})`);
+    const operation = this.#operation(project, zone, 'compute.instances.preempted', instance);
+    operation.user = 'system';
+    operation.statusMessage = 'Instance was preempted.';
+    instance.status = 'STOPPING';
+    this.#after(this.delays.stopping, () => void this.#settle(instance, 'TERMINATED', operation));
+    return operation;
   }
 
   /** The next operation of this type (`insert`, `start` …) finishes with `error` (insert then leaves no instance). */
@@ -148,6 +160,10 @@ export class FakeWorld {
   lifecycle(project: string, zone: string, name: string, call: string): FakeOperation | ApiError {
     const instance = this.instances.get(FakeWorld.key(project, zone, name));
     if (!instance) return notFound(`projects/${project}/zones/${zone}/instances/${name}`);
+    // Only a RUNNING instance can be suspended, and only a SUSPENDED one resumed.
+    if ((call === 'suspend' && !['RUNNING', 'SUSPENDED'].includes(instance.status)) || (call === 'resume' && !['SUSPENDED', 'RUNNING'].includes(instance.status))) {
+      return notReady(`projects/${project}/zones/${zone}/instances/${name}`);
+    }
     const operation = this.#operation(project, zone, call, instance);
     const failure = this.#takeFailure(call);
     if (failure) {
@@ -161,8 +177,9 @@ export class FakeWorld {
           operation.finish();
           break;
         }
+        // A resumed VM carries on with its memory; a started one boots.
         instance.status = 'STAGING';
-        this.#after(this.delays.staging, () => this.#running(instance, operation));
+        this.#after(this.delays.staging, () => this.#running(instance, operation, call === 'resume' ? this.#resumedHooks : this.#runningHooks));
         break;
       case 'stop':
         if (instance.status === 'TERMINATED') {
@@ -173,6 +190,10 @@ export class FakeWorld {
         this.#after(this.delays.stopping, () => void this.#settle(instance, 'TERMINATED', operation));
         break;
       case 'suspend':
+        if (instance.status === 'SUSPENDED') {
+          operation.finish();
+          break;
+        }
         instance.status = 'SUSPENDING';
         this.#after(this.delays.suspending, () => void this.#settle(instance, 'SUSPENDED', operation));
         break;
@@ -240,30 +261,7 @@ export class FakeWorld {
 
   /** The operation as the API returns it. */
   renderOperation(operation: FakeOperation): Record<string, unknown> {
-    const zoneUrl = `${BASE}/projects/${operation.project}/zones/${operation.zone}`;
-    return {
-      kind: 'compute#operation',
-      id: operation.id,
-      name: operation.name,
-      zone: zoneUrl,
-      operationType: operation.operationType,
-      targetLink: `${zoneUrl}/instances/${operation.targetName}`,
-      targetId: operation.targetId,
-      status: operation.status,
-      user: 'tester@example.com',
-      progress: operation.status === 'DONE' ? 100 : 0,
-      insertTime: operation.insertTime,
-      startTime: operation.insertTime,
-      ...(operation.endTime ? { endTime: operation.endTime } : {}),
-      selfLink: `${zoneUrl}/operations/${operation.name}`,
-      ...(operation.error
-        ? {
-            error: { errors: operation.error.errors },
-            httpErrorStatusCode: operation.error.httpStatus,
-            httpErrorMessage: operation.error.httpMessage,
-          }
-        : {}),
-    };
+    return renderOperation(operation);
   }
 
   /** Stops every pending transition. */
@@ -309,44 +307,30 @@ export class FakeWorld {
   }
 
   #operation(project: string, zone: string, operationType: string, instance: FakeInstance): FakeOperation {
-    const name = `operation-${Date.now()}-${randomBytes(8).toString('hex')}-${randomBytes(4).toString('hex')}`;
-    let resolveDone!: () => void;
-    const done = new Promise<void>((resolve) => (resolveDone = resolve));
-    const operation: FakeOperation = {
-      project,
-      zone,
-      name,
-      id: BigInt(`0x${randomBytes(7).toString('hex')}`).toString(),
-      operationType,
-      targetName: instance.name,
-      targetId: instance.id,
-      status: 'RUNNING',
-      error: undefined,
-      insertTime: new Date().toISOString(),
-      endTime: undefined,
-      done,
-      finish(error) {
-        if (operation.status === 'DONE') return;
-        operation.status = 'DONE';
-        operation.error = error;
-        operation.endTime = new Date().toISOString();
-        resolveDone();
-      },
-    };
-    this.operations.set(FakeWorld.key(project, zone, name), operation);
+    const operation = newOperation(project, zone, operationType, instance);
+    this.operations.set(FakeWorld.key(project, zone, operation.name), operation);
     return operation;
   }
 
-  #running(instance: FakeInstance, operation: FakeOperation): void {
+  #running(instance: FakeInstance, operation: FakeOperation, hooks: readonly InstanceHook[] = this.#runningHooks): void {
     if (!this.instances.has(FakeWorld.key(instance.project, instance.zone, instance.name))) return;
+    if (hooks === this.#resumedHooks) {
+      // The guest is thawed before the API says RUNNING, as memory is restored before the VM runs.
+      void this.#hooks(hooks, instance).then(() => {
+        instance.status = 'RUNNING';
+        operation.finish();
+      });
+      return;
+    }
     instance.status = 'RUNNING';
     operation.finish();
-    void this.#hooks(this.#runningHooks, instance);
+    void this.#hooks(hooks, instance);
   }
 
   /** A shutdown completes (hooks: the guest stops) before the API reports the final state. */
   async #settle(instance: FakeInstance, status: string, operation: FakeOperation): Promise<void> {
     if (status === 'TERMINATED') await this.#hooks(this.#stoppedHooks, instance);
+    if (status === 'SUSPENDED') await this.#hooks(this.#suspendedHooks, instance);
     instance.status = status;
     operation.finish();
   }

@@ -3,9 +3,11 @@
  * networkIP becomes 127.0.0.1, its host key is published as a guest attribute), and its boot script (cloud-init
  * `user-data` on COS, `startup-script` on Linux, as mission-control generated them) really runs, as root, against
  * the test's docker daemon. Stopping the instance kills the sshd and stops the container, as a shutdown would.
+ * Suspending it freezes what runs there without ending anything, as GCE keeps a suspended VM's memory: the sshd and
+ * its sessions get SIGSTOP (by pid) and the worker container is paused; a resume thaws them (SIGCONT, unpause).
  */
 import { spawn } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { parse } from 'yaml';
 import type { TestSshd } from '../sshd.js';
 import type { FakeInstance, FakeWorld } from './state.js';
@@ -27,6 +29,8 @@ export interface BackingOptions {
 export interface Backing {
   /** Boot scripts run so far, with their exit codes and output. */
   readonly boots: { instance: string; code: number | null; output: string }[];
+  /** The pids frozen by the last suspend (the sshd listener first), empty while nothing is frozen. */
+  readonly frozen: number[];
 }
 
 /** The boot script an instance was created with: the write_files entry of its user-data, or its startup-script. */
@@ -42,7 +46,13 @@ export function bootScriptOf(instance: Pick<FakeInstance, 'body'>): string | und
 
 /** Registers the hooks on `world`. */
 export function backWithSshd(world: FakeWorld, options: BackingOptions): Backing {
-  const backing: Backing = { boots: [] };
+  const backing: Backing = { boots: [], frozen: [] };
+  const hasContainer = (instance: FakeInstance) =>
+    (instance.body.metadata as { items?: { key: string; value: string }[] } | undefined)?.items?.some((i) => i.key === 'user-data') === true;
+  const thaw = async (instance: FakeInstance) => {
+    for (const pid of backing.frozen.splice(0)) signal(pid, 'SIGCONT');
+    if (hasContainer(instance) && options.env?.DOCKER_HOST) await runBash('docker unpause maintainer-worker >/dev/null 2>&1 || true', options.env);
+  };
   const mine = (instance: FakeInstance) => options.instance === undefined || instance.name === options.instance;
   // In GCE the internal IP is assigned at creation, before the VM runs.
   world.onCreated((instance) => {
@@ -61,12 +71,59 @@ export function backWithSshd(world: FakeWorld, options: BackingOptions): Backing
   });
   world.onStopped(async (instance) => {
     if (!mine(instance)) return;
+    // A suspended VM can be stopped: what was frozen ends like the rest.
+    await thaw(instance);
     await options.sshd.kill();
     await rm(options.bootStateDir, { recursive: true, force: true });
-    const container = (instance.body.metadata as { items?: { key: string; value: string }[] } | undefined)?.items?.some((i) => i.key === 'user-data');
-    if (container && options.env?.DOCKER_HOST) await runBash('docker stop -t 1 maintainer-worker >/dev/null 2>&1 || true', options.env);
+    if (hasContainer(instance) && options.env?.DOCKER_HOST) await runBash('docker stop -t 1 maintainer-worker >/dev/null 2>&1 || true', options.env);
+  });
+  world.onSuspended(async (instance) => {
+    if (!mine(instance)) return;
+    if (hasContainer(instance) && options.env?.DOCKER_HOST) {
+      const paused = await runBash('docker pause maintainer-worker', options.env);
+      if (paused.code !== 0) throw new Error(`docker pause maintainer-worker failed: ${paused.output}`);
+    }
+    const listener = options.sshd.pid();
+    if (listener === undefined) return;
+    const pids = [listener, ...(await descendants(listener))];
+    for (const pid of pids) if (signal(pid, 'SIGSTOP')) backing.frozen.push(pid);
+  });
+  world.onResumed(async (instance) => {
+    if (mine(instance)) await thaw(instance);
   });
   return backing;
+}
+
+/** Sends a signal by pid; false when the process is gone. */
+function signal(pid: number, name: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Every process below `pid` (children, theirs, …), read from /proc. */
+async function descendants(pid: number): Promise<number[]> {
+  const parents = new Map<number, number[]>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    // The command name may hold spaces and parentheses: the fields after its last ')' are fixed.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (!Number.isInteger(ppid)) continue;
+    parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
+  }
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    for (const child of parents.get(queue.shift()!) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
 }
 
 function runBash(script: string, env: Readonly<Record<string, string>>): Promise<{ code: number | null; output: string }> {
