@@ -97,6 +97,11 @@ export interface GceWorkerFields {
    * stops with the commands that fix it, `warn` goes on after saying so, `off` skips the check.
    */
   readonly egressCheck: GceEgressCheck;
+  /**
+   * A Spot VM: far cheaper, but GCE may preempt it at any time. It is then stopped (not deleted: its disk, worktrees
+   * and job records stay), shown as preempted, and its jobs can be resumed once it is started again.
+   */
+  readonly spot: boolean;
   readonly ssh: GceSshTarget;
   /** ssh config file to read instead of `~/.ssh/config`. */
   readonly sshConfigFile?: string;
@@ -249,6 +254,7 @@ export const gceFieldsShape = {
   serviceAccount: closed(gceShapes.serviceAccount, 'a mapping {email?, scopes?}').optional(),
   externalIp: z.boolean({ error: expecting('true or false') }).optional(),
   egressCheck: z.enum(GCE_EGRESS_CHECKS as [GceEgressCheck, ...GceEgressCheck[]], { error: expecting(oneOf(GCE_EGRESS_CHECKS)) }).optional(),
+  spot: z.boolean({ error: expecting('true or false') }).optional(),
   container: closed(gceShapes.container, 'a mapping {name?, image?, mounts?, command?}').optional(),
   ssh: z
     .union(
@@ -308,6 +314,7 @@ export function resolveGceFields(entry: GceEntry): GceWorkerFields {
     serviceAccount: { email: entry.serviceAccount?.email ?? 'default', scopes: entry.serviceAccount?.scopes ?? DEFAULT_SCOPES },
     externalIp: entry.externalIp ?? false,
     egressCheck: entry.egressCheck ?? 'refuse',
+    spot: entry.spot ?? false,
     ssh: entry.ssh ?? {},
     ...(entry.sshConfigFile !== undefined ? { sshConfigFile: entry.sshConfigFile } : {}),
     iap: { enabled: entry.iap?.enabled ?? true, command: entry.iap?.command ?? 'gcloud' },

@@ -3,6 +3,7 @@ import { formatConfigError } from '../../src/config/config-error.js';
 import { DEFAULT_SCOPES } from '../../src/config/gce-schema.js';
 import { parseConfig } from '../../src/config/load.js';
 import { DEFAULT_SETTINGS } from '../../src/config/schema.js';
+import { buildInstanceBody } from '../../src/providers/gce/instance-body.js';
 
 const load = (text: string) => parseConfig(text, 'config.yaml');
 const errors = (text: string) => {
@@ -17,6 +18,18 @@ const worker = (text: string) => {
 };
 
 describe('GCE worker config', () => {
+  it('spot: true makes a Spot VM that GCE stops (not deletes) when it preempts it, with no restart or maintenance settings', () => {
+    const yaml = (spot: string) => `workers:\n  - name: cheap\n    provider: gce-linux\n    project: my-project\n    zone: us-central1-a\n${spot}`;
+    const spot = worker(yaml('    spot: true\n'));
+    if (spot?.provider !== 'gce-linux') throw new Error('not a GCE worker');
+    expect(spot.spot).toBe(true);
+    expect(buildInstanceBody({ kind: 'gce-linux', worker: spot, user: 'alice' }).scheduling).toEqual({ provisioningModel: 'SPOT', instanceTerminationAction: 'STOP' });
+    const standard = worker(yaml(''));
+    if (standard?.provider !== 'gce-linux') throw new Error('not a GCE worker');
+    expect(buildInstanceBody({ kind: 'gce-linux', worker: standard, user: 'alice' }).scheduling).toEqual({ automaticRestart: true, onHostMaintenance: 'MIGRATE' });
+    expect(errors(yaml('    spot: yes please\n'))).toEqual([expect.stringMatching(/workers\[0\]\.spot: expected true or false/)]);
+  });
+
   it('a COS worker needs only project and zone: the mandate is the default', () => {
     expect(worker('workers:\n  - name: gcli-worker\n    provider: gce-cos\n    project: my-project\n    zone: us-central1-a\n')).toEqual({
       ...DEFAULT_SETTINGS,
@@ -33,6 +46,7 @@ describe('GCE worker config', () => {
       serviceAccount: { email: 'default', scopes: DEFAULT_SCOPES },
       externalIp: false,
       egressCheck: 'refuse',
+      spot: false,
       ssh: {},
       iap: { enabled: true, command: 'gcloud' },
       container: {

@@ -16,7 +16,8 @@ export interface InstanceBodyInput {
   readonly worker: Pick<
     GceWorkerFields,
     'zone' | 'instance' | 'machineType' | 'bootDisk' | 'image' | 'network' | 'subnet' | 'labels' | 'serviceAccount' | 'externalIp' | 'container'
-  >;
+  > &
+    Partial<Pick<GceWorkerFields, 'spot'>>;
   /** The SSH user jobs run as on the VM. */
   readonly user: string;
   /** `ssh-ed25519 AAAA… comment`: published as the user's key in instance metadata, when given. */
@@ -92,7 +93,17 @@ export function buildInstanceBody(input: InstanceBodyInput): ComputeInstance {
     networkInterfaces: [networkInterface],
     serviceAccounts: [{ email: worker.serviceAccount.email, scopes: [...worker.serviceAccount.scopes] }],
     metadata: { items: metadata },
-    scheduling: { automaticRestart: true, onHostMaintenance: 'MIGRATE' },
+    scheduling: schedulingOf(worker),
     shieldedInstanceConfig: { enableSecureBoot: true, enableVtpm: true, enableIntegrityMonitoring: true },
   };
+}
+
+/**
+ * How GCE places and keeps the VM. A standard VM restarts after a host failure and migrates for maintenance. A Spot
+ * VM takes the SPOT provisioning model and is stopped, not deleted, when preempted (its disk keeps the worktrees and
+ * job records); GCE refuses automatic restart and host maintenance settings on it, so none are sent.
+ */
+export function schedulingOf(worker: Partial<Pick<GceWorkerFields, 'spot'>>): Record<string, unknown> {
+  if (worker.spot) return { provisioningModel: 'SPOT', instanceTerminationAction: 'STOP' };
+  return { automaticRestart: true, onHostMaintenance: 'MIGRATE' };
 }

@@ -27,9 +27,9 @@ export function notFound(resource: string): ApiError {
   return apiError(404, 'notFound', 'global', `The resource '${resource}' was not found`);
 }
 
-/** `The resource '…' is not ready` (a lifecycle call the instance's status does not allow, e.g. suspending it while TERMINATED). */
-export function notReady(resource: string): ApiError {
-  return apiError(400, 'resourceNotReady', 'global', `The resource '${resource}' is not ready`);
+/** A lifecycle call the instance's status does not allow (`You cannot suspend an instance that is stopped or terminated.`). */
+export function unsupportedOperation(message: string): ApiError {
+  return apiError(400, 'unsupportedOperation', 'global', message);
 }
 
 /** `The resource '…' already exists` (insert of a name in use). */

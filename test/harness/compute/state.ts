@@ -5,7 +5,7 @@
  * freeze and thaw a VM.
  */
 import { randomBytes } from 'node:crypto';
-import { alreadyExists, notFound, notReady, type ApiError, type OperationError } from './errors.js';
+import { alreadyExists, notFound, unsupportedOperation, type ApiError, type OperationError } from './errors.js';
 import { BASE, newOperation, renderOperation, type FakeOperation } from './operations.js';
 import { FakeProjects } from './projects.js';
 
@@ -161,9 +161,8 @@ export class FakeWorld {
     const instance = this.instances.get(FakeWorld.key(project, zone, name));
     if (!instance) return notFound(`projects/${project}/zones/${zone}/instances/${name}`);
     // Only a RUNNING instance can be suspended, and only a SUSPENDED one resumed.
-    if ((call === 'suspend' && !['RUNNING', 'SUSPENDED'].includes(instance.status)) || (call === 'resume' && !['SUSPENDED', 'RUNNING'].includes(instance.status))) {
-      return notReady(`projects/${project}/zones/${zone}/instances/${name}`);
-    }
+    if (call === 'suspend' && instance.status !== 'RUNNING') return unsupportedOperation(`You cannot suspend an instance that is ${suspendRefusal(instance.status)}.`);
+    if (call === 'resume' && !['SUSPENDED', 'RUNNING'].includes(instance.status)) return unsupportedOperation('You can only resume a suspended instance.');
     const operation = this.#operation(project, zone, call, instance);
     const failure = this.#takeFailure(call);
     if (failure) {
@@ -190,10 +189,6 @@ export class FakeWorld {
         this.#after(this.delays.stopping, () => void this.#settle(instance, 'TERMINATED', operation));
         break;
       case 'suspend':
-        if (instance.status === 'SUSPENDED') {
-          operation.finish();
-          break;
-        }
         instance.status = 'SUSPENDING';
         this.#after(this.delays.suspending, () => void this.#settle(instance, 'SUSPENDED', operation));
         break;
@@ -358,6 +353,13 @@ export class FakeWorld {
     }, ms);
     this.#timers.add(timer);
   }
+}
+
+/** How the API words a suspend the instance's status refuses. */
+function suspendRefusal(status: string): string {
+  if (status === 'SUSPENDED' || status === 'SUSPENDING') return 'already suspended';
+  if (status === 'REPAIRING') return 'being repaired';
+  return 'stopped or terminated';
 }
 
 /** The disks an insert body creates: name, source image, and whether they go with the VM. */
