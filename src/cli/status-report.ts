@@ -167,8 +167,9 @@ export function jobStateLabel(job: Job): string {
 
 /** A worker's state as a person reads it. */
 export function workerStateLabel(worker: WorkerView): string {
-  // A worker put to sleep cannot be reached by design: its state says why, where "unreachable" would alarm.
+  // A worker put to sleep (or a Spot VM GCE stopped) cannot be reached for a known reason: its state says which.
   if (worker.machine?.state === 'suspending' || worker.machine?.state === 'suspended') return worker.machine.state;
+  if (worker.machine?.detail === 'preempted') return 'stopped';
   if (worker.connection === 'down') return 'unreachable';
   if (worker.connection === 'connecting') return 'connecting';
   if (worker.container && !worker.container.running) {

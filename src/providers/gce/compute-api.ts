@@ -174,6 +174,14 @@ export class ComputeApi {
     return found;
   }
 
+  /** The zone's operations matching `filter` (e.g. a VM's preemptions: `operationType = "compute.instances.preempted"`). */
+  async listOperations(project: string, zone: string, filter: string): Promise<ComputeOperation[]> {
+    const operations: ComputeOperation[] = [];
+    const request: RestRequest = { method: 'GET', path: resourcePath('projects', project, 'zones', zone, 'operations'), params: { filter } };
+    for await (const page of this.#pages<{ items?: ComputeOperation[] }>(request, { action: 'listing zone operations', project, zone })) operations.push(...(page.items ?? []));
+    return operations;
+  }
+
   /** The project (for its common instance metadata). */
   async getProject(project: string): Promise<ComputeProject> {
     return this.#send({ method: 'GET', path: resourcePath('projects', project) }, { action: 'reading the project', project });

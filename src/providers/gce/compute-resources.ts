@@ -47,6 +47,11 @@ export interface ComputeOperation {
   readonly name?: string;
   readonly status?: string;
   readonly operationType?: string;
+  /** The instance it acted on. */
+  readonly targetId?: string;
+  readonly insertTime?: string;
+  /** `system` for what GCE did by itself (a preemption). */
+  readonly user?: string;
   readonly error?: OperationErrorBody;
   readonly httpErrorStatusCode?: number;
 }

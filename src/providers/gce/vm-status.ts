@@ -14,6 +14,8 @@ export const DEFAULT_STATUS_INTERVAL_MS = 15_000;
 export class VmStatus {
   #current: { value: MachineStatus; instance: ComputeInstance | undefined; at: number } | undefined;
   #fetching: Promise<MachineStatus> | undefined;
+  /** Whether the stopped Spot VM was preempted: asked once per stop (undefined while it runs, or not known yet). */
+  #preempted: boolean | undefined;
 
   constructor(
     private readonly compute: ComputeApi,
@@ -58,8 +60,23 @@ export class VmStatus {
   /** The instance from the API (undefined when it does not exist); updates the cache. Rejects on API errors. */
   async fetch(): Promise<ComputeInstance | undefined> {
     const instance = await this.compute.getInstance(this.ref);
-    this.#current = { value: machineStatusOf(instance ? String(instance.status ?? '') : undefined), instance, at: Date.now() };
+    const value = machineStatusOf(instance ? String(instance.status ?? '') : undefined);
+    if (value.state !== 'stopped') this.#preempted = undefined;
+    else if (instance && isSpot(instance)) this.#preempted ??= await this.#wasPreempted(instance).catch(() => undefined);
+    this.#current = { value: this.#preempted ? { state: 'stopped', detail: 'preempted' } : value, instance, at: Date.now() };
     return instance;
+  }
+
+  /**
+   * Whether GCE preempted the instance since it last started: its zone operations hold a
+   * `compute.instances.preempted` one (by `system`) for it, no older than its `lastStartTimestamp` when the API gives it.
+   */
+  async #wasPreempted(instance: ComputeInstance): Promise<boolean> {
+    if (instance.id === undefined) return false;
+    const filter = `(operationType = "compute.instances.preempted") AND (targetId = "${instance.id}")`;
+    const preemptions = await this.compute.listOperations(this.ref.project, this.ref.zone, filter);
+    const started = typeof instance.lastStartTimestamp === 'string' ? Date.parse(instance.lastStartTimestamp) : Number.NEGATIVE_INFINITY;
+    return preemptions.some((operation) => operation.insertTime !== undefined && Date.parse(operation.insertTime) >= started);
   }
 
   /** The instance when it is RUNNING (from the cache while fresh); otherwise an error that says what to do. */
@@ -69,14 +86,28 @@ export class VmStatus {
     if (instance && status.state === 'running') return instance;
     const vm = `VM ${this.ref.instance}`;
     if (!instance) throw new WorkerUnreachableError(worker, `${vm} does not exist in ${this.ref.project}/${this.ref.zone}`, 'provision the worker to create it');
-    const hint =
-      status.state === 'stopped' || status.state === 'suspended'
-        ? 'start the worker'
-        : status.state === 'stopping'
-          ? 'wait for it to stop, then start the worker'
-          : status.state === 'suspending'
-            ? 'wait for it to finish suspending, then start the worker to resume it'
-          : 'wait for it to finish starting';
-    throw new WorkerUnreachableError(worker, `${vm} is ${status.detail ?? status.state}`, hint);
+    throw new WorkerUnreachableError(worker, `${vm} is ${status.detail ?? status.state}`, hintFor(status));
   }
+}
+
+/** What to do about a VM that is not running, in the state it is in. */
+function hintFor(status: MachineStatus): string {
+  if (status.detail === 'preempted') return 'GCE reclaimed the Spot VM; start the worker, then resume its lost jobs';
+  switch (status.state) {
+    case 'stopped':
+    case 'suspended':
+      return 'start the worker';
+    case 'stopping':
+      return 'wait for it to stop, then start the worker';
+    case 'suspending':
+      return 'wait for it to finish suspending, then start the worker to resume it';
+    default:
+      return 'wait for it to finish starting';
+  }
+}
+
+/** A Spot VM (the only kind GCE preempts besides the legacy preemptible one). */
+function isSpot(instance: ComputeInstance): boolean {
+  const scheduling = instance.scheduling as { provisioningModel?: string; preemptible?: boolean } | undefined;
+  return scheduling?.provisioningModel === 'SPOT' || scheduling?.preemptible === true;
 }

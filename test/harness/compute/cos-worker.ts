@@ -6,6 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { GceWorkerConfig } from '../../../src/config/schema.js';
 import { createGceProvider, type GceProvider } from '../../../src/providers/gce/provider.js';
 import { SshPool } from '../../../src/ssh/pool.js';
 import { startComputeApi, type ComputeApiFake } from '../compute-api.js';
@@ -22,6 +23,8 @@ export interface CosWorker {
   readonly fake: ComputeApiFake;
   /** The temp dir holding the mounts, the state dir and the provider's files. */
   readonly dir: string;
+  /** The worker's config, as the real parser resolved it. */
+  readonly worker: GceWorkerConfig;
   readonly provider: GceProvider;
   readonly backing: Backing;
   close(): Promise<void>;
@@ -33,6 +36,8 @@ export interface CosWorkerOptions {
   /** The container's mounted directories, under `dir`; default `dev`. */
   readonly mounts?: readonly string[];
   readonly delays?: Partial<TransitionDelays>;
+  /** A Spot VM (`spot: true`). */
+  readonly spot?: boolean;
 }
 
 /** Starts the pieces of a COS worker (not provisioned yet). */
@@ -53,6 +58,7 @@ export async function startCosWorker(options: CosWorkerOptions): Promise<CosWork
     sshConfigFile: await emptySshConfig(dir),
     container: { image, command: ['sleep', 'infinity'], mounts: (options.mounts ?? ['dev']).map((sub) => join(dir, sub)) },
     stateDir: join(dir, 'dev', 'state'),
+    ...(options.spot ? { spot: true } : {}),
   });
   const deps = testDeps(fake, pool, dir);
   const backing = backWithSshd(fake.world, { sshd, bootStateDir: deps.bootStateDir!, env: docker.env });
@@ -69,5 +75,5 @@ export async function startCosWorker(options: CosWorkerOptions): Promise<CosWork
     await unmountUnder(dir);
     await rm(dir, { recursive: true, force: true });
   };
-  return { docker, sshd, fake, dir, provider, backing, close };
+  return { docker, sshd, fake, dir, worker, provider, backing, close };
 }
