@@ -7,7 +7,7 @@ import { userInfo } from 'node:os';
 import type { GceProviderKind } from '../../config/gce-schema.js';
 import type { GceWorkerConfig } from '../../config/schema.js';
 import { isSshError } from '../../ssh/errors.js';
-import type { SshConnection, SshPool } from '../../ssh/pool.js';
+import type { SshConnection } from '../../ssh/pool.js';
 import { sshAttachCommand, SshProvider } from '../ssh.js';
 import {
   WorkerUnreachableError,
@@ -22,44 +22,23 @@ import {
 } from '../types.js';
 import type { ContainerAccess } from '../container.js';
 import { DEFAULT_BOOT_STATE_DIR } from './bootstrap.js';
-import type { ComputeApi, InstanceRef } from './compute-api.js';
+import type { InstanceRef } from './compute-api.js';
 import { GceConnections } from './connections.js';
 import { checkEgress } from './egress.js';
 import { allowsFallback, publicKeyFor } from './connectivity.js';
 import { GceError } from './errors.js';
 import { buildInstanceBody, sourceImage } from './instance-body.js';
 import { defaultKnownHostsFile, RouteMemory } from './local-state.js';
-import { LoginIdentity, refusedLoginError, type OsLoginState } from './login-user.js';
+import { LoginIdentity, refusedLoginError } from './login-user.js';
+import { suspendRefusal } from './machine-state.js';
 import { costPerHourIn, estimateHourlyCost, type CostEstimate } from './pricing.js';
+import type { GceProviderDeps } from './provider-deps.js';
 import { parseReadiness, readinessFailure, readinessScript } from './readiness.js';
 import { DEFAULT_STAGE_TIMEOUTS, pollUntil, RefusedLogins, runStage, type StageContext, type StageTimeouts } from './stages.js';
 import { DEFAULT_STATUS_INTERVAL_MS, VmStatus } from './vm-status.js';
 
 export { DEFAULT_STATUS_INTERVAL_MS };
-
-/** What GCE providers share besides the SSH pool. */
-export interface GceProviderDeps {
-  readonly pool: SshPool;
-  readonly compute: ComputeApi;
-  /** Where published host keys are recorded; default `$XDG_STATE_HOME/mission-control/known_hosts`. */
-  readonly knownHostsFile?: string;
-  /** Which path worked last, per VM; default a JSON file beside the known_hosts file. */
-  readonly routes?: RouteMemory;
-  /** The VM-side directory of the boot script's markers; default /run/mission-control. */
-  readonly bootStateDir?: string;
-  /** How long a Compute API status stays fresh for the poll loop; default 15 s. */
-  readonly statusIntervalMs?: number;
-  /** Per-stage deadlines of provision / start / stop / destroy. */
-  readonly timeouts?: Partial<StageTimeouts>;
-  /** How long the fast path may take to answer before IAP is tried; default 4 s. */
-  readonly fastPathTimeoutMs?: number;
-  /** The SSH user when the config names none and OS Login is off; default the local user name (as gcloud does). */
-  readonly username?: string;
-  /** Whether OS Login governs the worker's VM, and its login name; default: off. */
-  readonly osLogin?: (worker: GceWorkerConfig) => Promise<OsLoginState>;
-  /** How long refused logins are taken for a VM still booting (the guest agent installs keys) before giving up; default 60 s. */
-  readonly refusedLoginGraceMs?: number;
-}
+export type { GceProviderDeps };
 
 /** Refused logins needed, besides the grace time, before the ssh stage gives up with the reason. */
 const REFUSED_LOGINS_LIMIT = 5;
@@ -277,18 +256,9 @@ export class GceProvider extends SshProvider {
   override async suspend(progress: ProgressReporter = noProgress): Promise<void> {
     const status = await this.refreshStatus();
     if (status.state === 'missing') throw this.#missing('Nothing to suspend');
-    if (status.state === 'suspended') {
-      progress(`${this.worker.instance} is already suspended`);
-      return;
-    }
+    if (status.state === 'suspended') return progress(`${this.worker.instance} is already suspended`);
     if (status.state !== 'suspending') {
-      if (status.state !== 'running') {
-        throw new GceError(
-          'invalid',
-          `${this.name}: cannot suspend VM ${this.worker.instance}: it is ${status.detail ?? status.state}, and only a RUNNING VM can be suspended`,
-          status.state === 'stopped' ? 'A stopped VM keeps no memory to suspend; start it first if it should run' : 'Wait until it is RUNNING, then try again',
-        );
-      }
+      if (status.state !== 'running') throw suspendRefusal(this.name, this.worker.instance, status);
       await this.#lifecycle('suspend', 'suspending', progress);
     }
     this.#connections.forget();
