@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSuspend } from '../../src/cli/suspend.js';
-import type { CliIo } from '../../src/jobs/cli.js';
 import type { JobFleet } from '../../src/jobs/placement.js';
 import type { GceProvider } from '../../src/providers/gce/provider.js';
 import { createFleetStore } from '../../src/state/store.js';
@@ -11,6 +10,7 @@ import { PROJECT, ZONE } from '../harness/compute/gce-worker.js';
 import type { Backing } from '../harness/compute/vm-backing.js';
 import type { TestDocker } from '../harness/docker.js';
 import type { TestSshd } from '../harness/sshd.js';
+import { captureIo } from '../support/cli-io.js';
 import { waitFor } from '../support/ssh-fleet.js';
 
 /** The state letter of a process (`T` when stopped by a signal), from /proc. */
@@ -55,15 +55,13 @@ describe('GCE suspend and resume (real Compute client, fake API, real sshd + doc
     const store = createFleetStore();
     store.getState().setWorkers([{ name: 'cos-1', provider: 'gce-cos', maxJobs: 4, pollIntervalMs: 2000, sessionPrefix: 'mc' }], undefined);
     const fleet: JobFleet = { store, provider: (name) => (name === 'cos-1' ? provider : undefined), worker: () => undefined };
-    const out: string[] = [];
-    const err: string[] = [];
-    const io: CliIo = { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => err.push(t) }, confirm: async () => false };
+    const io = captureIo();
     const suspending = runSuspend(fleet, ['cos-1'], io);
     await waitFor('the VM to be SUSPENDING', () => fake.instance(PROJECT, ZONE, 'cos-1')?.status === 'SUSPENDING');
     expect(await provider.refreshStatus()).toEqual({ state: 'suspending', detail: 'SUSPENDING' });
     expect(await suspending).toBe(0);
-    expect(out).toEqual(['cos-1 is suspended: start it (or launch on it, or attach to one of its jobs) to resume it\n']);
-    expect(err.join('')).toMatch(/^ {2}suspending VM cos-1\n(.|\n)*  cos-1: SUSPENDED\n$/);
+    expect(io.out()).toBe('cos-1 is suspended: start it (or launch on it, or attach to one of its jobs) to resume it\n');
+    expect(io.err()).toMatch(/^ {2}suspending VM cos-1\n(.|\n)*  cos-1: SUSPENDED\n$/);
     const suspend = fake.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/instances/cos-1/suspend'));
     expect(suspend).toHaveLength(1);
     expect(suspend[0]!.query.requestId).toMatch(/^[0-9a-f-]{36}$/);

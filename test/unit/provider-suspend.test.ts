@@ -5,12 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { createFleet } from '../../src/app/fleet.js';
 import { runSuspend } from '../../src/cli/suspend.js';
 import { configFileSchema, DEFAULT_SETTINGS, defaultFleet, resolveFleet, type DockerWorkerConfig } from '../../src/config/schema.js';
-import type { CliIo } from '../../src/jobs/cli.js';
 import { DockerProvider } from '../../src/providers/docker.js';
 import { LocalProvider } from '../../src/providers/local.js';
 import { readOnlyView } from '../../src/providers/read-only.js';
 import { SshProvider } from '../../src/providers/ssh.js';
 import { UnsupportedOperationError } from '../../src/providers/types.js';
+import { captureIo } from '../support/cli-io.js';
 
 describe('suspend on providers that cannot keep a machine suspended', () => {
   const local = new LocalProvider({ name: 'here', tmuxSocket: 'mc-suspend-test', stateDir: '/nonexistent/state' });
@@ -44,19 +44,20 @@ describe('mission-control suspend WORKER', () => {
   it('says which worker cannot be suspended and why (exit 1), names the workers for an unknown one (exit 2)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'mc-suspend-cli-'));
     const fleet = createFleet(defaultFleet(undefined, { ...DEFAULT_SETTINGS, tmuxSocket: join(dir, 'sock'), stateDir: join(dir, 'state') }));
-    const out: string[] = [];
-    const err: string[] = [];
-    const io: CliIo = { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => err.push(t) }, confirm: async () => false };
+    const io = captureIo();
+    // What the last call wrote to standard error.
+    let seen = 0;
+    const err = () => io.err().slice(seen);
     try {
       expect(await runSuspend(fleet, ['local'], io)).toBe(1);
-      expect(err.join('')).toBe('mission-control suspend: error: local: suspend is not supported: mission-control does not suspend the machine it runs on; only GCE workers can be suspended\n');
-      err.length = 0;
+      expect(err()).toBe('mission-control suspend: error: local: suspend is not supported: mission-control does not suspend the machine it runs on; only GCE workers can be suspended\n');
+      seen = io.err().length;
       expect(await runSuspend(fleet, ['nowhere'], io)).toBe(2);
-      expect(err.join('')).toBe('mission-control suspend: there is no worker named "nowhere" (workers: local)\n');
-      err.length = 0;
+      expect(err()).toBe('mission-control suspend: there is no worker named "nowhere" (workers: local)\n');
+      seen = io.err().length;
       expect(await runSuspend(fleet, [], io)).toBe(2);
-      expect(err.join('')).toContain('name one WORKER');
-      expect(out).toEqual([]);
+      expect(err()).toContain('name one WORKER');
+      expect(io.out()).toBe('');
     } finally {
       await fleet.close();
       await rm(dir, { recursive: true, force: true });
