@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { describeError } from '../app/errors.js';
 import { bindDetachKey, createObserveCommands, DETACH_KEY, readTmuxPrefix } from '../app/observe-commands.js';
 import { createFleet, type Fleet } from '../app/fleet.js';
+import { wakeNamedWorker } from '../app/wake-worker.js';
 import type { LoadedConfig } from '../cli/load-config.js';
 import { findJob } from '../jobs/lookup.js';
 import type { AttachCommand, WorkerObserver } from '../providers/types.js';
@@ -120,6 +121,13 @@ export async function attachToJob(
   const fleet: Fleet<WorkerObserver> = full ?? createFleet(loaded.config, { readOnly: true });
   try {
     await fleet.refreshAll();
+    const say = (line: string) => process.stderr.write(`mission-control: ${sanitizeLine(line)}\n`);
+    try {
+      if (full && (await wakeNamedWorker(full, ref, say))) await fleet.refreshAll();
+    } catch (error) {
+      say(`cannot resume the worker of ${ref}: ${describeError(error)}`);
+      return ATTACH_EXIT.failed;
+    }
     let jobKey: string;
     try {
       const job = findJob(selectAllJobs(fleet.store.getState()), ref);

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { refreshWorker } from '../../src/app/refresh.js';
+import { wakeNamedWorker } from '../../src/app/wake-worker.js';
 import { runSuspend } from '../../src/cli/suspend.js';
 import type { JobFleet } from '../../src/jobs/placement.js';
 import type { GceProvider } from '../../src/providers/gce/provider.js';
@@ -90,11 +92,30 @@ describe('GCE suspend and resume (real Compute client, fake API, real sshd + doc
     await waitFor('the agent to take the answer', async () => (await screen()).includes('answered-y'));
   });
 
+  it('attach WORKER/JOB resumes the suspended worker it names before looking for the job; a bare job id wakes nothing', async () => {
+    const pids = (await tmux('display-message', '-p', '-t', 'mc-agent', '#{pid} #{pane_pid}')).stdout;
+    await provider.suspend();
+    const store = createFleetStore();
+    store.getState().setWorkers([{ name: 'cos-1', provider: 'gce-cos', maxJobs: 4, pollIntervalMs: 2000, sessionPrefix: 'mc' }], undefined);
+    await refreshWorker(store, provider, 2000).catch(() => undefined);
+    expect(store.getState().workers['cos-1']?.machine?.state).toBe('suspended');
+    const fleet = { store, provider: (name: string) => (name === 'cos-1' ? provider : undefined) };
+    const steps: string[] = [];
+    expect(await wakeNamedWorker(fleet, 'mc-agent', (step) => steps.push(step))).toBeUndefined();
+    expect(await wakeNamedWorker(fleet, 'cos-1/mc-agent', (step) => steps.push(step))).toBe('cos-1');
+    expect(steps.slice(0, 2)).toEqual(['cos-1 is suspended: resuming it', 'resuming VM cos-1']);
+    expect(await provider.getStatus()).toEqual({ state: 'running', detail: 'RUNNING' });
+    expect((await tmux('display-message', '-p', '-t', 'mc-agent', '#{pid} #{pane_pid}')).stdout).toBe(pids);
+    // Awake, the worker is left alone.
+    await refreshWorker(store, provider, 2000);
+    expect(await wakeNamedWorker(fleet, 'cos-1/mc-agent', (step) => steps.push(step))).toBeUndefined();
+  });
+
   it('a VM that is not running cannot be suspended, and says so', async () => {
     await provider.stop();
     await expect(provider.suspend()).rejects.toThrow(
       'cos-1: cannot suspend VM cos-1: it is TERMINATED, and only a RUNNING VM can be suspended. A stopped VM keeps no memory to suspend; start it first if it should run',
     );
-    expect(fake.requests.filter((r) => r.path.endsWith('/suspend'))).toHaveLength(1);
+    expect(fake.requests.filter((r) => r.path.endsWith('/suspend'))).toHaveLength(2);
   });
 });
