@@ -60,6 +60,16 @@ describe('GCE cost estimates', () => {
     expect(unknown.note).toBe('no price known for machine type a3-highgpu-8g; set pricing.machinePerHour for this worker');
   });
 
+  it('says a Spot VM is priced at the on-demand rate unless the config gives its price; a suspending VM costs as running', () => {
+    const base = { machineType: 'e2-standard-4', bootDisk: { sizeGb: 200, type: 'pd-balanced' as const }, externalIp: false };
+    const spot = estimateHourlyCost({ ...base, spot: true });
+    expect(spot).toMatchObject({ runningPerHour: estimateHourlyCost(base).runningPerHour, source: 'table' });
+    expect(spot.note).toBe('a Spot VM, priced here at the on-demand rate (an upper bound: Spot prices vary); set pricing.machinePerHour for this worker');
+    expect(estimateHourlyCost({ ...base, spot: true, pricing: { machinePerHour: 0.03 } }).note).toBeUndefined();
+    expect(costPerHourIn(spot, 'suspending')).toBe(spot.runningPerHour);
+    expect(costPerHourIn(spot, 'suspended')).toBe(spot.stoppedPerHour);
+  });
+
   it('sums the fleet by state and formats for the header', () => {
     const e2 = estimateHourlyCost({ machineType: 'e2-standard-4', bootDisk: { sizeGb: 200, type: 'pd-balanced' }, externalIp: false });
     const gpu = estimateHourlyCost({ machineType: 'a3-highgpu-8g', bootDisk: { sizeGb: 200, type: 'pd-balanced' }, externalIp: false });

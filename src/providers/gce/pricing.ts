@@ -93,7 +93,7 @@ export function machineShape(
 
 /** The estimated hourly cost of a worker from its machine type, boot disk and external IP, with the config's overrides. */
 export function estimateHourlyCost(
-  worker: Pick<GceWorkerFields, 'machineType' | 'bootDisk' | 'externalIp' | 'pricing'>,
+  worker: Pick<GceWorkerFields, 'machineType' | 'bootDisk' | 'externalIp' | 'pricing'> & Partial<Pick<GceWorkerFields, 'spot'>>,
 ): CostEstimate {
   const override = worker.pricing?.machinePerHour;
   const fromTable = machineHourlyPrice(worker.machineType);
@@ -111,7 +111,9 @@ export function estimateHourlyCost(
     source: override !== undefined ? 'config' : fromTable !== undefined ? 'table' : 'unknown',
     ...(machinePerHour === undefined
       ? { note: `no price known for machine type ${worker.machineType}; set pricing.machinePerHour for this worker` }
-      : {}),
+      : worker.spot && override === undefined
+        ? { note: 'a Spot VM, priced here at the on-demand rate (an upper bound: Spot prices vary); set pricing.machinePerHour for this worker' }
+        : {}),
   };
 }
 
