@@ -134,6 +134,20 @@ describe('marks and bulk actions', () => {
     expect(callsOf(dashboard).filter((c) => c.name === 'suspendWorker')).toEqual([{ name: 'suspendWorker', args: ['gce-1', '<progress>'] }]);
   });
 
+  it('enter on a job of a suspended worker resumes the worker first, then attaches to the same job', async () => {
+    const state = fleetState(
+      [worker('gce-1', { provider: 'gce-cos', machine: { state: 'suspended', detail: 'SUSPENDED' } })],
+      [job('1-review', { worker: 'gce-1', state: 'waiting' })],
+    );
+    const dashboard = testDashboard({ state });
+    mounted = await renderDashboard(dashboard, 140, 30);
+    await mounted.press(KEYS.enter);
+    await mounted.press('j');
+    expect(callsOf(dashboard).filter((c) => c.name === 'startWorker')).toEqual([{ name: 'startWorker', args: ['gce-1', '<progress>'] }]);
+    expect(dashboard.requests).toEqual(['attach gce-1/1-review']);
+    expect(mounted.screen()).toContain('resumed gce-1');
+  });
+
   it(':suspend WORKER asks for that worker; a worker that cannot be suspended is said so, and Z is disabled there', async () => {
     const state = fleetState([worker('local'), worker('gce-1', { provider: 'gce-linux', machine: { state: 'running' } })], []);
     const dashboard = testDashboard({ state });

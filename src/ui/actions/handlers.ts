@@ -2,6 +2,7 @@
  * What each command of the key table does. One handler per {@link CommandId} (the `satisfies` below makes a
  * command without a handler a type error); handlers change the UI store or go through the command layer.
  */
+import type { ProgressReporter } from '../../providers/types.js';
 import type { Dashboard } from '../dashboard.js';
 import type { CommandId } from '../keys/bindings.js';
 import { completeLine, parseLine } from '../keys/command-line.js';
@@ -204,7 +205,16 @@ export const HANDLERS = {
 
   attach: (d) => {
     const job = d.selectedJob();
-    if (job) d.host.attach(job.key);
+    if (!job) return;
+    const machine = d.fleet.getState().workers[job.worker]?.machine?.state;
+    const commands = d.mutate;
+    if (commands && (machine === 'suspended' || machine === 'suspending')) {
+      // The session sleeps with its VM: resume the worker first, then attach to the same session.
+      const resume = async (progress: ProgressReporter) => (await commands.startWorker(job.worker, progress), true);
+      void track(d, `resume ${job.worker}`, resume, () => `resumed ${job.worker}`).then((resumed) => resumed && d.host.attach(job.key));
+      return;
+    }
+    d.host.attach(job.key);
   },
   log: (d) => {
     const job = d.selectedJob();
