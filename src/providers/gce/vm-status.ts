@@ -73,10 +73,10 @@ export class VmStatus {
    */
   async #wasPreempted(instance: ComputeInstance): Promise<boolean> {
     if (instance.id === undefined) return false;
-    const filter = `(operationType = "compute.instances.preempted") AND (targetId = "${instance.id}")`;
-    const preemptions = await this.compute.listOperations(this.ref.project, this.ref.zone, filter);
+    // The zone's preemptions, matched to this VM here: the id is a number the filter syntax would have to get right.
+    const preemptions = await this.compute.listOperations(this.ref.project, this.ref.zone, 'operationType = "compute.instances.preempted"');
     const started = typeof instance.lastStartTimestamp === 'string' ? Date.parse(instance.lastStartTimestamp) : Number.NEGATIVE_INFINITY;
-    return preemptions.some((operation) => operation.insertTime !== undefined && Date.parse(operation.insertTime) >= started);
+    return preemptions.some((op) => op.targetId === instance.id && op.insertTime !== undefined && Date.parse(op.insertTime) >= started);
   }
 
   /** The instance when it is RUNNING (from the cache while fresh); otherwise an error that says what to do. */
