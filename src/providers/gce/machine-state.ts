@@ -1,8 +1,7 @@
 /**
- * GCE's instance states as the machine states the dashboard shows, and what a state refuses. Pure.
+ * GCE's instance states as the machine states the dashboard shows. Pure.
  */
 import type { MachineState, MachineStatus } from '../types.js';
-import { GceError } from './errors.js';
 
 /** Every `Instance.status` the Compute API documents, and the machine state it means. */
 export const GCE_STATE_MAP: Readonly<Record<string, MachineState>> = {
@@ -25,13 +24,4 @@ export function machineStatusOf(status: string | null | undefined): MachineStatu
   if (status === null || status === '') return { state: 'unknown', detail: 'no status' };
   // Own keys only: a status such as `constructor` must not find Object.prototype's members.
   return { state: Object.hasOwn(GCE_STATE_MAP, status) ? (GCE_STATE_MAP[status] as MachineState) : 'unknown', detail: status };
-}
-
-/** Why a VM in `status` (not RUNNING) cannot be suspended, as the error to throw, with what to do instead. */
-export function suspendRefusal(worker: string, instance: string, status: MachineStatus): GceError {
-  return new GceError(
-    'invalid',
-    `${worker}: cannot suspend VM ${instance}: it is ${status.detail ?? status.state}, and only a RUNNING VM can be suspended`,
-    status.state === 'stopped' ? 'A stopped VM keeps no memory to suspend; start it first if it should run' : 'Wait until it is RUNNING, then try again',
-  );
 }

@@ -30,7 +30,6 @@ import { GceError } from './errors.js';
 import { buildInstanceBody, sourceImage } from './instance-body.js';
 import { defaultKnownHostsFile, RouteMemory } from './local-state.js';
 import { LoginIdentity, refusedLoginError } from './login-user.js';
-import { suspendRefusal } from './machine-state.js';
 import { costPerHourIn, estimateHourlyCost, type CostEstimate } from './pricing.js';
 import type { GceProviderDeps } from './provider-deps.js';
 import { parseReadiness, readinessFailure, readinessScript } from './readiness.js';
@@ -256,9 +255,18 @@ export class GceProvider extends SshProvider {
   override async suspend(progress: ProgressReporter = noProgress): Promise<void> {
     const status = await this.refreshStatus();
     if (status.state === 'missing') throw this.#missing('Nothing to suspend');
-    if (status.state === 'suspended') return progress(`${this.worker.instance} is already suspended`);
-    if (status.state !== 'suspending') {
-      if (status.state !== 'running') throw suspendRefusal(this.name, this.worker.instance, status);
+    if (status.state === 'suspended') {
+      progress(`${this.worker.instance} is already suspended`);
+      return;
+    }
+    if (status.detail !== 'SUSPENDING') {
+      if (status.state !== 'running') {
+        throw new GceError(
+          'invalid',
+          `${this.name}: cannot suspend VM ${this.worker.instance}: it is ${status.detail ?? status.state}, and only a RUNNING VM can be suspended`,
+          status.state === 'stopped' ? 'A stopped VM keeps no memory to suspend; start it first if it should run' : 'Wait until it is RUNNING, then try again',
+        );
+      }
       await this.#lifecycle('suspend', 'suspending', progress);
     }
     this.#connections.forget();
@@ -301,26 +309,10 @@ export class GceProvider extends SshProvider {
     }
   }
 
-  /** Polls the VM until it is in one of `wanted` (the status cache follows along). */
+  /** Polls the VM until it is in one of `wanted` (the status cache follows along), saying each new state. */
   async #untilState(action: string, wanted: MachineStatus['state'] | readonly MachineStatus['state'][], progress: ProgressReporter): Promise<void> {
-    const states: readonly string[] = typeof wanted === 'string' ? [wanted] : wanted;
-    let shown = '';
-    await this.#stage(action, 'state', ({ signal, note }) =>
-      pollUntil(signal, async () => {
-        await this.#status.fetch().catch((error: unknown) => {
-          if (error instanceof GceError && error.kind !== 'unreachable' && error.kind !== 'rate-limit') throw error;
-          note(error instanceof Error ? error.message : String(error));
-        });
-        const status = this.#status.last ?? { state: 'unknown' as const, detail: 'not read yet' };
-        const detail = status.detail ?? status.state;
-        if (detail !== shown) {
-          shown = detail;
-          progress(`${this.worker.instance}: ${detail}`);
-        }
-        note(`VM is ${detail}`);
-        return states.includes(status.state) ? true : undefined;
-      }),
-    );
+    const states = typeof wanted === 'string' ? [wanted] : wanted;
+    await this.#stage(action, 'state', (context) => this.#status.until(states, context, (detail) => progress(`${this.worker.instance}: ${detail}`)));
   }
 
   /** Waits for SSH (either path) and then for the boot script's readiness marker (and the container, if any). */

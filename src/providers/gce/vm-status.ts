@@ -2,10 +2,11 @@
  * A GCE VM's state for the poll loop: cached, because the loop asks every couple of seconds and the Compute API
  * need not be asked that often; refreshed on demand by lifecycle operations.
  */
-import { WorkerUnreachableError, type MachineStatus } from '../types.js';
+import { WorkerUnreachableError, type MachineState, type MachineStatus } from '../types.js';
 import type { ComputeApi, ComputeInstance, InstanceRef } from './compute-api.js';
 import { GceError } from './errors.js';
 import { machineStatusOf } from './machine-state.js';
+import { pollUntil, type StageContext } from './stages.js';
 
 /** Default freshness of the cached VM status: the poll loop scans every 2 s, the Compute API is asked far less. */
 export const DEFAULT_STATUS_INTERVAL_MS = 15_000;
@@ -77,6 +78,28 @@ export class VmStatus {
     const preemptions = await this.compute.listOperations(this.ref.project, this.ref.zone, 'operationType = "compute.instances.preempted"');
     const started = typeof instance.lastStartTimestamp === 'string' ? Date.parse(instance.lastStartTimestamp) : Number.NEGATIVE_INFINITY;
     return preemptions.some((op) => op.targetId === instance.id && op.insertTime !== undefined && Date.parse(op.insertTime) >= started);
+  }
+
+  /**
+   * Reads the status until it is one of `states` (for a stage's deadline: `signal` ends it, `note` keeps the last
+   * state seen); `changed` hears each new state. Failures to reach the API are waited out; others end the wait.
+   */
+  async until(states: readonly MachineState[], context: StageContext, changed: (detail: string) => void): Promise<void> {
+    let shown = '';
+    await pollUntil(context.signal, async () => {
+      await this.fetch().catch((error: unknown) => {
+        if (error instanceof GceError && error.kind !== 'unreachable' && error.kind !== 'rate-limit') throw error;
+        context.note(error instanceof Error ? error.message : String(error));
+      });
+      const status = this.last ?? { state: 'unknown' as const, detail: 'not read yet' };
+      const detail = status.detail ?? status.state;
+      if (detail !== shown) {
+        shown = detail;
+        changed(detail);
+      }
+      context.note(`VM is ${detail}`);
+      return states.includes(status.state) ? true : undefined;
+    });
   }
 
   /** The instance when it is RUNNING (from the cache while fresh); otherwise an error that says what to do. */
