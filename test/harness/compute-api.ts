@@ -48,7 +48,7 @@ export interface RecordedRequest {
 
 /** Options for {@link startComputeApi}. */
 export interface ComputeApiOptions {
-  /** Milliseconds per transition step; default 150 each. */
+  /** Milliseconds per transition step; default 150 each, but 1 s for a suspend (GCE writes the VM's memory out). */
   readonly delays?: Partial<TransitionDelays>;
   /** The longest a `wait` call blocks before answering with a RUNNING operation; default 100 ms. */
   readonly waitMs?: number;
@@ -80,7 +80,7 @@ const PREFIX = /^\/compute\/v1\/projects\/([^/]+)/;
 
 /** Starts the fake on a free loopback port. */
 export async function startComputeApi(options: ComputeApiOptions = {}): Promise<ComputeApiFake> {
-  const delays: TransitionDelays = { provisioning: 150, staging: 150, stopping: 150, suspending: 150, deleting: 150, ...options.delays };
+  const delays: TransitionDelays = { provisioning: 150, staging: 150, stopping: 150, suspending: 1000, deleting: 150, ...options.delays };
   const waitMs = options.waitMs ?? 100;
   const world = new FakeWorld(delays);
   const requests: RecordedRequest[] = [];

@@ -38,8 +38,8 @@ describe('GCE suspend and resume (real Compute client, fake API, real sshd + doc
   const screen = async () => (await tmux('capture-pane', '-p', '-S', '-', '-t', 'mc-agent')).stdout;
 
   beforeAll(async () => {
-    // A suspend takes a while on GCE (memory is written out): long enough here to be seen as SUSPENDING.
-    cos = await startCosWorker({ name: 'cos-1', delays: { suspending: 1500 } });
+    // A suspend takes a while (the fake's default is a second, as GCE writes the memory out): seen as SUSPENDING.
+    cos = await startCosWorker({ name: 'cos-1' });
     ({ docker, sshd, fake, provider, backing } = cos);
   });
   afterAll(() => cos?.close());
