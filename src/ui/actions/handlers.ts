@@ -210,7 +210,10 @@ export const HANDLERS = {
     const commands = d.mutate;
     if (commands && (machine === 'suspended' || machine === 'suspending')) {
       // The session sleeps with its VM: resume the worker first, then attach to the same session.
-      const resume = async (progress: ProgressReporter) => (await commands.startWorker(job.worker, progress), true);
+      const resume = async (progress: ProgressReporter) => {
+        await commands.startWorker(job.worker, progress);
+        return true;
+      };
       void track(d, `resume ${job.worker}`, resume, () => `resumed ${job.worker}`).then((resumed) => resumed && d.host.attach(job.key));
       return;
     }
