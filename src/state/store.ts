@@ -1,3 +1,4 @@
+import type { IdlePolicy } from '../config/idle-schema.js';
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { ConnectionPath, MachineStatus, ProviderKind } from '../providers/types.js';
 import type { CostEstimate } from '../providers/gce/pricing.js';
@@ -14,6 +15,8 @@ export interface WorkerSeed {
   readonly sessionPrefix: string;
   /** Estimated cost of a cloud worker. */
   readonly cost?: CostEstimate;
+  /** The worker's idle policy, when it has one. */
+  readonly idle?: IdlePolicy;
 }
 
 /** A successful refresh of one worker. */
@@ -90,7 +93,7 @@ export function createFleetStore(options: { readOnly?: boolean; idleAfterSeconds
         seeds.set(seed.name, seed);
         const known = state.workers[seed.name];
         workers[seed.name] = known && known.provider === seed.provider
-          ? { ...known, maxJobs: seed.maxJobs, pollIntervalMs: seed.pollIntervalMs, cost: seed.cost }
+          ? { ...known, maxJobs: seed.maxJobs, pollIntervalMs: seed.pollIntervalMs, cost: seed.cost, idle: seed.idle }
           : emptyWorker(seed);
         jobsByWorker[seed.name] = known ? (state.jobsByWorker[seed.name] ?? []) : [];
       }
@@ -206,6 +209,7 @@ function emptyWorker(seed: WorkerSeed): WorkerView {
     tmuxError: undefined,
     problems: [],
     cost: seed.cost,
+    idle: seed.idle,
   };
 }
 
