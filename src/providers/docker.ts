@@ -15,6 +15,7 @@ import { attachSessionArgs, tmuxArgv, tmuxServer } from './tmux.js';
 import {
   isObservation,
   ReadOnlyError,
+  UnsupportedOperationError,
   type AttachCommand,
   type ExecOptions,
   type ExecResult,
@@ -154,6 +155,11 @@ export class DockerProvider implements WorkerProvider {
     const result = await this.docker(['stop', '-t', '5', this.containerName], 60_000);
     if (result.code !== 0) throw new Error(`${this.name}: docker stop ${this.containerName} failed (exit ${result.code}): ${result.stderr.trim()}`);
     progress(`${this.containerName} is stopped`);
+  }
+
+  /** A container cannot be suspended with its memory kept across restarts of this machine; only GCE workers can. */
+  suspend(): Promise<void> {
+    return Promise.reject(new UnsupportedOperationError(this.name, 'suspend', 'a docker worker cannot be suspended (use stop; its jobs end); only GCE workers can be suspended'));
   }
 
   /** A fresh container from the image: running jobs are lost; worktrees and job records, in the mounts, stay. */

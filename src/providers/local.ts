@@ -94,6 +94,10 @@ export class LocalProvider implements WorkerProvider {
     return Promise.reject(new UnsupportedOperationError(this.name, 'stop', 'mission-control does not stop the machine it runs on'));
   }
 
+  suspend(): Promise<void> {
+    return Promise.reject(new UnsupportedOperationError(this.name, 'suspend', 'mission-control does not suspend the machine it runs on; only GCE workers can be suspended'));
+  }
+
   rebuild(): Promise<void> {
     return Promise.reject(new UnsupportedOperationError(this.name, 'rebuild', 'this machine is not provisioned by mission-control'));
   }

@@ -144,6 +144,10 @@ export class SshProvider implements WorkerProvider {
     return Promise.reject(new UnsupportedOperationError(this.name, 'stop', 'an SSH host is managed outside mission-control'));
   }
 
+  suspend(): Promise<void> {
+    return Promise.reject(new UnsupportedOperationError(this.name, 'suspend', 'an SSH host is managed outside mission-control; only GCE workers can be suspended'));
+  }
+
   rebuild(): Promise<void> {
     return Promise.reject(new UnsupportedOperationError(this.name, 'rebuild', 'an SSH host is managed outside mission-control'));
   }

@@ -139,12 +139,18 @@ export interface WorkerProvider extends WorkerObserver {
   provision(progress?: ProgressReporter): Promise<void>;
   start(progress?: ProgressReporter): Promise<void>;
   stop(progress?: ProgressReporter): Promise<void>;
+  /**
+   * Suspends the machine with its memory kept (tmux sessions and agents waiting for the user survive) and waits
+   * until it is suspended; `start` and `ensureReady` wake it. Only GCE VMs can; other providers reject with
+   * {@link UnsupportedOperationError}.
+   */
+  suspend(progress?: ProgressReporter): Promise<void>;
   rebuild(progress?: ProgressReporter): Promise<void>;
   destroy(progress?: ProgressReporter): Promise<void>;
 }
 
 /** The names of the operations that change the fleet; absent from a read-only view. */
-export const MUTATING_OPERATIONS = ['exec', 'ensureReady', 'provision', 'start', 'stop', 'rebuild', 'destroy'] as const;
+export const MUTATING_OPERATIONS = ['exec', 'ensureReady', 'provision', 'start', 'stop', 'suspend', 'rebuild', 'destroy'] as const;
 
 /** Raised when a provider cannot do an operation at all (e.g. `provision` on the local worker). */
 export class UnsupportedOperationError extends Error {

@@ -269,6 +269,31 @@ export class GceProvider extends SshProvider {
     await this.#untilState('stopping', 'stopped', progress);
   }
 
+  /**
+   * Suspends the VM (its memory is kept, so jobs and agents waiting for the user survive; compute billing stops)
+   * and waits until it is SUSPENDED. Only a RUNNING VM can be suspended; `start` resumes it.
+   */
+  override async suspend(progress: ProgressReporter = noProgress): Promise<void> {
+    const status = await this.refreshStatus();
+    if (status.state === 'missing') throw this.#missing('Nothing to suspend');
+    if (status.state === 'suspended') {
+      progress(`${this.worker.instance} is already suspended`);
+      return;
+    }
+    if (status.detail !== 'SUSPENDING') {
+      if (status.state !== 'running') {
+        throw new GceError(
+          'invalid',
+          `${this.name}: cannot suspend VM ${this.worker.instance}: it is ${status.detail ?? status.state}, and only a RUNNING VM can be suspended`,
+          status.state === 'stopped' ? 'A stopped VM keeps no memory to suspend; start it first if it should run' : 'Wait until it is RUNNING, then try again',
+        );
+      }
+      await this.#lifecycle('suspend', 'suspending', progress);
+    }
+    this.#connections.forget();
+    await this.#untilState('suspending', 'suspended', progress);
+  }
+
   /** Deletes the VM and its boot disk, and waits until it is gone. */
   override async destroy(progress: ProgressReporter = noProgress): Promise<void> {
     const status = await this.refreshStatus();
@@ -289,7 +314,7 @@ export class GceProvider extends SshProvider {
   }
 
   /** One lifecycle call and its zone operation. */
-  async #lifecycle(call: 'start' | 'stop' | 'delete' | 'resume', verb: string, progress: ProgressReporter): Promise<void> {
+  async #lifecycle(call: 'start' | 'stop' | 'suspend' | 'delete' | 'resume', verb: string, progress: ProgressReporter): Promise<void> {
     progress(`${verb} VM ${this.worker.instance}`);
     const context = { action: `${verb} the VM`, ...this.#ref };
     try {
