@@ -91,6 +91,16 @@ export const COMMANDS: readonly CommandEntry[] = [
     flags: [flag('--tag', 'value'), flag('--docker-host', 'value')],
     operands: ['value'],
   },
+  {
+    name: 'autopilot',
+    usage: `  mission-control autopilot [--once] [--json] [--print-unit]
+                                       suspend or stop idle workers (their idle: policy) without a
+                                       dashboard, one log line per decision; --print-unit: a systemd unit
+`,
+    flags: [flag('--once'), flag('--json'), flag('--print-unit')],
+    exitStatus: '0 done (interrupted, or --once); 2 bad config or usage.',
+    operands: [],
+  },
   { name: 'send', usage: SEND_HELP, flags: [flag('--keys'), flag('--no-enter')], operands: ['job', 'value'], repeats: true },
   {
     name: 'launch',

@@ -1,0 +1,141 @@
+/**
+ * Acting on the idle policy: suspends or stops a worker whose idle deadline has passed, after a fresh scan shows it
+ * is still due. Shared by the dashboard (when it may change the fleet) and the headless `mission-control autopilot`.
+ * It takes a fleet whose providers can change it: a read-only fleet (watch mode) cannot be given to it at all.
+ */
+import { bootTime, idleLabel, rememberIdle, workerIdle, type IdleMemory, type IdleVerdict } from '../state/idle.js';
+import type { WorkerProvider } from '../providers/types.js';
+import { describeError } from './errors.js';
+import type { Fleet } from './fleet.js';
+import { refreshWorker } from './refresh.js';
+
+/** What the idle actor decided about one worker. */
+export type IdleDecisionKind = 'countdown' | 'kept-up' | 'cancelled' | 'suspend' | 'stop' | 'done' | 'failed';
+
+/** One decision, as the autopilot logs it (one line each). */
+export interface IdleDecision {
+  /** ms since epoch. */
+  readonly at: number;
+  readonly worker: string;
+  readonly decision: IdleDecisionKind;
+  /** What was decided and why, in one line. */
+  readonly text: string;
+}
+
+/** Options of {@link createIdleActor}. */
+export interface IdleActorOptions {
+  /** Called for each decision. */
+  readonly report: (decision: IdleDecision) => void;
+  /** Our clock (ms since epoch); `Date.now` by default. */
+  readonly now?: () => number;
+}
+
+/** The idle actor of one fleet. */
+export interface IdleActor {
+  /** Looks at every worker with a policy in the store as it is now, and acts on those that are due. Never overlaps itself. */
+  check(): Promise<void>;
+}
+
+/** Creates the idle actor of `fleet`. */
+export function createIdleActor(fleet: Fleet<WorkerProvider>, options: IdleActorOptions): IdleActor {
+  const now = options.now ?? Date.now;
+  const memories = new Map<string, IdleMemory>();
+  const said = new Map<string, string>();
+  let running: Promise<void> | undefined;
+
+  const report = (worker: string, decision: IdleDecisionKind, text: string) => options.report({ at: now(), worker, decision, text: `${worker}: ${text}` });
+
+  /** The worker's verdict from the store as it is now, remembering what it says for the next check. */
+  const observe = (name: string): IdleVerdict | undefined => {
+    const state = fleet.store.getState();
+    const view = state.workers[name];
+    if (!view?.idle) return undefined;
+    const at = now();
+    const running = view.connection === 'up' && view.machine?.state === 'running';
+    const memory = rememberIdle(memories.get(name), running, undefined, at, bootTime(view));
+    const verdict = workerIdle(view, state.jobsByWorker[name] ?? [], at, memory);
+    memories.set(name, rememberIdle(memory, running, verdict, at));
+    return verdict;
+  };
+
+  /** Logs the verdict when what it says (kept up and why, or the countdown's reason) changed. */
+  const tell = (name: string, verdict: IdleVerdict | undefined) => {
+    const key = verdict === undefined ? '' : verdict.kind === 'kept-up' ? `kept-up ${verdict.reason}` : `idle ${verdict.reason}`;
+    if (said.get(name) === key) return;
+    said.set(name, key);
+    if (verdict === undefined) return;
+    const at = now();
+    if (verdict.kind === 'kept-up') report(name, 'kept-up', idleLabel(verdict, at));
+    else report(name, 'countdown', `${idleLabel(verdict, at)} (${verdict.reason})`);
+  };
+
+  const act = async (name: string, verdict: Extract<IdleVerdict, { kind: 'idle' }>) => {
+    const provider = fleet.provider(name);
+    const worker = fleet.worker(name);
+    if (!provider || !worker) return;
+    // Never act on what an earlier scan saw: scan again, and decide again from that scan.
+    try {
+      await refreshWorker(fleet.store, provider, worker.pollIntervalMs);
+    } catch (error) {
+      report(name, 'cancelled', `not ${verdict.action === 'suspend' ? 'suspended' : 'stopped'}: the fresh scan before acting failed (${describeError(error)})`);
+      return;
+    }
+    const fresh = observe(name);
+    if (fresh?.kind !== 'idle' || fresh.deadline > now()) {
+      report(name, 'cancelled', `not due after a fresh scan: ${fresh ? idleLabel(fresh, now()) : 'not running'}`);
+      said.delete(name);
+      return;
+    }
+    report(name, fresh.action, `${fresh.action === 'suspend' ? 'suspending' : 'stopping'}: ${fresh.reason}, due ${ago(now() - fresh.deadline)}`);
+    try {
+      await (fresh.action === 'suspend' ? provider.suspend() : provider.stop());
+      report(name, 'done', fresh.action === 'suspend' ? 'suspended' : 'stopped');
+    } catch (error) {
+      // A full period before trying again: a worker that refuses once would otherwise be asked at every check.
+      memories.set(name, { ...memories.get(name), heldUntil: now() });
+      report(name, 'failed', `${fresh.action} failed: ${describeError(error)}`);
+    }
+    said.delete(name);
+    fleet.refreshNow(name);
+  };
+
+  const checkAll = async () => {
+    const state = fleet.store.getState();
+    const due: [string, Extract<IdleVerdict, { kind: 'idle' }>][] = [];
+    for (const name of state.workerOrder) {
+      const verdict = observe(name);
+      tell(name, verdict);
+      if (verdict?.kind === 'idle' && verdict.deadline <= now()) due.push([name, verdict]);
+    }
+    await Promise.all(due.map(([name, verdict]) => act(name, verdict)));
+  };
+
+  return {
+    check() {
+      running ??= checkAll().finally(() => {
+        running = undefined;
+      });
+      return running;
+    },
+  };
+}
+
+function ago(ms: number): string {
+  return ms < 1000 ? 'now' : `${Math.round(ms / 1000)}s ago`;
+}
+
+
+/** The dashboard's beat for the idle actor: it reads the store the polls keep fresh, so a second is cheap. */
+const DASHBOARD_CHECK_MS = 1000;
+
+/**
+ * Runs the idle actor beside a dashboard that may change the fleet, telling the user of each suspend or stop (and of
+ * a failure). Returns a function that stops it.
+ */
+export function runIdleActor(fleet: Fleet<WorkerProvider>, tell: (text: string, failed: boolean) => void): () => void {
+  const shown: ReadonlySet<IdleDecisionKind> = new Set(['suspend', 'stop', 'failed']);
+  const actor = createIdleActor(fleet, { report: (d) => shown.has(d.decision) && tell(d.text, d.decision === 'failed') });
+  const timer = setInterval(() => void actor.check(), DASHBOARD_CHECK_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
