@@ -73,6 +73,11 @@ export function createIdleActor(fleet: Fleet<WorkerProvider>, options: IdleActor
     const provider = fleet.provider(name);
     const worker = fleet.worker(name);
     if (!provider || !worker) return;
+    // A read-only view has no suspend or stop at all: nothing to act with (the types already keep it out).
+    if (typeof provider.suspend !== 'function' || typeof provider.stop !== 'function') {
+      report(name, 'failed', 'not acted on: this fleet is read-only');
+      return;
+    }
     // Never act on what an earlier scan saw: scan again, and decide again from that scan.
     try {
       await refreshWorker(fleet.store, provider, worker.pollIntervalMs);

@@ -127,9 +127,14 @@ export function workerIdle(view: WorkerView, jobs: readonly Job[], now: number, 
   });
 }
 
-/** When the host booted, on our clock (ms since epoch), from its uptime at the last scan. */
+/**
+ * When the worker came up, on our clock (ms since epoch): the host's boot from its uptime at the last scan, or the
+ * container's start when later (a docker worker shares its host's uptime).
+ */
 export function bootTime(view: WorkerView): number | undefined {
   const host = view.host;
   if (!host || !host.now || host.uptimeSeconds === undefined || view.lastRefresh === undefined) return undefined;
-  return view.lastRefresh - host.uptimeSeconds * 1000;
+  const booted = view.lastRefresh - host.uptimeSeconds * 1000;
+  const started = view.container?.running && view.container.startedAt ? Date.parse(view.container.startedAt) - (host.now * 1000 - view.lastRefresh) : NaN;
+  return Number.isFinite(started) ? Math.max(booted, started) : booted;
 }

@@ -97,26 +97,34 @@ describe('the idle actor on a real docker worker (private dockerd, tmux in the c
     expect(await status()).toBe('exited');
   }, 120_000);
 
-  it('mission-control autopilot --once --json: one scan, the idle worker stopped, one JSON line per decision', async () => {
+  it('mission-control autopilot --once --json: one scan, the idle worker stopped once due, one JSON line per decision', async () => {
     await fleet.provider('idler')!.start();
     expect(await status()).toBe('running');
-    const written: string[] = [];
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (written.push(String(chunk)), true));
-    let code: number;
-    try {
-      code = await main(['autopilot', '--once', '--json', '--config', join(dir, 'config.yaml')]);
-    } finally {
-      spy.mockRestore();
-    }
-    expect(code).toBe(0);
-    const lines = written.join('').trim().split('\n').map((line) => JSON.parse(line) as IdleDecision);
-    // The container shares the host's uptime: a first sighting counts from boot, long past.
-    expect(lines.map((d) => [d.worker, d.decision])).toEqual([
+    const once = async () => {
+      const written: string[] = [];
+      const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (written.push(String(chunk)), true));
+      try {
+        expect(await main(['autopilot', '--once', '--json', '--config', join(dir, 'config.yaml')])).toBe(0);
+      } finally {
+        spy.mockRestore();
+      }
+      return written.join('').trim().split('\n').map((line) => JSON.parse(line) as IdleDecision);
+    };
+    // A container just started gets a full period (its start, not the host's boot, is when it came up).
+    const first = await once();
+    expect(first.map((d) => [d.worker, d.decision])).toEqual([['idler', 'countdown']]);
+    expect(first[0]!.text).toMatch(/^idler: stops in \d+s \(no output\)$/);
+    let last: IdleDecision[] = first;
+    await waitFor('an autopilot --once to stop the idle worker', async () => {
+      last = await once();
+      return last.some((d) => d.decision === 'done');
+    }, 60_000);
+    expect(last.map((d) => [d.worker, d.decision])).toEqual([
       ['idler', 'countdown'],
       ['idler', 'stop'],
       ['idler', 'done'],
     ]);
-    expect(lines[0]!.text).toBe('idler: stops now (no output)');
+    expect(last[0]!.text).toBe('idler: stops now (no output)');
     expect(await status()).toBe('exited');
   }, 120_000);
 });
