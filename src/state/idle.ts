@@ -40,14 +40,14 @@ export function decideIdle(inputs: IdleInputs): IdleVerdict {
   if (kept !== undefined) return { kind: 'kept-up', reason: kept };
   let deadline = Math.max(inputs.awakeSince ?? -Infinity, inputs.heldUntil ?? -Infinity) + policy.afterMs;
   let reason = 'no output';
+  // The latest candidate sets the deadline, and its reason is the one given.
+  const consider = (at: number, why: string) => {
+    if (at > deadline) [deadline, reason] = [at, why];
+  };
   for (const job of jobs) {
     const output = job.lastOutputAt === undefined ? undefined : (job.lastOutputAt - job.clockSkew) * 1000;
-    const activity = Math.max(output ?? -Infinity, hasPane(job) ? job.since : -Infinity);
-    if (activity + policy.afterMs > deadline) deadline = activity + policy.afterMs;
-    if (job.state === 'waiting' && job.since + policy.waitingAfterMs > deadline) {
-      deadline = job.since + policy.waitingAfterMs;
-      reason = `${job.id} waiting for its user since ${formatAge((now - job.since) / 1000)}`;
-    }
+    consider(Math.max(output ?? -Infinity, hasPane(job) ? job.since : -Infinity) + policy.afterMs, 'no output');
+    if (job.state === 'waiting') consider(job.since + policy.waitingAfterMs, `${job.id} has waited ${formatAge((now - job.since) / 1000)} for its user`);
   }
   // With nothing known at all (no jobs, no history) the worker gets one full period from now.
   if (!Number.isFinite(deadline)) deadline = now + policy.afterMs;

@@ -63,9 +63,14 @@ describe('decideIdle', () => {
 
   it('a job waiting for its user holds the worker for waitingAfter from when it began waiting', () => {
     const verdict = decideIdle({ policy, jobs: [job('fix-3', 'waiting', 60, 60)], now: NOW });
-    expect(verdict).toEqual({ kind: 'idle', action: 'suspend', deadline: NOW + 60 * MIN, reason: 'fix-3 waiting for its user since 1h00m' });
+    expect(verdict).toEqual({ kind: 'idle', action: 'suspend', deadline: NOW + 60 * MIN, reason: 'fix-3 has waited 1h00m for its user' });
     expect(idleLabel(verdict, NOW)).toBe('suspends in 1h00m');
     expect(decideIdle({ policy, jobs: [job('fix-3', 'waiting', 150, 150)], now: NOW })).toMatchObject({ deadline: NOW - 30 * MIN });
+  });
+
+  it('gives the reason of the latest candidate: later output elsewhere outlasts an older wait', () => {
+    const jobs = [job('fix-3', 'waiting', 100, 100), job('a', 'done', 5, 5)];
+    expect(decideIdle({ policy, jobs, now: NOW })).toEqual({ kind: 'idle', action: 'suspend', deadline: NOW + 25 * MIN, reason: 'no output' });
   });
 });
 
