@@ -12,19 +12,6 @@ import { loadFleetConfig, watchFleetConfig, type LoadedConfig } from './load-con
 import { terminalStream } from './terminal-io.js';
 import { EXIT, UsageError } from './usage.js';
 
-/** The usage of `autopilot`. */
-export const AUTOPILOT_USAGE = `Usage: mission-control autopilot [--once] [--json] [--print-unit]
-
-Suspends or stops workers that have been idle for their \`idle:\` policy's time, without a dashboard open. Each
-decision is one line on standard output: a countdown starting, a worker kept up and why, a suspend or stop, a
-check that found the worker busy again. Before acting it scans the worker again and decides from that scan.
-  --once        one scan of the fleet, act on what is due, exit
-  --json        one JSON object per line: {"at", "worker", "decision", "text"}
-  --print-unit  print a systemd user unit that runs the autopilot with this config, and exit
-                (mission-control autopilot --print-unit > ~/.config/systemd/user/mission-control-autopilot.service;
-                systemctl --user enable --now mission-control-autopilot; see docs/idle.md)
-`;
-
 /** The longest pause between two checks: a policy's countdown is shown to the minute, and a check is one scan. */
 const MAX_BEAT_MS = 30_000;
 
@@ -72,7 +59,8 @@ export async function runAutopilot(args: readonly string[], configPath: string |
   try {
     parsed = parseArgs({
       args: [...args],
-      options: { once: { type: 'boolean' }, json: { type: 'boolean' }, 'print-unit': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      // `--help` never gets here: main answers it from the command table.
+      options: { once: { type: 'boolean' }, json: { type: 'boolean' }, 'print-unit': { type: 'boolean' } },
       allowPositionals: false,
       strict: true,
     });
@@ -80,10 +68,6 @@ export async function runAutopilot(args: readonly string[], configPath: string |
     throw new UsageError(error instanceof Error ? error.message.replace(/\. To specify.*$/s, '') : String(error));
   }
   const { values } = parsed;
-  if (values.help) {
-    out.write(AUTOPILOT_USAGE);
-    return EXIT.ok;
-  }
   const loaded = await loadFleetConfig(configPath);
   if (!loaded.ok) {
     terminalStream(process.stderr).write(`${loaded.message}\n`);

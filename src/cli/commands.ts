@@ -95,7 +95,9 @@ export const COMMANDS: readonly CommandEntry[] = [
     name: 'autopilot',
     usage: `  mission-control autopilot [--once] [--json] [--print-unit]
                                        suspend or stop idle workers (their idle: policy) without a
-                                       dashboard, one log line per decision; --print-unit: a systemd unit
+                                       dashboard, after a fresh scan; one log line per decision (--json:
+                                       one object a line); --once: one round; --print-unit: a systemd user
+                                       unit running it (docs/idle.md)
 `,
     flags: [flag('--once'), flag('--json'), flag('--print-unit')],
     exitStatus: '0 done (interrupted, or --once); 2 bad config or usage.',
