@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { IdleDecision } from '../app/autopilot.js';
-import type { FleetConfig } from '../config/schema.js';
+import type { WorkerConfig } from '../config/schema.js';
 import { safeJson } from '../text/sanitize.js';
 import { loadFleetConfig, watchFleetConfig, type LoadedConfig } from './load-config.js';
 import { terminalStream } from './terminal-io.js';
@@ -16,8 +16,8 @@ import { EXIT, UsageError } from './usage.js';
 const MAX_BEAT_MS = 30_000;
 
 /** The pause between two checks: a tenth of the shortest `after`, between 1 s and {@link MAX_BEAT_MS}. */
-export function autopilotBeatMs(config: FleetConfig): number {
-  const afters = config.workers.flatMap((w) => (w.idle ? [w.idle.afterMs] : []));
+export function autopilotBeatMs(workers: readonly Pick<WorkerConfig, 'idle'>[]): number {
+  const afters = workers.flatMap((w) => (w.idle ? [w.idle.afterMs] : []));
   if (afters.length === 0) return MAX_BEAT_MS;
   return Math.min(MAX_BEAT_MS, Math.max(1000, Math.round(Math.min(...afters) / 10)));
 }
@@ -88,7 +88,11 @@ export async function runAutopilot(args: readonly string[], configPath: string |
 
 /** The loop: scan everything, decide, act; again after a beat, until SIGINT or SIGTERM (or once). */
 async function autopilotLoop(loaded: LoadedConfig, options: { once: boolean; write: (decision: IdleDecision) => void }): Promise<number> {
-  const [{ createFleet }, { createIdleActor }] = await Promise.all([import('../app/fleet.js'), import('../app/autopilot.js')]);
+  const [{ createFleet }, { createIdleActor }, { refreshWorker }] = await Promise.all([
+    import('../app/fleet.js'),
+    import('../app/autopilot.js'),
+    import('../app/refresh.js'),
+  ]);
   const fleet = createFleet(loaded.config);
   const actor = createIdleActor(fleet, { report: options.write });
   const stopping = new AbortController();
@@ -97,10 +101,17 @@ async function autopilotLoop(loaded: LoadedConfig, options: { once: boolean; wri
   const unwatch = options.once ? undefined : await watchFleetConfig(loaded, fleet).catch(() => undefined);
   try {
     for (;;) {
-      await fleet.refreshAll();
+      // Only workers with a policy (in the config in force) are scanned, and no cloud listing of unmanaged VMs:
+      // nothing else is decided here.
+      const watched = fleet.store.getState().workerOrder.flatMap((name) => {
+        const worker = fleet.worker(name);
+        const provider = fleet.provider(name);
+        return worker?.idle && provider ? [{ worker, provider }] : [];
+      });
+      await Promise.allSettled(watched.map(({ worker, provider }) => refreshWorker(fleet.store, provider, worker.pollIntervalMs)));
       await actor.check();
       if (options.once || stopping.signal.aborted) return EXIT.ok;
-      await pause(autopilotBeatMs(loaded.config), stopping.signal);
+      await pause(autopilotBeatMs(watched.map(({ worker }) => worker)), stopping.signal);
       if (stopping.signal.aborted) return EXIT.ok;
     }
   } finally {

@@ -19,7 +19,7 @@ describe('mission-control autopilot', () => {
     const config = (idle: string) => {
       const result = parseConfig(`workers:\n  - { name: d, provider: docker${idle} }\n`, 'c.yaml');
       if (!result.ok) throw new Error('bad config');
-      return result.config;
+      return result.config.workers;
     };
     expect(autopilotBeatMs(config(', idle: { after: 2s }'))).toBe(1000);
     expect(autopilotBeatMs(config(', idle: { after: 2m }'))).toBe(12_000);
