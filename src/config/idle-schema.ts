@@ -96,3 +96,10 @@ export function resolveIdle(own: IdleEntry | null | undefined, defaults: IdleEnt
     waitingAfterMs: pick.waitingAfter ?? DEFAULT_WAITING_AFTER_MS,
   };
 }
+
+/** `worker` with its idle policy when it has one (see {@link resolveIdle}); a local or ssh host never has one. */
+export function withIdlePolicy<W extends { readonly provider: string }>(worker: W, own: IdleEntry | null | undefined, defaults: IdleEntry | null | undefined): W {
+  if (worker.provider === 'local' || worker.provider === 'ssh') return worker;
+  const idle = resolveIdle(own, defaults, worker.provider !== 'docker');
+  return idle ? { ...worker, idle } : worker;
+}

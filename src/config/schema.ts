@@ -17,7 +17,7 @@ import {
   type GceProviderKind,
   type GceWorkerFields,
 } from './gce-schema.js';
-import { IDLE_FIELDS, idleSchema, noIdleOnHost, resolveIdle, type IdleEntry, type IdlePolicy } from './idle-schema.js';
+import { IDLE_FIELDS, idleSchema, noIdleOnHost, withIdlePolicy, type IdlePolicy } from './idle-schema.js';
 import { notifySchema, notifyShape, resolveNotify, type NotifySettings } from './notify-schema.js';
 import { closed, expected, expecting, matching, oneOf, sshAddressFields } from './rules.js';
 import { closestMatch } from './suggest.js';
@@ -389,8 +389,8 @@ export function resolveFleet(file: ConfigFile, source: string | undefined): Flee
   };
   if (entries.length === 0) return { ...defaultFleet(source, defaults, jobs), ...notify };
   const agentName = typeof file.agent === 'string' ? file.agent : undefined;
-  const idleDefaults = file.defaults?.idle;
-  return { workers: entries.map((entry) => withIdle(resolveWorker(entry, defaults, agentName), entry, idleDefaults)), hostKeyPolicy: defaults.hostKeyPolicy, source, jobs, ...notify };
+  const idle = file.defaults?.idle;
+  return { workers: entries.map((entry) => withIdlePolicy(resolveWorker(entry, defaults, agentName), entry.idle, idle)), hostKeyPolicy: defaults.hostKeyPolicy, source, jobs, ...notify };
 }
 
 type WorkerEntry = NonNullable<ConfigFile['workers']>[number];
@@ -426,13 +426,6 @@ function resolveWorker(entry: WorkerEntry, defaults: WorkerSettings, agent: stri
         ...(entry.dockerHost !== undefined && { dockerHost: entry.dockerHost }),
       };
   }
-}
-
-/** The worker with its idle policy, when it has one (GCE: its own or the defaults'; docker: its own). */
-function withIdle(worker: WorkerConfig, entry: WorkerEntry, defaults: IdleEntry | null | undefined): WorkerConfig {
-  if (entry.provider === 'local' || entry.provider === 'ssh') return worker;
-  const idle = resolveIdle(entry.idle, defaults, entry.provider !== 'docker');
-  return idle ? ({ ...worker, idle } as WorkerConfig) : worker;
 }
 
 /** A docker worker's mounts when its entry gives none: the work tree, the agents' state and the agent's own config directory. */
