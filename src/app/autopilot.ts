@@ -4,13 +4,14 @@
  * It takes a fleet whose providers can change it: a read-only fleet (watch mode) cannot be given to it at all.
  */
 import { bootTime, idleLabel, rememberIdle, workerIdle, type IdleMemory, type IdleVerdict } from '../state/idle.js';
+import type { WorkerView } from '../state/types.js';
 import type { WorkerProvider } from '../providers/types.js';
 import { describeError } from './errors.js';
 import type { Fleet } from './fleet.js';
 import { refreshWorker } from './refresh.js';
 
 /** What the idle actor decided about one worker. */
-export type IdleDecisionKind = 'countdown' | 'kept-up' | 'cancelled' | 'suspend' | 'stop' | 'done' | 'failed';
+export type IdleDecisionKind = 'countdown' | 'kept-up' | 'asleep' | 'unseen' | 'cancelled' | 'suspend' | 'stop' | 'done' | 'failed';
 
 /** One decision, as the autopilot logs it (one line each). */
 export interface IdleDecision {
@@ -58,15 +59,21 @@ export function createIdleActor(fleet: Fleet<WorkerProvider>, options: IdleActor
     return verdict;
   };
 
-  /** Logs the verdict when what it says (kept up and why, or the countdown's reason) changed. */
+  /**
+   * Logs the verdict when what it says changed: kept up and why, a countdown and its reason, or (for a worker with
+   * a policy but no verdict) that it is not running or cannot be seen.
+   */
   const tell = (name: string, verdict: IdleVerdict | undefined) => {
-    const key = verdict === undefined ? '' : verdict.kind === 'kept-up' ? `kept-up ${verdict.reason}` : `idle ${verdict.reason}`;
+    const view = fleet.store.getState().workers[name];
+    if (!view?.idle) return;
+    const out = verdict === undefined ? unwatched(view) : undefined;
+    const key = verdict === undefined ? `out ${out?.kind}` : verdict.kind === 'kept-up' ? `kept-up ${verdict.reason}` : `idle ${verdict.reason}`;
     if (said.get(name) === key) return;
     said.set(name, key);
-    if (verdict === undefined) return;
     const at = now();
-    if (verdict.kind === 'kept-up') report(name, 'kept-up', idleLabel(verdict, at));
-    else report(name, 'countdown', `${idleLabel(verdict, at)} (${verdict.reason})`);
+    if (out) report(name, out.kind, out.text);
+    else if (verdict?.kind === 'kept-up') report(name, 'kept-up', idleLabel(verdict, at));
+    else if (verdict) report(name, 'countdown', `${idleLabel(verdict, at)} (${verdict.reason})`);
   };
 
   const act = async (name: string, verdict: Extract<IdleVerdict, { kind: 'idle' }>) => {
@@ -123,6 +130,13 @@ export function createIdleActor(fleet: Fleet<WorkerProvider>, options: IdleActor
       return running;
     },
   };
+}
+
+/** Why a worker with a policy has no countdown: not running, or not seen. */
+function unwatched(view: WorkerView): { kind: 'asleep' | 'unseen'; text: string } {
+  if (view.machine && view.machine.state !== 'running' && view.machine.state !== 'unknown') return { kind: 'asleep', text: `nothing to count: the machine is ${view.machine.state}` };
+  if (view.connection === 'connecting') return { kind: 'unseen', text: 'not scanned yet' };
+  return { kind: 'unseen', text: `cannot be scanned, so nothing is decided: ${view.lastError ?? 'no answer'}` };
 }
 
 function ago(ms: number): string {

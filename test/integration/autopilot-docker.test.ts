@@ -95,6 +95,13 @@ describe('the idle actor on a real docker worker (private dockerd, tmux in the c
     expect(decisions.slice(-2).map((d) => d.decision)).toEqual(['stop', 'done']);
     expect(decisions.at(-1)!.text).toBe('idler: stopped');
     expect(await status()).toBe('exited');
+    // A stopped worker has nothing to count down, said once.
+    await round();
+    await round();
+    expect(decisions.slice(-2).map((d) => [d.decision, d.text])).toEqual([
+      ['done', 'idler: stopped'],
+      ['asleep', 'idler: nothing to count: the machine is stopped'],
+    ]);
   }, 120_000);
 
   it('mission-control autopilot --once --json: one scan, the idle worker stopped once due, one JSON line per decision', async () => {
