@@ -3,7 +3,7 @@
  * is still due. Shared by the dashboard (when it may change the fleet) and the headless `mission-control autopilot`.
  * It takes a fleet whose providers can change it: a read-only fleet (watch mode) cannot be given to it at all.
  */
-import { bootTime, idleLabel, rememberIdle, workerIdle, type IdleMemory, type IdleVerdict } from '../state/idle.js';
+import { idleLabel, workerIdle, type IdleVerdict } from '../state/idle.js';
 import type { WorkerView } from '../state/types.js';
 import type { WorkerProvider } from '../providers/types.js';
 import { describeError } from './errors.js';
@@ -40,23 +40,18 @@ export interface IdleActor {
 /** Creates the idle actor of `fleet`. */
 export function createIdleActor(fleet: Fleet<WorkerProvider>, options: IdleActorOptions): IdleActor {
   const now = options.now ?? Date.now;
-  const memories = new Map<string, IdleMemory>();
+  /** After a failed suspend or stop, not before: a worker that refuses once would otherwise be asked at every check. */
+  const retryAt = new Map<string, number>();
   const said = new Map<string, string>();
   let running: Promise<void> | undefined;
 
   const report = (worker: string, decision: IdleDecisionKind, text: string) => options.report({ at: now(), worker, decision, text: `${worker}: ${text}` });
 
-  /** The worker's verdict from the store as it is now, remembering what it says for the next check. */
+  /** The worker's verdict from the store as it is now (the store keeps its idle memory across scans). */
   const observe = (name: string): IdleVerdict | undefined => {
     const state = fleet.store.getState();
     const view = state.workers[name];
-    if (!view?.idle) return undefined;
-    const at = now();
-    const running = view.connection === 'up' && view.machine?.state === 'running';
-    const memory = rememberIdle(memories.get(name), running, undefined, at, bootTime(view));
-    const verdict = workerIdle(view, state.jobsByWorker[name] ?? [], at, memory);
-    memories.set(name, rememberIdle(memory, running, verdict, at));
-    return verdict;
+    return view ? workerIdle(view, state.jobsByWorker[name] ?? [], now()) : undefined;
   };
 
   /**
@@ -103,8 +98,7 @@ export function createIdleActor(fleet: Fleet<WorkerProvider>, options: IdleActor
       await (fresh.action === 'suspend' ? provider.suspend() : provider.stop());
       report(name, 'done', fresh.action === 'suspend' ? 'suspended' : 'stopped');
     } catch (error) {
-      // A full period before trying again: a worker that refuses once would otherwise be asked at every check.
-      memories.set(name, { ...memories.get(name), heldUntil: now() });
+      retryAt.set(name, now() + (worker.idle?.afterMs ?? 0));
       report(name, 'failed', `${fresh.action} failed: ${describeError(error)}`);
     }
     said.delete(name);
@@ -117,7 +111,7 @@ export function createIdleActor(fleet: Fleet<WorkerProvider>, options: IdleActor
     for (const name of state.workerOrder) {
       const verdict = observe(name);
       tell(name, verdict);
-      if (verdict?.kind === 'idle' && verdict.deadline <= now()) due.push([name, verdict]);
+      if (verdict?.kind === 'idle' && verdict.deadline <= now() && (retryAt.get(name) ?? 0) <= now()) due.push([name, verdict]);
     }
     await Promise.all(due.map(([name, verdict]) => act(name, verdict)));
   };

@@ -82,7 +82,7 @@ export function idleLabel(verdict: IdleVerdict, now: number): string {
   return left <= 0 ? `${verb(verdict.action)} now` : `${verb(verdict.action)} in ${formatAge(Math.ceil(left / 1000))}`;
 }
 
-/** What an observer remembers of a worker between scans, so that a detach or a resume restarts the countdown. */
+/** What is remembered of a worker between scans (by the store, or a simulation), so a detach or a resume restarts the countdown. */
 export interface IdleMemory {
   /** When the machine was first seen running this time (ms since epoch); undefined while it is not running. */
   readonly awakeSince?: number;
@@ -111,13 +111,14 @@ export function rememberIdle(
 
 /**
  * A worker's verdict from the store's view of it: undefined when it has no idle policy or is not known to be up and
- * running (a suspended, stopped or unreachable worker has nothing to count down). `memory` is an observer's, when it
- * keeps one; without it the host's boot time bounds the countdown.
+ * running (a suspended, stopped or unreachable worker has nothing to count down). The view's own memory (kept by the
+ * store across scans, see {@link nextIdleMemory}) restarts the countdown after a detach or a resume; without one,
+ * the host's boot time bounds it.
  */
-export function workerIdle(view: WorkerView, jobs: readonly Job[], now: number, memory?: IdleMemory): IdleVerdict | undefined {
+export function workerIdle(view: WorkerView, jobs: readonly Job[], now: number): IdleVerdict | undefined {
   if (!view.idle || view.connection !== 'up' || view.machine?.state !== 'running') return undefined;
-  const bootedAt = bootTime(view);
-  const awakeSince = memory?.awakeSince ?? bootedAt;
+  const memory = view.idleMemory;
+  const awakeSince = memory?.awakeSince ?? bootTime(view);
   return decideIdle({
     policy: view.idle,
     jobs,
@@ -128,10 +129,22 @@ export function workerIdle(view: WorkerView, jobs: readonly Job[], now: number, 
 }
 
 /**
+ * The memory a worker's view keeps after a scan (`view` already holds that scan, `jobs` its jobs): undefined without
+ * a policy. A failed scan of a machine still running keeps the memory as it was.
+ */
+export function nextIdleMemory(view: WorkerView, jobs: readonly Job[], now: number): IdleMemory | undefined {
+  if (!view.idle) return undefined;
+  const running = view.connection === 'up' && view.machine?.state === 'running';
+  if (view.connection === 'down' && view.machine?.state === 'running') return view.idleMemory;
+  const memory = rememberIdle(view.idleMemory, running, undefined, now, bootTime(view));
+  return rememberIdle(memory, running, workerIdle({ ...view, idleMemory: memory }, jobs, now), now);
+}
+
+/**
  * When the worker came up, on our clock (ms since epoch): the host's boot from its uptime at the last scan, or the
  * container's start when later (a docker worker shares its host's uptime).
  */
-export function bootTime(view: WorkerView): number | undefined {
+function bootTime(view: WorkerView): number | undefined {
   const host = view.host;
   if (!host || !host.now || host.uptimeSeconds === undefined || view.lastRefresh === undefined) return undefined;
   const booted = view.lastRefresh - host.uptimeSeconds * 1000;

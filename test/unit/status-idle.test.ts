@@ -28,6 +28,16 @@ function scan(quietMinutes: number, attached = 0): WorkerScan {
   };
 }
 
+/** The scan with its session named as job 1-fix's and that job's record reporting `done` long ago. */
+function withDoneRecord(sessions: WorkerScan): WorkerScan {
+  const session = sessions.sessions[0]!;
+  return {
+    ...sessions,
+    sessions: [{ ...session, name: 'mc-1-fix' }],
+    jobs: [{ id: '1-fix', meta: undefined, metaError: undefined, exitCode: undefined, logModified: undefined, logBytes: undefined, report: { state: 'done', at: session.activity, reason: 'finished' } }],
+  };
+}
+
 function fleet(sessions: WorkerScan) {
   const store = createFleetStore();
   store.getState().setWorkers(
@@ -55,6 +65,25 @@ describe('status and the idle policy', () => {
     ]);
     const text = statusTable(store.getState(), NOW);
     expect(text).toContain('idle: vm-a kept up: $1 running\nidle: vm-b suspends now (no output)');
+  });
+
+  it('the countdown restarts when a client detaches, and when the machine comes back from a suspend', () => {
+    const store = createFleetStore();
+    store.getState().setWorkers([{ name: 'vm', provider: 'gce-cos', maxJobs: 4, pollIntervalMs: 2000, sessionPrefix: 'mc', idle }], undefined);
+    const refresh = (at: number, sessions: WorkerScan, machine: 'running' | 'suspended' = 'running') =>
+      store.getState().refreshSucceeded('vm', { scan: { ...sessions, host: { ...sessions.host, now: at / 1000 } }, machine: { state: machine }, path: 'iap', rttMs: 1, scanMs: 1, now: at });
+    const label = (at: number) => statusJson(store.getState(), at).workers[0]!.idle?.label;
+    // A job long quiet (its record says done) with a client attached: kept up.
+    const attached = withDoneRecord(scan(300, 1));
+    refresh(NOW, attached);
+    expect(label(NOW)).toBe('kept up: client attached to 1-fix');
+    // Detached: 30 minutes from the last scan that saw the client, not "now" from the old output.
+    refresh(NOW + 60_000, withDoneRecord(scan(301, 0)));
+    expect(label(NOW + 60_000)).toBe('suspends in 29m');
+    // Suspended, then resumed a day later: a full period from when it was seen running again (uptime counts the sleep).
+    refresh(NOW + 120_000, { ...scan(302), sessions: [] }, 'suspended');
+    refresh(NOW + 86_400_000, { ...scan(1742), sessions: [] });
+    expect(label(NOW + 86_400_000)).toBe('suspends in 30m');
   });
 
   it('status WORKER shows the countdown and the policy', () => {
