@@ -106,6 +106,7 @@ export function createFleet(
         pollIntervalMs: w.pollIntervalMs,
         sessionPrefix: w.sessionPrefix,
         ...(w.provider === 'gce-cos' || w.provider === 'gce-linux' ? { cost: estimateHourlyCost(w) } : {}),
+        ...(w.idle ? { idle: w.idle } : {}),
       })),
       next.source,
     );

@@ -92,6 +92,18 @@ export const COMMANDS: readonly CommandEntry[] = [
     flags: [flag('--tag', 'value'), flag('--docker-host', 'value')],
     operands: ['value'],
   },
+  {
+    name: 'autopilot',
+    usage: `  mission-control autopilot [--once] [--json] [--print-unit]
+                                       suspend or stop idle workers (their idle: policy) without a
+                                       dashboard, after a fresh scan; one log line per decision (--json:
+                                       one object a line); --once: one round; --print-unit: a systemd user
+                                       unit running it (docs/idle.md)
+`,
+    flags: [flag('--once'), flag('--json'), flag('--print-unit')],
+    exitStatus: '0 done (interrupted, or --once); 2 bad config or usage.',
+    operands: [],
+  },
   { name: 'send', usage: SEND_HELP, flags: [flag('--keys'), flag('--no-enter')], operands: ['job', 'value'], repeats: true },
   {
     name: 'launch',

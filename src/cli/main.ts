@@ -34,7 +34,7 @@ const ALLOWED: Record<string, ReadonlySet<string>> = Object.fromEntries(
 );
 
 /** Every subcommand this dispatcher runs, for the test that each has an entry in the command table. */
-export const DISPATCHED_COMMANDS: readonly string[] = [...OWN_COMMANDS, 'init', 'image', ...Object.keys(JOB_HANDLERS)];
+export const DISPATCHED_COMMANDS: readonly string[] = [...OWN_COMMANDS, 'init', 'image', 'autopilot', ...Object.keys(JOB_HANDLERS)];
 
 // This module's own messages (usage errors quote the command line, config errors the file) go through the same
 // sanitizing streams as every command's output.
@@ -69,6 +69,10 @@ async function dispatch(argv: readonly string[]): Promise<number> {
   if (first === 'image') {
     const args = split.rest.filter((_, i) => i !== split.rest.indexOf('image'));
     return asksForHelp(args) && args.length <= 1 ? printCommandHelp('image', split.config) : (await import('./image.js')).runImageCommand(args);
+  }
+  if (first === 'autopilot') {
+    const args = split.rest.filter((_, i) => i !== split.rest.indexOf('autopilot'));
+    return asksForHelp(args) ? printCommandHelp('autopilot', split.config) : (await import('./autopilot.js')).runAutopilot(args, split.config);
   }
   if (first !== undefined && Object.hasOwn(JOB_HANDLERS, first)) {
     const before = split.rest.slice(0, split.rest.indexOf(first));

@@ -3,6 +3,7 @@ import { jobLabel } from '../state/job-target.js';
 import type { FleetState } from '../state/store.js';
 import type { Job, WorkerView } from '../state/types.js';
 import { formatHourly } from '../providers/gce/pricing.js';
+import { idleLabel, workerIdle } from '../state/idle.js';
 import { formatAge, formatMs, pad } from '../text/format.js';
 import { sanitizeLine } from '../text/sanitize.js';
 
@@ -51,6 +52,35 @@ interface StatusWorker {
     source: string;
     note: string | null;
   } | null;
+  /** The idle policy and where the worker stands with it; null when it has no policy. */
+  readonly idle: StatusIdle | null;
+}
+
+/** A worker's idle policy in `status --json`, and its countdown or what keeps it up (null when it is not running). */
+interface StatusIdle {
+  readonly action: string;
+  readonly afterMs: number;
+  readonly waitingAfterMs: number;
+  /** When the worker will be suspended or stopped (ISO), if nothing changes. */
+  readonly deadline: string | null;
+  /** Why it is kept up ("build-7 running"), when something keeps it up. */
+  readonly keptUpBy: string | null;
+  /** "suspends in 12m", "kept up: build-7 running". */
+  readonly label: string | null;
+}
+
+/** A worker's idle state for `status --json`. */
+function statusIdle(state: FleetState, w: WorkerView, now: number): StatusIdle | null {
+  if (!w.idle) return null;
+  const verdict = workerIdle(w, state.jobsByWorker[w.name] ?? [], now);
+  return {
+    action: w.idle.action,
+    afterMs: w.idle.afterMs,
+    waitingAfterMs: w.idle.waitingAfterMs,
+    deadline: verdict?.kind === 'idle' ? iso(verdict.deadline) : null,
+    keptUpBy: verdict?.kind === 'kept-up' ? verdict.reason : null,
+    label: verdict ? idleLabel(verdict, now) : null,
+  };
 }
 
 /** One job in `status --json` and `jobs --json` (the same object in both). */
@@ -124,6 +154,7 @@ export function statusJson(state: FleetState, now = Date.now()): StatusJson {
             note: w.cost.note ?? null,
           }
         : null,
+      idle: statusIdle(state, w, now),
     })),
     unmanagedVms: state.unmanagedVms.map((vm) => ({
       project: vm.project,
@@ -193,6 +224,18 @@ function problemLines(workers: readonly WorkerView[]): string[] {
   return lines;
 }
 
+/** One line per running worker with an idle policy: `idle: gcli-worker suspends in 12m (no output)`. */
+function idleLines(state: FleetState, workers: readonly WorkerView[], now: number): string[] {
+  const lines: string[] = [];
+  for (const w of workers) {
+    const verdict = workerIdle(w, state.jobsByWorker[w.name] ?? [], now);
+    if (!verdict) continue;
+    const why = verdict.kind === 'idle' ? ` (${verdict.reason})` : '';
+    lines.push(`idle: ${sanitizeLine(w.name)} ${sanitizeLine(idleLabel(verdict, now))}${sanitizeLine(why)}`);
+  }
+  return lines;
+}
+
 /** The plain-text tables `status` prints. Every remote string is sanitized. */
 export function statusTable(state: FleetState, now = Date.now(), width = 120): string {
   const lines: string[] = [];
@@ -222,7 +265,7 @@ export function statusTable(state: FleetState, now = Date.now(), width = 120): s
       `${pad(sanitizeLine(vm.instance), 14)} ${pad('gce', 9)} ${pad(`${vm.machine.state} (not in config)`, 18)} ${sanitizeLine(`${vm.project}/${vm.zone}`)}`,
     );
   }
-  lines.push(...problemLines(workers));
+  lines.push(...problemLines(workers), ...idleLines(state, workers, now));
   if (priced) {
     const { costPerHour, unpriced } = summarizeFleet(state);
     lines.push(`Fleet cost now: ${formatHourly(costPerHour)} (estimate${unpriced > 0 ? `; ${unpriced} worker${unpriced === 1 ? '' : 's'} cost unknown` : ''})`);

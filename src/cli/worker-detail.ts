@@ -9,6 +9,7 @@ import type { WorkerConfig } from '../config/schema.js';
 import { formatHourly } from '../providers/gce/pricing.js';
 import { countsTowardMaxJobs, isLiveState, workerCostPerHour } from '../state/selectors.js';
 import type { Job, WorkerView } from '../state/types.js';
+import { idleLabel, workerIdle } from '../state/idle.js';
 import { formatAge, formatMs } from '../text/format.js';
 import { sanitizeLine } from '../text/sanitize.js';
 import { workerStateLabel } from './status-report.js';
@@ -47,6 +48,7 @@ export function workerDetailLines(input: WorkerDetailInput): string[] {
   const byHandLive = byHand.filter((job) => isLiveState(job.state)).length;
   const handText = byHand.length > 0 ? `; ${byHand.length} session${byHand.length === 1 ? '' : 's'} started by hand (${byHandLive} live, not counted)` : '';
   field('Jobs', `${live}/${w.maxJobs} live of ${jobs.length - byHand.length}${handText}`);
+  if (w.idle) field('Idle', idleText(w, jobs, now));
   if (w.cost) field('Cost', `${formatHourly(workerCostPerHour(w))} now (estimate)`);
   if (w.container) {
     const c = w.container;
@@ -72,6 +74,15 @@ export function workerDetailLines(input: WorkerDetailInput): string[] {
     else for (const line of log.lines) lines.push(...wrap(sanitizeLine(line), width, 2, '  '));
   }
   return lines;
+}
+
+/** The idle policy and the countdown: `suspends in 12m (no output); policy: suspend after 30m, waiting jobs 2h00m`. */
+function idleText(w: WorkerView, jobs: readonly Job[], now: number): string {
+  const policy = w.idle;
+  if (!policy) return '';
+  const verdict = workerIdle(w, jobs, now);
+  const state = verdict ? `${idleLabel(verdict, now)}${verdict.kind === 'idle' ? ` (${verdict.reason})` : ''}` : 'not running';
+  return `${state}; policy: ${policy.action} after ${formatAge(policy.afterMs / 1000)}, waiting jobs ${formatAge(policy.waitingAfterMs / 1000)}`;
 }
 
 /** Where the config says the worker is. */

@@ -17,6 +17,7 @@ import {
   type GceProviderKind,
   type GceWorkerFields,
 } from './gce-schema.js';
+import { IDLE_FIELDS, idleSchema, noIdleOnHost, withIdlePolicy, type IdlePolicy } from './idle-schema.js';
 import { notifySchema, notifyShape, resolveNotify, type NotifySettings } from './notify-schema.js';
 import { closed, expected, expecting, matching, oneOf, sshAddressFields } from './rules.js';
 import { closestMatch } from './suggest.js';
@@ -72,6 +73,7 @@ export interface WorkerMainClone {
 export interface LocalWorkerConfig extends WorkerSettings, WorkerMainClone {
   readonly name: string;
   readonly provider: 'local';
+  readonly idle?: undefined;
   readonly ssh?: undefined;
   readonly sshConfigFile?: undefined;
   readonly container?: ContainerConfig;
@@ -81,6 +83,7 @@ export interface LocalWorkerConfig extends WorkerSettings, WorkerMainClone {
 export interface SshWorkerConfig extends WorkerSettings, WorkerMainClone {
   readonly name: string;
   readonly provider: 'ssh';
+  readonly idle?: undefined;
   readonly ssh: SshTarget;
   /** ssh config file to read instead of `~/.ssh/config`, as written. */
   readonly sshConfigFile?: string;
@@ -91,6 +94,8 @@ export interface SshWorkerConfig extends WorkerSettings, WorkerMainClone {
 export interface GceWorkerConfig extends WorkerSettings, WorkerMainClone, GceWorkerFields {
   readonly name: string;
   readonly provider: GceProviderKind;
+  /** When to suspend or stop the VM once it has nothing to do (`idle:`, else `defaults.idle`); absent: never. */
+  readonly idle?: IdlePolicy;
   /** COS workers always have one; Linux workers when configured. */
   readonly container?: GceContainerConfig;
 }
@@ -99,6 +104,8 @@ export interface GceWorkerConfig extends WorkerSettings, WorkerMainClone, GceWor
 export interface DockerWorkerConfig extends WorkerSettings, WorkerMainClone {
   readonly name: string;
   readonly provider: 'docker';
+  /** When to stop the container once it has nothing to do (its own `idle:` only); absent: never. */
+  readonly idle?: IdlePolicy;
   /** The container: `mc-<worker>` unless named. */
   readonly container: ContainerConfig;
   /** The image, used as is; the default is built locally by `mission-control image build`. */
@@ -241,12 +248,13 @@ const workerBase = {
 
 const WORKER_RULE = 'a worker mapping with at least `name` and `provider`';
 
-const localWorker = closed({ ...workerBase, provider: z.literal('local') }, WORKER_RULE);
+const localWorker = closed({ ...workerBase, provider: z.literal('local'), idle: noIdleOnHost }, WORKER_RULE);
 
 const sshWorker = closed(
   {
     ...workerBase,
     provider: z.literal('ssh'),
+    idle: noIdleOnHost,
     ssh: sshTarget,
     sshConfigFile: matching(/^[^\n\0]+$/, 'a path to an ssh config file').optional(),
   },
@@ -256,7 +264,7 @@ const sshWorker = closed(
 const { container: _sshContainer, ...gceBase } = workerBase;
 
 /** The fields a GCE worker may have (its container mapping is its own: image, mounts, command). */
-const gceWorkerShape = { ...gceBase, ...gceFieldsShape };
+const gceWorkerShape = { ...gceBase, ...gceFieldsShape, idle: idleSchema(true).optional() };
 
 const gceWorker = <K extends GceProviderKind>(kind: K) =>
   closed({ ...gceWorkerShape, provider: z.literal(kind) }, WORKER_RULE).superRefine(checkInstanceName);
@@ -265,6 +273,7 @@ const dockerWorker = closed(
   {
     ...workerBase,
     provider: z.literal('docker'),
+    idle: idleSchema(false).optional(),
     image: matching(/^[^\s-][^\s]*$/, "a docker image reference, without spaces, not starting with '-'").optional(),
     mounts: z
       .array(matching(/^(~\/[^\n\0:,]+|\/[^\n\0:,]+)$/, "an absolute directory path or one under ~/, without ':' or ','"), {
@@ -299,10 +308,13 @@ function workerIssueMessage(input: unknown): string {
   return expected(PROVIDER_RULE, provider) + (suggestion ? `; did you mean \`${suggestion}\`?` : '');
 }
 
+/** `defaults:`: the worker settings, and the idle policy GCE workers take unless their entry says otherwise. */
+const defaultsShape = { ...settingsShape, idle: idleSchema(true).optional() };
+
 /** The config file as written: both sections optional, unknown fields rejected. */
 export const configFileSchema = closed(
   {
-    defaults: closed(settingsShape, 'a mapping of worker defaults').nullish(),
+    defaults: closed(defaultsShape, 'a mapping of worker defaults').nullish(),
     workers: z.array(worker, { error: expecting('a list of workers') }).nullish(),
     kinds: kindsSchema.nullish(),
     repo: repoSchema.nullish(),
@@ -323,7 +335,8 @@ type Settings = z.output<z.ZodObject<typeof settingsShape>>;
 export function knownFields(path: readonly PropertyKey[], root: unknown): readonly string[] {
   const last = path.at(-1);
   if (path.length === 0) return Object.keys(configFileSchema.shape);
-  if (path.length === 1 && last === 'defaults') return Object.keys(settingsShape);
+  if (path.length === 1 && last === 'defaults') return Object.keys(defaultsShape);
+  if (last === 'idle') return IDLE_FIELDS;
   if (path.length === 1 && last === 'notify') return Object.keys(notifyShape);
   // A custom agent: `agent:` at the top level or in a kind.
   if (last === 'agent' && (path.length === 1 || (path.length === 3 && path[0] === 'kinds'))) return Object.keys(customAgentShape);
@@ -376,7 +389,8 @@ export function resolveFleet(file: ConfigFile, source: string | undefined): Flee
   };
   if (entries.length === 0) return { ...defaultFleet(source, defaults, jobs), ...notify };
   const agentName = typeof file.agent === 'string' ? file.agent : undefined;
-  return { workers: entries.map((entry) => resolveWorker(entry, defaults, agentName)), hostKeyPolicy: defaults.hostKeyPolicy, source, jobs, ...notify };
+  const idle = file.defaults?.idle;
+  return { workers: entries.map((entry) => withIdlePolicy(resolveWorker(entry, defaults, agentName), entry.idle, idle)), hostKeyPolicy: defaults.hostKeyPolicy, source, jobs, ...notify };
 }
 
 type WorkerEntry = NonNullable<ConfigFile['workers']>[number];

@@ -53,6 +53,11 @@ export interface ContainerAccess {
    * `HOME=/root`): files written to the mounted directories belong to the user, and `~` inside is the mounted home.
    */
   readonly asHostUser?: boolean;
+  /**
+   * `docker exec -u` the named host user's ids with `HOME` theirs, looked up on the host when the command runs: how a
+   * root process there (the guest idle watchdog) sees the login user's sessions. A Linux user name (no quoting needed).
+   */
+  readonly asUser?: string;
 }
 
 /** Options for {@link inContainer}. */
@@ -83,11 +88,18 @@ export function inContainer(container: string, command: RemoteCommand, options: 
  * shell (attach). Empty when there is nothing to change.
  */
 export function dockerAccess(access: ContainerAccess | undefined): string {
-  if (!access?.sudo && !access?.asHostUser) return '';
+  if (!access?.sudo && !access?.asHostUser && access?.asUser === undefined) return '';
   const run = access.sudo ? 'command sudo -n docker "$@"' : 'command docker "$@"';
   // Ids and home are the login user's, read before sudo (which would make them root's).
-  const asUser = access.asHostUser ? 'if [ "$1" = exec ]; then shift; set -- exec -u "$(id -u):$(id -g)" -e "HOME=$HOME" "$@"; fi; ' : '';
+  const ids = access.asUser !== undefined ? namedUserIds(access.asUser) : '"$(id -u):$(id -g)" -e "HOME=$HOME"';
+  const asUser = access.asHostUser || access.asUser !== undefined ? `if [ "$1" = exec ]; then shift; set -- exec -u ${ids} "$@"; fi; ` : '';
   return `docker() { ${asUser}${run}; }`;
+}
+
+/** `-u` and `-e HOME=` words for a named host user, read when the line runs. */
+function namedUserIds(user: string): string {
+  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(user)) throw new Error(`not a Linux user name: ${JSON.stringify(user)}`);
+  return `"$(id -u ${user}):$(id -g ${user})" -e "HOME=$(getent passwd ${user} | cut -d: -f6)"`;
 }
 
 /**

@@ -1,4 +1,6 @@
+import type { IdlePolicy } from '../config/idle-schema.js';
 import { createStore, type StoreApi } from 'zustand/vanilla';
+import { nextIdleMemory } from './idle.js';
 import type { ConnectionPath, MachineStatus, ProviderKind } from '../providers/types.js';
 import type { CostEstimate } from '../providers/gce/pricing.js';
 import type { WorkerScan } from '../scanners/worker-scan/types.js';
@@ -14,6 +16,8 @@ export interface WorkerSeed {
   readonly sessionPrefix: string;
   /** Estimated cost of a cloud worker. */
   readonly cost?: CostEstimate;
+  /** The worker's idle policy, when it has one. */
+  readonly idle?: IdlePolicy;
 }
 
 /** A successful refresh of one worker. */
@@ -90,7 +94,7 @@ export function createFleetStore(options: { readOnly?: boolean; idleAfterSeconds
         seeds.set(seed.name, seed);
         const known = state.workers[seed.name];
         workers[seed.name] = known && known.provider === seed.provider
-          ? { ...known, maxJobs: seed.maxJobs, pollIntervalMs: seed.pollIntervalMs, cost: seed.cost }
+          ? { ...known, maxJobs: seed.maxJobs, pollIntervalMs: seed.pollIntervalMs, cost: seed.cost, idle: seed.idle }
           : emptyWorker(seed);
         jobsByWorker[seed.name] = known ? (state.jobsByWorker[seed.name] ?? []) : [];
       }
@@ -127,25 +131,23 @@ export function createFleetStore(options: { readOnly?: boolean; idleAfterSeconds
               idleAfterSeconds,
               now: result.now,
             });
+      const next: WorkerView = {
+        ...view,
+        machine: result.machine,
+        connection: 'up',
+        path: result.path,
+        rttMs: result.rttMs,
+        lastError: undefined,
+        lastRefresh: result.now,
+        scanMs: result.scanMs,
+        failures: 0,
+        host: result.scan.host,
+        container: result.scan.container,
+        tmuxError: result.scan.tmuxError,
+        problems: shortList(result.scan.problems ?? []),
+      };
       set({
-        workers: {
-          ...state.workers,
-          [worker]: {
-            ...view,
-            machine: result.machine,
-            connection: 'up',
-            path: result.path,
-            rttMs: result.rttMs,
-            lastError: undefined,
-            lastRefresh: result.now,
-            scanMs: result.scanMs,
-            failures: 0,
-            host: result.scan.host,
-            container: result.scan.container,
-            tmuxError: result.scan.tmuxError,
-            problems: shortList(result.scan.problems ?? []),
-          },
-        },
+        workers: { ...state.workers, [worker]: withIdleMemory(next, jobs, result.now) },
         jobsByWorker: { ...state.jobsByWorker, [worker]: jobs },
       });
     },
@@ -158,12 +160,17 @@ export function createFleetStore(options: { readOnly?: boolean; idleAfterSeconds
       set({
         workers: {
           ...state.workers,
-          [worker]: { ...view, connection: 'down', lastError: error, failures: view.failures + 1, machine: machine ?? view.machine },
+          [worker]: withIdleMemory({ ...view, connection: 'down', lastError: error, failures: view.failures + 1, machine: machine ?? view.machine }, jobs, now),
         },
         jobsByWorker: { ...state.jobsByWorker, [worker]: jobs },
       });
     },
   }));
+}
+
+/** The view with its idle memory after this refresh. */
+function withIdleMemory(view: WorkerView, jobs: readonly Job[], now: number): WorkerView {
+  return { ...view, idleMemory: nextIdleMemory(view, jobs, now) };
 }
 
 /** Jobs that can't be seen right now: kept, marked unknown with why (and what they were), since the first time. */
@@ -206,6 +213,7 @@ function emptyWorker(seed: WorkerSeed): WorkerView {
     tmuxError: undefined,
     problems: [],
     cost: seed.cost,
+    idle: seed.idle,
   };
 }
 

@@ -1,3 +1,5 @@
+import type { IdlePolicy } from '../config/idle-schema.js';
+import type { IdleMemory } from './idle.js';
 import type { ConnectionPath, MachineStatus, ProviderKind } from '../providers/types.js';
 import type { CostEstimate } from '../providers/gce/pricing.js';
 import type { ContainerInfo, HostInfo } from '../scanners/worker-scan/types.js';
@@ -35,6 +37,10 @@ export interface WorkerView {
   readonly problems: readonly string[];
   /** Estimated cost of a cloud worker (undefined for workers that cost nothing extra). */
   readonly cost?: CostEstimate;
+  /** When the worker is suspended or stopped for having nothing to do (`idle:` in its config), if ever. */
+  readonly idle?: IdlePolicy | undefined;
+  /** What the idle countdown remembers across scans (when the worker was last kept up, when it came up). */
+  readonly idleMemory?: IdleMemory | undefined;
 }
 
 /**

@@ -5,21 +5,25 @@ import { formatHourly } from '../providers/gce/pricing.js';
 import { countsTowardMaxJobs, workerCostPerHour } from '../state/selectors.js';
 import type { UnmanagedVm } from '../state/store.js';
 import type { Job, WorkerView } from '../state/types.js';
+import { idleLabel, workerIdle } from '../state/idle.js';
 import { formatMs, pad } from '../text/format.js';
 import { sanitizeLine } from '../text/sanitize.js';
-import { useDashboard, useFleet, useUi } from './hooks.js';
+import { useDashboard, useFleet, useNow, useUi } from './hooks.js';
 import { resolveCursor, scrollTop } from './state/selection.js';
 import { PaneTitle } from './PaneTitle.js';
 import { Text } from './Text.js';
 
-/** The columns of the workers pane for a width; a COST column when some worker is priced. */
-function columns(width: number, priced: boolean) {
+/** The IDLE column's width: "suspends in 1h05m", "kept up: build-7 running" cut short. */
+const IDLE_WIDTH = 22;
+
+/** The columns of the workers pane for a width; a COST column when some worker is priced, IDLE when one has a policy. */
+function columns(width: number, priced: boolean, idle = false) {
   const name = width >= 120 ? 16 : 12;
   const state = width >= 120 ? 20 : 14;
   const path = width >= 120 ? 13 : 8;
   const cost = priced ? 9 : 0;
-  const fixed = name + 9 + state + path + 7 + 6 + 7 + 8 + (priced ? cost + 1 : 0);
-  return { name, state, path, cost, error: Math.max(0, width - fixed) };
+  const fixed = name + 9 + state + path + 7 + 6 + 7 + 8 + (priced ? cost + 1 : 0) + (idle ? IDLE_WIDTH + 1 : 0);
+  return { name, state, path, cost, idle: idle ? IDLE_WIDTH : 0, error: Math.max(0, width - fixed) };
 }
 
 /**
@@ -35,9 +39,15 @@ function errorCell(worker: WorkerView, selected: boolean): string {
   return selected ? `${marker} ${worker.problems[0]}` : `${marker} problem${n === 1 ? '' : 's'} (select to see)`;
 }
 
-/** One worker as a line of text (pure). */
-export function workerLine(worker: WorkerView, jobs: readonly Job[], width: number, priced = false, selected = false): string {
-  const c = columns(width, priced);
+/** The IDLE cell: the countdown or what keeps the worker up; `-` without a policy or while it is not running. */
+function idleCell(worker: WorkerView, jobs: readonly Job[], now: number): string {
+  const verdict = workerIdle(worker, jobs, now);
+  return verdict ? idleLabel(verdict, now) : '-';
+}
+
+/** One worker as a line of text (pure); `now` (ms since epoch) is given when the IDLE column is shown. */
+export function workerLine(worker: WorkerView, jobs: readonly Job[], width: number, priced = false, selected = false, now?: number): string {
+  const c = columns(width, priced, now !== undefined);
   const live = countsTowardMaxJobs(jobs);
   const machine = worker.machine?.detail ? `${workerStateLabel(worker)} (${worker.machine.detail})` : workerStateLabel(worker);
   const load = worker.host?.load1 === undefined ? '-' : worker.host.load1.toFixed(2);
@@ -51,6 +61,7 @@ export function workerLine(worker: WorkerView, jobs: readonly Job[], width: numb
     pad(load, 5, 'right'),
     pad(`${live}/${worker.maxJobs}`, 6, 'right'),
     ...(priced ? [pad(worker.cost ? formatHourly(workerCostPerHour(worker)) : '-', c.cost, 'right')] : []),
+    ...(now !== undefined ? [pad(sanitizeLine(idleCell(worker, jobs, now)), c.idle)] : []),
     ' ',
     pad(sanitizeLine(error), c.error),
   ].join(' ');
@@ -68,8 +79,8 @@ export function unmanagedLine(vm: UnmanagedVm, width: number, priced = false): s
 }
 
 /** The header line of the workers pane. */
-export function workerHeader(width: number, priced = false): string {
-  const c = columns(width, priced);
+export function workerHeader(width: number, priced = false, idle = false): string {
+  const c = columns(width, priced, idle);
   return [
     pad('WORKER', c.name),
     pad('PROVIDER', 8),
@@ -79,6 +90,7 @@ export function workerHeader(width: number, priced = false): string {
     pad('LOAD', 5, 'right'),
     pad('JOBS', 6, 'right'),
     ...(priced ? [pad('COST', c.cost, 'right')] : []),
+    ...(idle ? [pad('IDLE', c.idle)] : []),
     ' ',
     pad('LAST ERROR', c.error),
   ].join(' ');
@@ -95,6 +107,9 @@ export function WorkersPane({ width, rows }: { readonly width: number; readonly 
   const jobsByWorker = useFleet((s) => s.jobsByWorker);
   const unmanaged = useFleet((s) => s.unmanagedVms);
   const priced = order.some((name) => workers[name]?.cost !== undefined);
+  const withIdle = order.some((name) => workers[name]?.idle !== undefined);
+  // The countdown moves with the shared clock, not only with scans.
+  const now = useNow();
   const focused = useUi((s) => s.focus === 'workers' && s.overlay.kind === 'none');
   const selected = useUi((s) => s.selectedWorker);
   const hint = useUi((s) => s.workerCursor);
@@ -114,7 +129,7 @@ export function WorkersPane({ width, rows }: { readonly width: number; readonly 
         bold={isSelected && !focused}
         {...(down && dashboard.color ? { color: 'red' } : {})}
       >
-        {workerLine(worker, jobsByWorker[name] ?? [], width, priced, isSelected)}
+        {workerLine(worker, jobsByWorker[name] ?? [], width, priced, isSelected, withIdle ? now : undefined)}
       </Text>
     );
   });
@@ -134,7 +149,7 @@ export function WorkersPane({ width, rows }: { readonly width: number; readonly 
     <Box flexDirection="column" width={width} height={rows + 2}>
       <PaneTitle text={`Workers${more}`} focused={focused} width={width} />
       <Text dimColor wrap="truncate">
-        {workerHeader(width, priced)}
+        {workerHeader(width, priced, withIdle)}
       </Text>
       {lines}
     </Box>

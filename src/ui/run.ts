@@ -5,6 +5,7 @@
 import { appendFileSync } from 'node:fs';
 import { defaultApproveFor } from '../app/approve.js';
 import type { FleetCommands } from '../app/commands.js';
+import { runIdleActor } from '../app/autopilot.js';
 import { createFleet, type Fleet } from '../app/fleet.js';
 import { createFleetCommands } from '../app/fleet-commands.js';
 import { bindDetachKey, createObserveCommands, DETACH_KEY, readTmuxPrefix } from '../app/observe-commands.js';
@@ -180,6 +181,10 @@ export async function runDashboard(loaded: LoadedConfig, options: DashboardRunOp
     cleanups.push(followFleet(fleet.store, notifier), () => notifier.stop());
 
     fleet.startPolling();
+    // Idle workers are suspended or stopped only from a dashboard that may change the fleet: watch mode has no such fleet.
+    if (full) {
+      cleanups.push(runIdleActor(full, (text, failed) => dashboard.ui.getState().notify(sanitizeLine(text), failed ? 'error' : 'info')));
+    }
     ticker.start();
     const feeds = [startPreviewFeed(dashboard), startLogFeed(dashboard), startDiffFeed(dashboard), startContainerLogFeed(dashboard)];
     cleanups.push(() => feeds.forEach((feed) => feed.stop()));

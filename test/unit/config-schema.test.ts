@@ -202,7 +202,7 @@ describe('errors', () => {
     ['pollIntervl: 2', 'config.yaml:2:3: defaults.pollIntervl: unknown field `pollIntervl`; did you mean `pollInterval`?'],
     [
       'colour: red',
-      'config.yaml:2:3: defaults.colour: unknown field `colour`; expected one of: pollInterval, tmuxSocket, stateDir, maxJobs, hostKeyPolicy, sessionPrefix',
+      'config.yaml:2:3: defaults.colour: unknown field `colour`; expected one of: pollInterval, tmuxSocket, stateDir, maxJobs, hostKeyPolicy, sessionPrefix, idle',
     ],
   ])('defaults with %s', async (line, error) => {
     expect(await errors(`defaults:\n  ${line}\n`)).toEqual([error]);

@@ -8,6 +8,7 @@
 import { stringify } from 'yaml';
 import type { GceContainerConfig, GceProviderKind } from '../../config/gce-schema.js';
 import { shellJoin, shellQuote } from '../../ssh/quote.js';
+import { idleWatchdogScript, type IdleWatchdogInput } from './idle-watchdog.js';
 
 /** Where the boot script keeps its state on the VM: under /run, so a marker is always from the current boot. */
 export const DEFAULT_BOOT_STATE_DIR = '/run/mission-control';
@@ -28,6 +29,35 @@ export interface BootstrapInput {
   readonly container?: GceContainerConfig;
   /** Where `ready` and `failed` are written; default {@link DEFAULT_BOOT_STATE_DIR}. */
   readonly bootStateDir?: string;
+  /** The idle watchdog to run from boot, when the worker has an idle policy (user and container are the above). */
+  readonly idle?: Omit<IdleWatchdogInput, 'user' | 'container'>;
+}
+
+/** Where the idle watchdog's script is written (read by `/bin/sh`: /var may be noexec). */
+export const WATCHDOG_SCRIPT_PATH = '/var/lib/mission-control/idle-watchdog.sh';
+/** The systemd unit the idle watchdog runs as. */
+export const WATCHDOG_UNIT = 'mission-control-idle-watchdog.service';
+
+/** The watchdog's script for this VM, when it has an idle policy. */
+function watchdogOf(input: BootstrapInput): string | undefined {
+  if (!input.idle) return undefined;
+  return idleWatchdogScript({ ...input.idle, user: input.user, ...(input.container ? { container: input.container.name } : {}) });
+}
+
+/**
+ * Linux: the startup script writes the watchdog and starts it as a transient unit (the startup script runs at every
+ * boot, and a unit of its own outlives it). A quoted here-document: nothing in the script is expanded.
+ */
+function linuxWatchdogLines(script: string): string[] {
+  const end = 'MC_IDLE_WATCHDOG_EOF';
+  return [
+    `mkdir -p ${shellQuote(WATCHDOG_SCRIPT_PATH.replace(/\/[^/]+$/, ''))}`,
+    `cat >${shellQuote(WATCHDOG_SCRIPT_PATH)} <<'${end}'`,
+    script.trimEnd(),
+    end,
+    `chmod 600 ${shellQuote(WATCHDOG_SCRIPT_PATH)}`,
+    `systemctl is-active --quiet ${WATCHDOG_UNIT} || systemd-run --quiet --unit=${WATCHDOG_UNIT} /bin/sh ${shellQuote(WATCHDOG_SCRIPT_PATH)}`,
+  ];
 }
 
 /** The home directory of `user` on a GCE image. */
@@ -130,7 +160,10 @@ export function bootScript(input: BootstrapInput): string {
       `test "$(docker container inspect --format '{{.State.Running}}' ${q(container.name)})" = true`,
     );
   }
-  lines.push('date -u +%Y-%m-%dT%H:%M:%SZ >"$state/ready"', '');
+  lines.push('date -u +%Y-%m-%dT%H:%M:%SZ >"$state/ready"');
+  const watchdog = input.kind === 'gce-linux' ? watchdogOf(input) : undefined;
+  if (watchdog) lines.push(...linuxWatchdogLines(watchdog));
+  lines.push('');
   return lines.join('\n');
 }
 
@@ -215,14 +248,37 @@ export function cloudInitUserData(input: BootstrapInput): string {
     '',
   ].join('\n');
   const dockerDropIn = ['[Unit]', `Wants=${EXEC_MOUNTS_UNIT}`, `After=${EXEC_MOUNTS_UNIT}`, ''].join('\n');
+  const watchdog = watchdogOf(input);
+  const watchdogUnit = [
+    '[Unit]',
+    'Description=mission-control idle watchdog: powers the VM off when its jobs have long had nothing to do',
+    `After=${BOOT_UNIT}`,
+    '',
+    '[Service]',
+    `ExecStart=/bin/sh ${WATCHDOG_SCRIPT_PATH}`,
+    'Restart=always',
+    'RestartSec=30',
+    '',
+  ].join('\n');
   const document = {
     write_files: [
       { path: BOOT_SCRIPT_PATH, permissions: '0644', owner: 'root', content: bootScript(input) },
       { path: `/etc/systemd/system/${BOOT_UNIT}`, permissions: '0644', owner: 'root', content: unit },
       { path: `/etc/systemd/system/${EXEC_MOUNTS_UNIT}`, permissions: '0644', owner: 'root', content: execMounts },
       { path: '/etc/systemd/system/docker.service.d/mission-control.conf', permissions: '0644', owner: 'root', content: dockerDropIn },
+      ...(watchdog
+        ? [
+            { path: WATCHDOG_SCRIPT_PATH, permissions: '0600', owner: 'root', content: watchdog },
+            { path: `/etc/systemd/system/${WATCHDOG_UNIT}`, permissions: '0644', owner: 'root', content: watchdogUnit },
+          ]
+        : []),
     ],
-    runcmd: ['systemctl daemon-reload', `systemctl start ${EXEC_MOUNTS_UNIT}`, `systemctl start ${BOOT_UNIT}`],
+    runcmd: [
+      'systemctl daemon-reload',
+      `systemctl start ${EXEC_MOUNTS_UNIT}`,
+      `systemctl start ${BOOT_UNIT}`,
+      ...(watchdog ? [`systemctl start ${WATCHDOG_UNIT}`] : []),
+    ],
   };
   return `#cloud-config\n${stringify(document, { lineWidth: 0 })}`;
 }

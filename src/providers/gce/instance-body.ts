@@ -3,7 +3,9 @@
  * labels, service account with least-privilege scopes, and the metadata that bootstraps it. Pure.
  */
 import { LINUX_USER_NAME, LINUX_USER_RULE, type GceProviderKind, type GceWorkerFields } from '../../config/gce-schema.js';
-import { bootMetadata } from './bootstrap.js';
+import { DEFAULT_SETTINGS, type GceWorkerConfig } from '../../config/schema.js';
+import { tmuxServer } from '../tmux.js';
+import { bootMetadata, type BootstrapInput } from './bootstrap.js';
 import type { ComputeInstance } from './compute-api.js';
 import { GceError } from './errors.js';
 
@@ -17,13 +19,24 @@ export interface InstanceBodyInput {
     GceWorkerFields,
     'zone' | 'instance' | 'machineType' | 'bootDisk' | 'image' | 'network' | 'subnet' | 'labels' | 'serviceAccount' | 'externalIp' | 'container'
   > &
-    Partial<Pick<GceWorkerFields, 'spot'>>;
+    Partial<Pick<GceWorkerFields, 'spot'>> &
+    Partial<Pick<GceWorkerConfig, 'idle' | 'tmuxSocket' | 'stateDir' | 'sessionPrefix'>>;
   /** The SSH user jobs run as on the VM. */
   readonly user: string;
   /** `ssh-ed25519 AAAA… comment`: published as the user's key in instance metadata, when given. */
   readonly sshPublicKey?: string;
   /** Where the boot script writes its markers; default /run/mission-control. */
   readonly bootStateDir?: string;
+}
+
+/** The guest idle watchdog's settings for a worker with an idle policy: its tmux server, records and session names. */
+function watchdogSettings(worker: InstanceBodyInput['worker'] & { idle: NonNullable<GceWorkerConfig['idle']> }): NonNullable<BootstrapInput['idle']> {
+  return {
+    policy: worker.idle,
+    tmuxSocketArgs: tmuxServer(worker.tmuxSocket ?? DEFAULT_SETTINGS.tmuxSocket).socketArgs,
+    stateDir: worker.stateDir ?? DEFAULT_SETTINGS.stateDir,
+    sessionPrefix: worker.sessionPrefix ?? DEFAULT_SETTINGS.sessionPrefix,
+  };
 }
 
 /** The region of a zone (`us-central1-a` → `us-central1`). */
@@ -56,6 +69,7 @@ export function buildInstanceBody(input: InstanceBodyInput): ComputeInstance {
       user: input.user,
       ...(worker.container ? { container: worker.container } : {}),
       ...(input.bootStateDir ? { bootStateDir: input.bootStateDir } : {}),
+      ...(worker.idle ? { idle: watchdogSettings({ ...worker, idle: worker.idle }) } : {}),
     }),
     // The guest agent publishes the SSH host keys here, so mission-control can check them before the first connection.
     { key: 'enable-guest-attributes', value: 'TRUE' },
