@@ -22,7 +22,7 @@ import {
 } from '../types.js';
 import type { ContainerAccess } from '../container.js';
 import { DEFAULT_BOOT_STATE_DIR } from './bootstrap.js';
-import type { ComputeApi, InstanceRef } from './compute-api.js';
+import type { ComputeApi, ComputeInstance, InstanceRef } from './compute-api.js';
 import { GceConnections } from './connections.js';
 import { checkEgress } from './egress.js';
 import { allowsFallback, publicKeyFor } from './connectivity.js';
@@ -57,6 +57,8 @@ export interface GceProviderDeps {
   readonly username?: string;
   /** Whether OS Login governs the worker's VM, and its login name; default: off. */
   readonly osLogin?: (worker: GceWorkerConfig) => Promise<OsLoginState>;
+  /** Told of every instance read from the Compute API (the cost ledger records its timestamps). */
+  readonly onInstance?: (instance: ComputeInstance) => void;
   /** How long refused logins are taken for a VM still booting (the guest agent installs keys) before giving up; default 60 s. */
   readonly refusedLoginGraceMs?: number;
 }
@@ -96,7 +98,7 @@ export class GceProvider extends SshProvider {
     this.#timeouts = { ...DEFAULT_STAGE_TIMEOUTS, ...deps.timeouts };
     this.#knownHostsFile = deps.knownHostsFile ?? defaultKnownHostsFile();
     this.#login = new LoginIdentity(worker, deps.osLogin, deps.username ?? userInfo().username);
-    this.#status = new VmStatus(deps.compute, this.#ref, deps.statusIntervalMs ?? DEFAULT_STATUS_INTERVAL_MS);
+    this.#status = new VmStatus(deps.compute, this.#ref, deps.statusIntervalMs ?? DEFAULT_STATUS_INTERVAL_MS, deps.onInstance);
     this.#connections = new GceConnections({
       name: worker.name,
       worker,

@@ -20,6 +20,8 @@ export class VmStatus {
     private readonly ref: InstanceRef,
     /** How long a status stays fresh. */
     readonly intervalMs: number,
+    /** Told of every instance read (the cost ledger takes the API's timestamps from it). */
+    private readonly onInstance?: (instance: ComputeInstance) => void,
   ) {}
 
   /** The last known status, if any. */
@@ -59,6 +61,7 @@ export class VmStatus {
   async fetch(): Promise<ComputeInstance | undefined> {
     const instance = await this.compute.getInstance(this.ref);
     this.#current = { value: machineStatusOf(instance ? String(instance.status ?? '') : undefined), instance, at: Date.now() };
+    if (instance) this.onInstance?.(instance);
     return instance;
   }
 

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { alreadyExists, notFound, type ApiError, type OperationError } from './errors.js';
 import { FakeProjects } from './projects.js';
+import { apiTimestamp } from './timestamps.js';
 
 /** Milliseconds each transition step takes (a test may change them on `world.delays`). */
 export interface TransitionDelays {
@@ -36,6 +37,10 @@ export interface FakeInstance {
   natIP: string | undefined;
   guestAttributes: FakeGuestAttribute[];
   readonly createdAt: string;
+  /** When the instance last reached RUNNING / TERMINATED / SUSPENDED (RFC 3339 with an offset, as the API writes them). */
+  lastStartTimestamp?: string;
+  lastStopTimestamp?: string;
+  lastSuspendedTimestamp?: string;
 }
 
 /** A zone operation of the fake. */
@@ -110,6 +115,7 @@ export class FakeWorld {
   addInstance(project: string, zone: string, body: Record<string, unknown>, status = 'RUNNING'): FakeInstance {
     const instance = this.#create(project, zone, body);
     instance.status = status;
+    if (status === 'RUNNING') instance.lastStartTimestamp = apiTimestamp();
     return instance;
   }
 
@@ -200,6 +206,9 @@ export class FakeWorld {
       kind: 'compute#instance',
       id: instance.id,
       creationTimestamp: instance.createdAt,
+      ...(instance.lastStartTimestamp ? { lastStartTimestamp: instance.lastStartTimestamp } : {}),
+      ...(instance.lastStopTimestamp ? { lastStopTimestamp: instance.lastStopTimestamp } : {}),
+      ...(instance.lastSuspendedTimestamp ? { lastSuspendedTimestamp: instance.lastSuspendedTimestamp } : {}),
       name,
       tags: body.tags ?? {},
       machineType: `${zoneUrl}/machineTypes/${String(body.machineType ?? '').split('/').at(-1)}`,
@@ -340,6 +349,7 @@ export class FakeWorld {
   #running(instance: FakeInstance, operation: FakeOperation): void {
     if (!this.instances.has(FakeWorld.key(instance.project, instance.zone, instance.name))) return;
     instance.status = 'RUNNING';
+    instance.lastStartTimestamp = apiTimestamp();
     operation.finish();
     void this.#hooks(this.#runningHooks, instance);
   }
@@ -348,6 +358,8 @@ export class FakeWorld {
   async #settle(instance: FakeInstance, status: string, operation: FakeOperation): Promise<void> {
     if (status === 'TERMINATED') await this.#hooks(this.#stoppedHooks, instance);
     instance.status = status;
+    if (status === 'TERMINATED') instance.lastStopTimestamp = apiTimestamp();
+    if (status === 'SUSPENDED') instance.lastSuspendedTimestamp = apiTimestamp();
     operation.finish();
   }
 
