@@ -55,8 +55,15 @@ export interface FleetCommands extends ObserveCommands {
   resumeJob(job: JobTarget, progress?: ProgressReporter): Promise<void>;
   /** Types into the job's pane without attaching (a reply, an approval). `job` is exactly the job the user chose. */
   sendToJob(job: JobTarget, input: JobInput): Promise<void>;
-  provisionWorker(worker: string, progress?: ProgressReporter): Promise<void>;
-  startWorker(worker: string, progress?: ProgressReporter): Promise<void>;
+  /** Creates the worker's machine; `overBudget` lets this one call pass the monthly budget (the user confirmed). */
+  provisionWorker(worker: string, progress?: ProgressReporter, options?: WorkerWakeOptions): Promise<void>;
+  startWorker(worker: string, progress?: ProgressReporter, options?: WorkerWakeOptions): Promise<void>;
   stopWorker(worker: string, progress?: ProgressReporter): Promise<void>;
-  rebuildWorker(worker: string, progress?: ProgressReporter): Promise<void>;
+  rebuildWorker(worker: string, progress?: ProgressReporter, options?: WorkerWakeOptions): Promise<void>;
+}
+
+/** Options of the commands that create or wake a worker's machine. */
+export interface WorkerWakeOptions {
+  /** Go ahead even when the monthly budget would be reached (after the user saw the figures). */
+  readonly overBudget?: boolean;
 }

@@ -7,7 +7,7 @@ import { createJobActions, type JobActionOptions } from '../jobs/actions.js';
 import { resolveJobSettings, type JobSettings } from '../jobs/kinds.js';
 import type { JobFleet } from '../jobs/placement.js';
 import type { ProgressReporter } from '../providers/types.js';
-import type { FleetCommands, ObserveCommands } from './commands.js';
+import type { FleetCommands, ObserveCommands, WorkerWakeOptions } from './commands.js';
 import { sendToJob } from './job-input.js';
 
 /**
@@ -15,7 +15,7 @@ import { sendToJob } from './job-input.js';
  * (built-in kinds and default paths when absent).
  */
 export function createFleetCommands(
-  fleet: JobFleet,
+  fleet: JobFleet & { allowOverBudget?(worker: string): void },
   observe: ObserveCommands,
   settings: JobSettings = resolveJobSettings(),
   options: JobActionOptions = {},
@@ -23,9 +23,10 @@ export function createFleetCommands(
   const jobs = createJobActions(fleet, settings, options);
   const lifecycle =
     (operation: 'provision' | 'start' | 'stop' | 'rebuild') =>
-    async (worker: string, progress?: ProgressReporter): Promise<void> => {
+    async (worker: string, progress?: ProgressReporter, wake?: WorkerWakeOptions): Promise<void> => {
       const provider = fleet.provider(worker);
       if (!provider) throw new Error(`there is no worker named ${JSON.stringify(worker)}`);
+      if (wake?.overBudget) fleet.allowOverBudget?.(worker);
       await provider[operation](progress);
       fleet.refreshNow?.(worker);
     };

@@ -3,11 +3,12 @@
  * them. Pure, so tests assert the exact text.
  */
 import type { ApproveAnswer } from '../../app/approve.js';
+import { describeBudgetFigures, type BudgetFigures } from '../../app/budget.js';
 import { describeTarget, targetOf } from '../../state/job-target.js';
 import { isLiveState } from '../../state/selectors.js';
 import type { Job, WorkerView } from '../../state/types.js';
 import { sanitizeLine } from '../../text/sanitize.js';
-import type { ConfirmRequest } from '../state/ui-types.js';
+import type { ConfirmRequest, PendingAction } from '../state/ui-types.js';
 
 /** At most this many jobs are listed one per line; the rest are counted. */
 export const LISTED_JOBS = 8;
@@ -135,3 +136,19 @@ export function startStopRequest(worker: WorkerView, jobs: readonly Job[]): Conf
     action: { type: 'stop-worker', worker: worker.name },
   };
 }
+
+/** The dialog after the monthly budget refused a wake-up: its figures, and going ahead this once. */
+export function overBudgetRequest(
+  action: Extract<PendingAction, { type: 'provision-worker' | 'start-worker' | 'rebuild-worker' }>,
+  figures: BudgetFigures,
+): ConfirmRequest {
+  const name = sanitizeLine(action.worker);
+  const verb = action.type === 'start-worker' ? 'start' : action.type === 'rebuild-worker' ? 'rebuild' : 'provision';
+  return {
+    title: `Over the monthly budget: ${verb} worker ${name} anyway?`,
+    lines: [describeBudgetFigures(figures), 'Goes ahead this once; raise budget.monthly in the config to change the limit.'],
+    confirmLabel: `${verb} ${name} past the budget`,
+    action: { ...action, overBudget: true },
+  };
+}
+

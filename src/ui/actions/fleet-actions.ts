@@ -2,13 +2,40 @@
  * Actions that change the fleet. They only run through `dashboard.mutate`, which a read-only dashboard does not
  * have; each runs as a tracked operation so input never waits for it.
  */
-import type { LaunchRequest } from '../../app/commands.js';
+import { BudgetExceededError } from '../../app/budget.js';
+import type { LaunchRequest, WorkerWakeOptions } from '../../app/commands.js';
+import type { ProgressReporter } from '../../providers/types.js';
 import type { JobTarget } from '../../state/job-target.js';
 import { sanitizeLine } from '../../text/sanitize.js';
 import type { Dashboard } from '../dashboard.js';
 import { launchProblem } from '../launch-kinds.js';
 import type { PendingAction } from '../state/ui-types.js';
+import { overBudgetRequest } from './confirmations.js';
 import { track } from './operations.js';
+
+/** An action that creates or wakes a worker's machine. */
+type WakeAction = Extract<PendingAction, { type: 'provision-worker' | 'start-worker' | 'rebuild-worker' }>;
+
+/**
+ * Runs a wake-up; when the monthly budget refuses it, asks again with the budget's figures (the dashboard's
+ * `--force`), and a yes runs it once more past the budget.
+ */
+function overBudget(
+  dashboard: Dashboard,
+  action: WakeAction,
+  run: (progress: ProgressReporter, options: [] | [WorkerWakeOptions]) => Promise<void>,
+): (progress: ProgressReporter) => Promise<void> {
+  return async (progress) => {
+    try {
+      await run(progress, action.overBudget ? [{ overBudget: true }] : []);
+    } catch (error) {
+      if (error instanceof BudgetExceededError && !action.overBudget) {
+        dashboard.ui.getState().openOverlay({ kind: 'confirm', request: overBudgetRequest(action, error.figures) });
+      }
+      throw error;
+    }
+  };
+}
 
 /** Runs a confirmed action. */
 export function runPending(dashboard: Dashboard, action: PendingAction): void {
@@ -44,16 +71,16 @@ export function runPending(dashboard: Dashboard, action: PendingAction): void {
       return;
     }
     case 'provision-worker':
-      void track(dashboard, `provision ${action.worker}`, (p) => commands.provisionWorker(action.worker, p)).then(() => refresh(action.worker));
+      void track(dashboard, `provision ${action.worker}`, overBudget(dashboard, action, (p, o) => commands.provisionWorker(action.worker, p, ...o))).then(() => refresh(action.worker));
       return;
     case 'start-worker':
-      void track(dashboard, `start ${action.worker}`, (p) => commands.startWorker(action.worker, p)).then(() => refresh(action.worker));
+      void track(dashboard, `start ${action.worker}`, overBudget(dashboard, action, (p, o) => commands.startWorker(action.worker, p, ...o))).then(() => refresh(action.worker));
       return;
     case 'stop-worker':
       void track(dashboard, `stop ${action.worker}`, (p) => commands.stopWorker(action.worker, p)).then(() => refresh(action.worker));
       return;
     case 'rebuild-worker':
-      void track(dashboard, `rebuild ${action.worker}`, (p) => commands.rebuildWorker(action.worker, p)).then(() => refresh(action.worker));
+      void track(dashboard, `rebuild ${action.worker}`, overBudget(dashboard, action, (p, o) => commands.rebuildWorker(action.worker, p, ...o))).then(() => refresh(action.worker));
       return;
   }
 }

@@ -31,10 +31,11 @@ export type PendingAction =
   | { readonly type: 'remove-jobs'; readonly jobs: readonly JobTarget[] }
   /** `asked`: the question the dialog showed; the answer is sent only while the job still asks exactly that. */
   | { readonly type: 'approve-job'; readonly job: JobTarget; readonly keys: readonly string[]; readonly asked: string }
-  | { readonly type: 'provision-worker'; readonly worker: string }
-  | { readonly type: 'start-worker'; readonly worker: string }
+  /** `overBudget`: the user saw the monthly budget's figures and confirmed going past it. */
+  | { readonly type: 'provision-worker'; readonly worker: string; readonly overBudget?: boolean }
+  | { readonly type: 'start-worker'; readonly worker: string; readonly overBudget?: boolean }
   | { readonly type: 'stop-worker'; readonly worker: string }
-  | { readonly type: 'rebuild-worker'; readonly worker: string };
+  | { readonly type: 'rebuild-worker'; readonly worker: string; readonly overBudget?: boolean };
 
 /** What a confirmation dialog says: exactly what will happen, to which jobs or worker. */
 export interface ConfirmRequest {
