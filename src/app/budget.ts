@@ -56,7 +56,8 @@ export class BudgetExceededError extends Error {
   constructor(readonly figures: BudgetFigures) {
     super(
       `${figures.worker}: not ${figures.action === 'provision' ? 'provisioned' : 'started'}: the monthly budget would be reached ` +
-        `(${describeBudgetFigures(figures)}); raise budget.monthly in the config, or pass --force to go ahead`,
+        `(${describeBudgetFigures(figures)}); raise budget.monthly in the config, or go ahead anyway: --force on the ` +
+        'command line, or start the worker in the dashboard and confirm',
     );
     this.name = 'BudgetExceededError';
   }

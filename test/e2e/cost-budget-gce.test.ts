@@ -82,7 +82,7 @@ describe('cost so far and the monthly budget (real binary, real Compute client, 
     const config = await writeConfig(Math.round((low + (rates.running! / 2) * 0.9) * 100) / 100);
     const refused = await runBinary(['setup', 'vm-1', '--config', config], { env });
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/vm-1: not started: the monthly budget would be reached \(\$0\.\d\d so far this month \+ \$0\.08 for one idle window \(30 min at \$0\.161\/h\) = \$\d\.\d\d, monthly budget \$0\.\d\d\); raise budget\.monthly in the config, or pass --force to go ahead/);
+    expect(refused.stderr).toMatch(/vm-1: not started: the monthly budget would be reached \(\$0\.\d\d so far this month \+ \$0\.08 for one idle window \(30 min at \$0\.161\/h\) = \$\d\.\d\d, monthly budget \$0\.\d\d\); raise budget\.monthly in the config, or go ahead anyway: --force on the command line/);
     expect(fake.requestsTo('POST', /\/instances\/vm-1\/start$/)).toEqual([]);
 
     // Forced: the start reaches the API (which fails it here, so no SSH wait follows).
