@@ -200,4 +200,31 @@ describe('cost ledger (real Compute client and GCE provider, local Compute serve
     await expect(guarded.start()).rejects.toThrow(BudgetExceededError);
     expect(costWithin(await intervals(), localMonthStart(Date.now()), Date.now()).cost).toBeGreaterThan(soFar);
   });
+
+  it('the budget: provisioning is checked, a running VM is not (nothing is woken), an unreadable ledger refuses naming its file', async () => {
+    const recorder = new CostRecorder(new CostLedger(file), undefined);
+    const provider = createGceProvider(
+      worker,
+      testDeps(fake, pool, dir, { onInstance: (instance) => recorder.observe(worker, instance), timeouts: { ssh: 300, operation: 10_000, state: 10_000, ready: 1000 } }),
+    );
+    const gate: BudgetGate = { monthly: () => 0.01, monthSoFar: async () => (await recorder.ledger.summary()).fleet.month, takeOverride: () => false };
+    const guarded = guardBudget(provider, worker, gate);
+    await expect(guarded.provision()).rejects.toThrow(/^vm-1: not provisioned: the monthly budget would be reached/);
+    expect(fake.requestsTo('POST', /\/instances$/)).toEqual([]);
+
+    // Running already: ensureReady wakes nothing, so the budget is not asked (it fails later, at SSH, in this test).
+    fake.world.addInstance(PROJECT, ZONE, { name: 'vm-1', machineType: `zones/${ZONE}/machineTypes/e2-standard-4` }, 'RUNNING');
+    const error = await guarded.ensureReady().catch((e: unknown) => e);
+    expect(error).not.toBeInstanceOf(BudgetExceededError);
+    expect(fake.requestsTo('POST', /\/instances\/vm-1\/(start|resume)$/)).toEqual([]);
+
+    // A ledger that cannot be read: the start is refused with the file's name (no figure to trust).
+    fake.instance(PROJECT, ZONE, 'vm-1')!.status = 'TERMINATED';
+    await provider.refreshStatus();
+    await recorder.settled();
+    await writeFile(file, 'not a ledger');
+    const unreadable = { ...gate, monthly: () => 1000 };
+    await expect(guardBudget(provider, worker, unreadable).start()).rejects.toThrow(`the cost ledger ${file} cannot be read`);
+    expect(fake.requestsTo('POST', /\/instances\/vm-1\/start$/)).toEqual([]);
+  });
 });
