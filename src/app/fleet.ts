@@ -170,6 +170,8 @@ export function createFleet(
     async close() {
       if (discoveryTimer) clearInterval(discoveryTimer);
       await scheduler.stop();
+      // Observations still on their way to the ledger are written before the process may end.
+      await costs.settled();
       await Promise.all([...providers.values()].map((p) => p.close()));
       await Promise.all([...pools.values()].map((pool) => pool.close()));
     },

@@ -75,7 +75,7 @@ export function intervalsOf(times: InstanceTimes, now: number, rates: UsageRates
   return [
     ...interval('running', start, stop, suspended),
     ...interval('suspended', suspended, start, stop),
-    ...interval('stopped', stop, start),
+    ...interval('stopped', stop, start, suspended),
   ];
 }
 
