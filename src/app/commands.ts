@@ -32,6 +32,8 @@ export interface LaunchRequest {
   readonly argv?: readonly string[];
   /** The branch a generic kind's worktree starts from. */
   readonly branch?: string;
+  /** Wake `worker` even past the monthly budget (the user saw the figures and confirmed); needs `worker`. */
+  readonly overBudget?: boolean;
 }
 
 /** What a launch did. */

@@ -35,8 +35,11 @@ export interface Fleet<P extends WorkerObserver = WorkerProvider> {
   applyConfig(config: FleetConfig): void;
   /** The cost ledger's recorder: cloud workers' API observations go into it; its sums into the store. */
   readonly costs: CostRecorder;
-  /** Lets the next creation or wake-up of `worker` pass over the monthly budget (after the user confirmed). */
-  allowOverBudget(worker: string): void;
+  /**
+   * Lets the next creation or wake-up of `worker` pass over the monthly budget (after the user confirmed); returns
+   * what withdraws that, when it was not used.
+   */
+  allowOverBudget(worker: string): () => void;
   /** Stops polling and closes every connection. */
   close(): Promise<void>;
 }
@@ -165,7 +168,10 @@ export function createFleet(
     },
     refreshNow: (worker?: string) => scheduler.refreshNow(worker),
     costs,
-    allowOverBudget: (worker: string) => void overrides.add(worker),
+    allowOverBudget: (worker: string) => {
+      overrides.add(worker);
+      return () => void overrides.delete(worker);
+    },
     applyConfig: install,
     async close() {
       if (discoveryTimer) clearInterval(discoveryTimer);

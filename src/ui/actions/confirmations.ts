@@ -137,12 +137,21 @@ export function startStopRequest(worker: WorkerView, jobs: readonly Job[]): Conf
   };
 }
 
+/** What the monthly budget can refuse from the dashboard: creating or waking a worker, or a launch that wakes one. */
+export type PastBudgetAction = Extract<PendingAction, { type: 'provision-worker' | 'start-worker' | 'rebuild-worker' | 'launch-job' }>;
+
 /** The dialog after the monthly budget refused a wake-up: its figures, and going ahead this once. */
-export function overBudgetRequest(
-  action: Extract<PendingAction, { type: 'provision-worker' | 'start-worker' | 'rebuild-worker' }>,
-  figures: BudgetFigures,
-): ConfirmRequest {
-  const name = sanitizeLine(action.worker);
+export function overBudgetRequest(action: PastBudgetAction, figures: BudgetFigures): ConfirmRequest {
+  const name = sanitizeLine(figures.worker);
+  if (action.type === 'launch-job') {
+    const kind = sanitizeLine(action.request.kind);
+    return {
+      title: `Over the monthly budget: wake worker ${name} to launch ${kind} anyway?`,
+      lines: [describeBudgetFigures(figures), 'Goes ahead this once; raise budget.monthly in the config to change the limit.'],
+      confirmLabel: `launch ${kind} on ${name} past the budget`,
+      action: { type: 'launch-job', request: { ...action.request, worker: figures.worker, overBudget: true } },
+    };
+  }
   const verb = action.type === 'start-worker' ? 'start' : action.type === 'rebuild-worker' ? 'rebuild' : 'provision';
   return {
     title: `Over the monthly budget: ${verb} worker ${name} anyway?`,
@@ -151,4 +160,3 @@ export function overBudgetRequest(
     action: { ...action, overBudget: true },
   };
 }
-

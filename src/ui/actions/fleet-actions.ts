@@ -10,31 +10,34 @@ import { sanitizeLine } from '../../text/sanitize.js';
 import type { Dashboard } from '../dashboard.js';
 import { launchProblem } from '../launch-kinds.js';
 import type { PendingAction } from '../state/ui-types.js';
-import { overBudgetRequest } from './confirmations.js';
+import { overBudgetRequest, type PastBudgetAction } from './confirmations.js';
 import { track } from './operations.js';
 
-/** An action that creates or wakes a worker's machine. */
-type WakeAction = Extract<PendingAction, { type: 'provision-worker' | 'start-worker' | 'rebuild-worker' }>;
-
 /**
- * Runs a wake-up; when the monthly budget refuses it, asks again with the budget's figures (the dashboard's
- * `--force`), and a yes runs it once more past the budget.
+ * Runs an operation the monthly budget may refuse; a refusal (unless the user already confirmed going past it) asks
+ * again with the budget's figures — the dashboard's `--force` — and a yes runs `action` once past the budget.
  */
-function overBudget(
+function askPastBudget<T>(
   dashboard: Dashboard,
-  action: WakeAction,
-  run: (progress: ProgressReporter, options: [] | [WorkerWakeOptions]) => Promise<void>,
-): (progress: ProgressReporter) => Promise<void> {
+  action: PastBudgetAction,
+  run: (progress: ProgressReporter) => Promise<T>,
+): (progress: ProgressReporter) => Promise<T> {
+  const confirmed = action.type === 'launch-job' ? action.request.overBudget === true : action.overBudget === true;
   return async (progress) => {
     try {
-      await run(progress, action.overBudget ? [{ overBudget: true }] : []);
+      return await run(progress);
     } catch (error) {
-      if (error instanceof BudgetExceededError && !action.overBudget) {
+      if (error instanceof BudgetExceededError && !confirmed) {
         dashboard.ui.getState().openOverlay({ kind: 'confirm', request: overBudgetRequest(action, error.figures) });
       }
       throw error;
     }
   };
+}
+
+/** The wake options of a confirmed action: past the budget once the user saw its figures. */
+function wake(action: { readonly overBudget?: boolean }): WorkerWakeOptions | undefined {
+  return action.overBudget ? { overBudget: true } : undefined;
 }
 
 /** Runs a confirmed action. */
@@ -71,17 +74,22 @@ export function runPending(dashboard: Dashboard, action: PendingAction): void {
       return;
     }
     case 'provision-worker':
-      void track(dashboard, `provision ${action.worker}`, overBudget(dashboard, action, (p, o) => commands.provisionWorker(action.worker, p, ...o))).then(() => refresh(action.worker));
+      void track(dashboard, `provision ${action.worker}`, askPastBudget(dashboard, action, (p) => commands.provisionWorker(action.worker, p, wake(action)))).then(() => refresh(action.worker));
       return;
     case 'start-worker':
-      void track(dashboard, `start ${action.worker}`, overBudget(dashboard, action, (p, o) => commands.startWorker(action.worker, p, ...o))).then(() => refresh(action.worker));
+      void track(dashboard, `start ${action.worker}`, askPastBudget(dashboard, action, (p) => commands.startWorker(action.worker, p, wake(action)))).then(() => refresh(action.worker));
       return;
     case 'stop-worker':
       void track(dashboard, `stop ${action.worker}`, (p) => commands.stopWorker(action.worker, p)).then(() => refresh(action.worker));
       return;
     case 'rebuild-worker':
-      void track(dashboard, `rebuild ${action.worker}`, overBudget(dashboard, action, (p, o) => commands.rebuildWorker(action.worker, p, ...o))).then(() => refresh(action.worker));
+      void track(dashboard, `rebuild ${action.worker}`, askPastBudget(dashboard, action, (p) => commands.rebuildWorker(action.worker, p, wake(action)))).then(() => refresh(action.worker));
       return;
+    case 'launch-job': {
+      const problem = launchJob(dashboard, action.request);
+      if (problem) dashboard.ui.getState().notify(problem, 'error');
+      return;
+    }
   }
 }
 
@@ -130,7 +138,7 @@ export function launchJob(dashboard: Dashboard, request: LaunchRequest): string 
   void track(
     dashboard,
     sanitizeLine(label),
-    (progress) => commands.launch(request, progress),
+    askPastBudget(dashboard, { type: 'launch-job', request }, (progress) => commands.launch(request, progress)),
     (outcome) =>
       sanitizeLine(
         outcome.created
