@@ -4,6 +4,7 @@ import { estimateHourlyCost } from '../providers/gce/pricing.js';
 import { readOnlyView } from '../providers/read-only.js';
 import type { WorkerObserver, WorkerProvider } from '../providers/types.js';
 import { SshPool } from '../ssh/pool.js';
+import { usageRates } from '../state/ledger-rates.js';
 import { PollScheduler } from '../state/scheduler.js';
 import { createFleetStore, type FleetStore } from '../state/store.js';
 import { guardBudget, type BudgetGate } from './budget.js';
@@ -134,7 +135,7 @@ export function createFleet(
         maxJobs: w.maxJobs,
         pollIntervalMs: w.pollIntervalMs,
         sessionPrefix: w.sessionPrefix,
-        ...(w.provider === 'gce-cos' || w.provider === 'gce-linux' ? { cost: estimateHourlyCost(w) } : {}),
+        ...(isCloudWorker(w) ? { cost: estimateHourlyCost(w), rates: usageRates(w) } : {}),
       })),
       next.source,
     );

@@ -3,7 +3,7 @@ import type { ConnectionPath, MachineStatus, ProviderKind } from '../providers/t
 import type { CostEstimate } from '../providers/gce/pricing.js';
 import type { WorkerScan } from '../scanners/worker-scan/types.js';
 import { deriveJobs } from './derive-jobs.js';
-import type { LedgerSummary } from './ledger.js';
+import type { LedgerSummary, UsageRates } from './ledger.js';
 import type { Job, WorkerView } from './types.js';
 
 /** What the store needs to know about a configured worker. */
@@ -15,6 +15,8 @@ export interface WorkerSeed {
   readonly sessionPrefix: string;
   /** Estimated cost of a cloud worker. */
   readonly cost?: CostEstimate;
+  /** A cloud worker's prices per hour in each billing state. */
+  readonly rates?: UsageRates;
 }
 
 /** A successful refresh of one worker. */
@@ -99,7 +101,7 @@ export function createFleetStore(options: { readOnly?: boolean; idleAfterSeconds
         seeds.set(seed.name, seed);
         const known = state.workers[seed.name];
         workers[seed.name] = known && known.provider === seed.provider
-          ? { ...known, maxJobs: seed.maxJobs, pollIntervalMs: seed.pollIntervalMs, cost: seed.cost }
+          ? { ...known, maxJobs: seed.maxJobs, pollIntervalMs: seed.pollIntervalMs, cost: seed.cost, rates: seed.rates }
           : emptyWorker(seed);
         jobsByWorker[seed.name] = known ? (state.jobsByWorker[seed.name] ?? []) : [];
       }
@@ -219,6 +221,7 @@ function emptyWorker(seed: WorkerSeed): WorkerView {
     tmuxError: undefined,
     problems: [],
     cost: seed.cost,
+    rates: seed.rates,
   };
 }
 

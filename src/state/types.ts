@@ -1,6 +1,7 @@
 import type { ConnectionPath, MachineStatus, ProviderKind } from '../providers/types.js';
 import type { CostEstimate } from '../providers/gce/pricing.js';
 import type { ContainerInfo, HostInfo } from '../scanners/worker-scan/types.js';
+import type { UsageRates } from './ledger.js';
 
 /** Whether mission-control can talk to a worker right now. */
 export type ConnectionState = 'connecting' | 'up' | 'down';
@@ -35,6 +36,8 @@ export interface WorkerView {
   readonly problems: readonly string[];
   /** Estimated cost of a cloud worker (undefined for workers that cost nothing extra). */
   readonly cost?: CostEstimate;
+  /** What a cloud worker costs per hour running, suspended and stopped, as the cost ledger bills it. */
+  readonly rates?: UsageRates;
 }
 
 /**

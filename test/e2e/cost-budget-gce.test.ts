@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { formatHourly } from '../../src/providers/gce/pricing.js';
 import { usageRates } from '../../src/state/ledger-rates.js';
 import { startComputeApi, stockoutOperationError, type ComputeApiFake } from '../harness/compute-api.js';
 import { gceWorker, PROJECT, ZONE } from '../harness/compute/gce-worker.js';
@@ -74,6 +75,14 @@ describe('cost so far and the monthly budget (real binary, real Compute client, 
     }
     expect(later.stdout).toMatch(/^Cost so far \(local time\): \$\d+\.\d\d today, \$\d+\.\d\d this month$/m);
     expect(later.stdout).toMatch(/^ {2}vm-1 +\$\d+\.\d\d today, \$\d+\.\d\d this month$/m);
+
+    // One worker in full: its cost so far from the same ledger, and its price in each billing state.
+    const detail = await runBinary(['status', 'vm-1', '--config', config], { env });
+    const month = JSON.parse(a.stdout).workers[0].costSoFar.month as number;
+    const spent = /^Spent {6}\$\d+\.\d\d today, \$(\d+\.\d\d) this month \(local time, from the cost ledger\)$/m.exec(detail.stdout);
+    expect(spent, detail.stdout).not.toBeNull();
+    expect(Number(spent![1])).toBeGreaterThanOrEqual(Math.floor(month * 100) / 100);
+    expect(detail.stdout).toContain(`running ${formatHourly(rates.running!)}, suspended ${formatHourly(rates.suspended!)}, stopped ${formatHourly(rates.stopped!)}`);
   });
 
   it('setup refuses to start the stopped VM past the budget, naming the figures; --force starts it', async () => {
