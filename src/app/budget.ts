@@ -7,7 +7,7 @@
  */
 import type { WorkerConfig } from '../config/schema.js';
 import { estimateHourlyCost } from '../providers/gce/pricing.js';
-import type { ProgressReporter, WorkerProvider } from '../providers/types.js';
+import type { MachineStatus, ProgressReporter, WorkerProvider } from '../providers/types.js';
 
 /** The idle window the budget reserves per wake-up. */
 const DEFAULT_IDLE_WINDOW_MS = 30 * 60_000;
@@ -96,7 +96,12 @@ export async function checkBudget(worker: WorkerConfig, action: string, gate: Bu
  */
 export function guardBudget(provider: WorkerProvider, worker: WorkerConfig, gate: BudgetGate): WorkerProvider {
   if (worker.provider !== 'gce-cos' && worker.provider !== 'gce-linux') return provider;
-  const wakes = async (): Promise<boolean> => (await provider.getStatus()).state !== 'running';
+  // Asked of the API now, not the status cache: a VM stopped a moment ago (by another dashboard, the idle policy)
+  // would otherwise be woken unchecked.
+  const fresh = (provider as Partial<{ refreshStatus(): Promise<MachineStatus> }>).refreshStatus?.bind(provider);
+  // Only with a budget: without one, a start or launch costs no extra API call.
+  const wakes = async (): Promise<boolean> =>
+    gate.monthly() !== undefined && (await (fresh ?? (() => provider.getStatus()))()).state !== 'running';
   const guarded: Partial<Record<keyof WorkerProvider, (progress?: ProgressReporter) => Promise<void>>> = {
     provision: async (progress) => {
       await checkBudget(worker, 'provision', gate);

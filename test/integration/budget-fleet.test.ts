@@ -50,7 +50,7 @@ describe('the monthly budget in the fleet (composition root, command layer, loca
     if (!parsed.ok) throw new Error(parsed.errors.map((e) => e.message).join('\n'));
     const made = createFleet(parsed.config, { ledger: new CostLedger(join(dir, 'cost-ledger.json')) });
     fleet = made;
-    return createFleetCommands(made, createObserveCommands(made));
+    return Object.assign(createFleetCommands(made, createObserveCommands(made)), { vm });
   }
 
   afterEach(async () => {
@@ -120,5 +120,18 @@ describe('the monthly budget in the fleet (composition root, command layer, loca
     ]);
     expect(fake.requestsTo('POST', /\/instances\/vm-3\/start$/)).toHaveLength(1);
     expect(dialogLines(mounted.screen())).toEqual([]);
+  });
+
+  it('a VM stopped since the last look is checked before it is woken (the status is asked of the API, not a cache)', async () => {
+    const commands = await stoppedVmPastBudget('vm-4');
+    Object.assign(commands.vm, { status: 'RUNNING', lastStartTimestamp: apiTimestamp(Date.now() - 3 * 3_600_000), lastStopTimestamp: undefined });
+    await fleet!.refreshAll();
+    expect(fleet!.store.getState().workers['vm-4']?.machine?.state).toBe('running');
+    // Stopped elsewhere (another dashboard, the idle policy) a moment later.
+    Object.assign(commands.vm, { status: 'TERMINATED', lastStopTimestamp: apiTimestamp(Date.now()) });
+
+    fake.world.failNextOperation('start', stockoutOperationError(ZONE, 'e2-standard-4'));
+    await expect(commands.startWorker('vm-4')).rejects.toThrow(BudgetExceededError);
+    expect(fake.requestsTo('POST', /\/instances\/vm-4\/start$/)).toEqual([]);
   });
 });
