@@ -57,7 +57,7 @@ export class BudgetExceededError extends Error {
     super(
       `${figures.worker}: not ${figures.action === 'provision' ? 'provisioned' : 'started'}: the monthly budget would be reached ` +
         `(${describeBudgetFigures(figures)}); raise budget.monthly in the config, or go ahead anyway: --force on the ` +
-        'command line, or start the worker in the dashboard and confirm',
+        'command line, or confirm when the dashboard asks',
     );
     this.name = 'BudgetExceededError';
   }
