@@ -32,6 +32,8 @@ export interface LaunchRequest {
   readonly argv?: readonly string[];
   /** The branch a generic kind's worktree starts from. */
   readonly branch?: string;
+  /** Wake `worker` even past the monthly budget (the user saw the figures and confirmed); needs `worker`. */
+  readonly overBudget?: boolean;
 }
 
 /** What a launch did. */
@@ -55,10 +57,17 @@ export interface FleetCommands extends ObserveCommands {
   resumeJob(job: JobTarget, progress?: ProgressReporter): Promise<void>;
   /** Types into the job's pane without attaching (a reply, an approval). `job` is exactly the job the user chose. */
   sendToJob(job: JobTarget, input: JobInput): Promise<void>;
-  provisionWorker(worker: string, progress?: ProgressReporter): Promise<void>;
-  startWorker(worker: string, progress?: ProgressReporter): Promise<void>;
+  /** Creates the worker's machine; `overBudget` lets this one call pass the monthly budget (the user confirmed). */
+  provisionWorker(worker: string, progress?: ProgressReporter, options?: WorkerWakeOptions): Promise<void>;
+  startWorker(worker: string, progress?: ProgressReporter, options?: WorkerWakeOptions): Promise<void>;
   stopWorker(worker: string, progress?: ProgressReporter): Promise<void>;
   /** Suspends the worker's machine with its memory kept (GCE only); starting it resumes it. */
   suspendWorker(worker: string, progress?: ProgressReporter): Promise<void>;
-  rebuildWorker(worker: string, progress?: ProgressReporter): Promise<void>;
+  rebuildWorker(worker: string, progress?: ProgressReporter, options?: WorkerWakeOptions): Promise<void>;
+}
+
+/** Options of the commands that create or wake a worker's machine. */
+export interface WorkerWakeOptions {
+  /** Go ahead even when the monthly budget would be reached (after the user saw the figures). */
+  readonly overBudget?: boolean;
 }

@@ -7,7 +7,7 @@ import { createJobActions, type JobActionOptions } from '../jobs/actions.js';
 import { resolveJobSettings, type JobSettings } from '../jobs/kinds.js';
 import type { JobFleet } from '../jobs/placement.js';
 import type { ProgressReporter } from '../providers/types.js';
-import type { FleetCommands, ObserveCommands } from './commands.js';
+import type { FleetCommands, ObserveCommands, WorkerWakeOptions } from './commands.js';
 import { sendToJob } from './job-input.js';
 
 /**
@@ -15,18 +15,27 @@ import { sendToJob } from './job-input.js';
  * (built-in kinds and default paths when absent).
  */
 export function createFleetCommands(
-  fleet: JobFleet,
+  fleet: JobFleet & { allowOverBudget?(worker: string): () => void },
   observe: ObserveCommands,
   settings: JobSettings = resolveJobSettings(),
   options: JobActionOptions = {},
 ): FleetCommands {
   const jobs = createJobActions(fleet, settings, options);
+  // A confirmed pass over the monthly budget lasts for the one operation it was given for, used or not.
+  const pastBudget = async <T>(worker: string | undefined, allowed: boolean | undefined, run: () => Promise<T>): Promise<T> => {
+    const withdraw = allowed && worker !== undefined ? fleet.allowOverBudget?.(worker) : undefined;
+    try {
+      return await run();
+    } finally {
+      withdraw?.();
+    }
+  };
   const lifecycle =
     (operation: 'provision' | 'start' | 'stop' | 'suspend' | 'rebuild') =>
-    async (worker: string, progress?: ProgressReporter): Promise<void> => {
+    async (worker: string, progress?: ProgressReporter, wake?: WorkerWakeOptions): Promise<void> => {
       const provider = fleet.provider(worker);
       if (!provider) throw new Error(`there is no worker named ${JSON.stringify(worker)}`);
-      await provider[operation](progress);
+      await pastBudget(worker, wake?.overBudget, () => provider[operation](progress));
       fleet.refreshNow?.(worker);
     };
 
@@ -39,7 +48,7 @@ export function createFleetCommands(
     containerLog: (worker) => observe.containerLog(worker),
 
     async launch(request, progress) {
-      const launched = await jobs.launch(request, progress);
+      const launched = await pastBudget(request.worker, request.overBudget, () => jobs.launch(request, progress));
       return { jobKey: launched.key, worker: launched.worker, created: launched.created, placement: launched.placement };
     },
     async stopJob(job, progress) {

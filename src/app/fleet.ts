@@ -4,9 +4,13 @@ import { estimateHourlyCost } from '../providers/gce/pricing.js';
 import { readOnlyView } from '../providers/read-only.js';
 import type { WorkerObserver, WorkerProvider } from '../providers/types.js';
 import { SshPool } from '../ssh/pool.js';
+import { usageRates } from '../state/ledger-rates.js';
 import { PollScheduler } from '../state/scheduler.js';
 import { createFleetStore, type FleetStore } from '../state/store.js';
+import { guardBudget, type BudgetGate } from './budget.js';
 import { discoverUnmanagedVms, DISCOVERY_INTERVAL_MS } from './discovery.js';
+import { CostLedger } from './ledger-file.js';
+import { CostRecorder } from './ledger-recorder.js';
 import { refreshWorker, watchScreens } from './refresh.js';
 
 /**
@@ -30,6 +34,13 @@ export interface Fleet<P extends WorkerObserver = WorkerProvider> {
   refreshNow(worker?: string): void;
   /** Applies a new config: workers added, changed and removed without a restart. */
   applyConfig(config: FleetConfig): void;
+  /** The cost ledger's recorder: cloud workers' API observations go into it; its sums into the store. */
+  readonly costs: CostRecorder;
+  /**
+   * Lets the next creation or wake-up of `worker` pass over the monthly budget (after the user confirmed); returns
+   * what withdraws that, when it was not used.
+   */
+  allowOverBudget(worker: string): () => void;
   /** Stops polling and closes every connection. */
   close(): Promise<void>;
 }
@@ -38,6 +49,10 @@ export interface Fleet<P extends WorkerObserver = WorkerProvider> {
 export interface FleetOptions {
   /** Job state thresholds. */
   readonly idleAfterSeconds?: number;
+  /** The cost ledger; default the file in the XDG state directory. */
+  readonly ledger?: CostLedger;
+  /** Every creation and wake-up may pass over the monthly budget (`--force`). */
+  readonly overBudget?: boolean;
 }
 
 /** Creates a fleet whose providers can change it. */
@@ -64,6 +79,16 @@ export function createFleet(
   let polling = false;
   let discoveryTimer: NodeJS.Timeout | undefined;
   const discover = () => discoverUnmanagedVms(store, config.workers);
+  const costs = new CostRecorder(options.ledger ?? new CostLedger(), store);
+  const overrides = new Set<string>();
+  const gate: BudgetGate = {
+    monthly: () => config.budget?.monthly,
+    monthSoFar: async () => {
+      await costs.settled();
+      return (await costs.ledger.summary()).fleet.month;
+    },
+    takeOverride: (worker) => options.overBudget === true || overrides.delete(worker),
+  };
 
   const scheduler = new PollScheduler((name, signal) => {
     const view = views.get(name);
@@ -89,7 +114,12 @@ export function createFleet(
       workers.set(worker.name, worker);
       let provider = providers.get(worker.name);
       if (!provider) {
-        provider = createProvider(worker, { pool: poolFor(worker.hostKeyPolicy) });
+        const gce = isCloudWorker(worker) ? worker : undefined;
+        provider = createProvider(worker, {
+          pool: poolFor(worker.hostKeyPolicy),
+          ...(gce ? { gce: { onInstance: (instance) => costs.observe(gce, instance) } } : {}),
+        });
+        provider = guardBudget(provider, worker, gate);
         providers.set(worker.name, provider);
       }
       const view = readOnly ? readOnlyView(provider) : provider;
@@ -105,7 +135,7 @@ export function createFleet(
         maxJobs: w.maxJobs,
         pollIntervalMs: w.pollIntervalMs,
         sessionPrefix: w.sessionPrefix,
-        ...(w.provider === 'gce-cos' || w.provider === 'gce-linux' ? { cost: estimateHourlyCost(w) } : {}),
+        ...(isCloudWorker(w) ? { cost: estimateHourlyCost(w), rates: usageRates(w) } : {}),
         ...(w.idle ? { idle: w.idle } : {}),
       })),
       next.source,
@@ -134,15 +164,29 @@ export function createFleet(
         Promise.allSettled([...views.values()].map((view) => refreshWorker(store, view, workers.get(view.name)?.pollIntervalMs ?? 2000))),
         discover(),
       ]);
+      await costs.settled();
+      if (config.workers.some(isCloudWorker)) await costs.publish();
       return results;
     },
     refreshNow: (worker?: string) => scheduler.refreshNow(worker),
+    costs,
+    allowOverBudget: (worker: string) => {
+      overrides.add(worker);
+      return () => void overrides.delete(worker);
+    },
     applyConfig: install,
     async close() {
       if (discoveryTimer) clearInterval(discoveryTimer);
       await scheduler.stop();
+      // Observations still on their way to the ledger are written before the process may end.
+      await costs.settled();
       await Promise.all([...providers.values()].map((p) => p.close()));
       await Promise.all([...pools.values()].map((pool) => pool.close()));
     },
   } as Fleet<WorkerProvider>;
+}
+
+/** Whether a worker is a cloud VM (priced, in the cost ledger, under the budget). */
+function isCloudWorker(worker: WorkerConfig): worker is Extract<WorkerConfig, { provider: 'gce-cos' | 'gce-linux' }> {
+  return worker.provider === 'gce-cos' || worker.provider === 'gce-linux';
 }

@@ -108,7 +108,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'launch',
     usage: jobUsage('launch'),
-    flags: [flag('--worker', 'worker'), flag('--attach'), flag('--branch', 'value'), flag('--name', 'value'), flag('--no-worktree')],
+    flags: [flag('--worker', 'worker'), flag('--attach'), flag('--branch', 'value'), flag('--name', 'value'), flag('--no-worktree'), flag('--force')],
     operands: ['kind', 'value'],
     repeats: true,
   },
@@ -118,7 +118,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'rm', usage: jobUsage('rm'), flags: [flag('--purge'), flag('--all-finished'), flag('--yes')], operands: ['job'] },
   { name: 'resume', usage: jobUsage('resume'), flags: [], operands: ['job'] },
   { name: 'diff', usage: jobUsage('diff'), flags: [flag('--stat'), flag('--color')], operands: ['job'] },
-  { name: 'setup', usage: jobUsage('setup'), flags: [], operands: ['worker'] },
+  { name: 'setup', usage: jobUsage('setup'), flags: [flag('--force')], operands: ['worker'] },
   { name: 'suspend', usage: SUSPEND_HELP, flags: [], operands: ['worker'] },
   {
     name: 'completion',

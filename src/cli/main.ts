@@ -179,7 +179,8 @@ async function runJobCommand(command: string, args: string[], configPath: string
     return EXIT.usage;
   }
   const { createFleet } = await import('../app/fleet.js');
-  const fleet = createFleet(loaded.config);
+  const force = takeForce(command, args);
+  const fleet = createFleet(loaded.config, force ? { overBudget: true } : {});
   // Ctrl-C ends `logs -f` cleanly (exit 0 after the last line); every other job command stops as usual on it.
   const controller = new AbortController();
   const interrupt = () => controller.abort();
@@ -190,6 +191,19 @@ async function runJobCommand(command: string, args: string[], configPath: string
     process.off('SIGINT', interrupt);
     await fleet.close();
   }
+}
+
+/** Commands that may create or wake a cloud worker, and so take `--force` past the monthly budget. */
+const BUDGETED_COMMANDS = new Set(['launch', 'setup']);
+
+/** Removes `--force` (before any `--`) from a budgeted command's arguments; true when it was there. */
+function takeForce(command: string, args: string[]): boolean {
+  if (!BUDGETED_COMMANDS.has(command)) return false;
+  const end = args.includes('--') ? args.indexOf('--') : args.length;
+  const at = args.slice(0, end).indexOf('--force');
+  if (at < 0) return false;
+  args.splice(at, 1);
+  return true;
 }
 
 /** `<command> --help`: its usage, with the kinds of the config in force (the built-in ones when it cannot be read). */

@@ -1,5 +1,6 @@
 import { countsTowardMaxJobs, selectAllJobs, selectWorkers, summarizeFleet, workerCostPerHour, type FleetSummary } from '../state/selectors.js';
 import { jobLabel } from '../state/job-target.js';
+import type { CostSoFar } from '../state/ledger.js';
 import type { FleetState } from '../state/store.js';
 import type { Job, WorkerView } from '../state/types.js';
 import { formatHourly } from '../providers/gce/pricing.js';
@@ -19,11 +20,24 @@ export interface StatusJson {
     readonly jobs: FleetSummary['jobs'];
     readonly costPerHour: number;
     readonly unpricedWorkers: number;
+    /** The fleet's cost so far today and this month (local calendar), from the cost ledger; null without one. */
+    readonly costSoFar: StatusCostSoFar | null;
+    /** Why the cost ledger could not be read, naming its file; null when it could. */
+    readonly costError: string | null;
   };
   readonly workers: readonly StatusWorker[];
   readonly jobs: readonly StatusJob[];
   /** Worker VMs found in the configured cloud projects that the config does not name. */
   readonly unmanagedVms: readonly { project: string; zone: string; instance: string; machine: string; machineType: string }[];
+}
+
+/** Cost so far in `status --json`. */
+interface StatusCostSoFar {
+  readonly currency: string;
+  readonly today: number;
+  readonly month: number;
+  /** Stretches of this month whose price is unknown (not in the sums). */
+  readonly unpricedIntervals: number;
 }
 
 interface StatusWorker {
@@ -45,6 +59,8 @@ interface StatusWorker {
   /** What the last successful scan could not read or did not trust, in short texts. */
   readonly problems: readonly string[];
   readonly costPerHour: number | null;
+  /** This worker's cost so far (GCE workers in the cost ledger); null otherwise. */
+  readonly costSoFar: StatusCostSoFar | null;
   readonly costEstimate: {
     currency: string;
     runningPerHour: number | null;
@@ -118,7 +134,14 @@ export function statusJson(state: FleetState, now = Date.now()): StatusJson {
     schemaVersion: STATUS_SCHEMA_VERSION,
     generatedAt: new Date(now).toISOString(),
     config: state.configSource ?? null,
-    summary: { ...summary.workers, jobs: summary.jobs, costPerHour: summary.costPerHour, unpricedWorkers: summary.unpriced },
+    summary: {
+      ...summary.workers,
+      jobs: summary.jobs,
+      costPerHour: summary.costPerHour,
+      unpricedWorkers: summary.unpriced,
+      costSoFar: costJson(state, state.costSoFar?.fleet),
+      costError: state.costError ?? null,
+    },
     workers: selectWorkers(state).map((w) => ({
       name: w.name,
       provider: w.provider,
@@ -145,6 +168,7 @@ export function statusJson(state: FleetState, now = Date.now()): StatusJson {
       maxJobs: w.maxJobs,
       problems: w.problems,
       costPerHour: workerCostPerHour(w) ?? null,
+      costSoFar: costJson(state, state.costSoFar?.workers[w.name]),
       costEstimate: w.cost
         ? {
             currency: w.cost.currency,
@@ -165,6 +189,31 @@ export function statusJson(state: FleetState, now = Date.now()): StatusJson {
     })),
     jobs: selectAllJobs(state).map((j) => statusJob(j, now)),
   };
+}
+
+function costJson(state: FleetState, cost: CostSoFar | undefined): StatusCostSoFar | null {
+  if (!cost || !state.costSoFar) return null;
+  return { currency: state.costSoFar.currency, today: cost.today, month: cost.month, unpricedIntervals: cost.unpriced };
+}
+
+/** `$0.35 today, $4.20 this month`. */
+export function formatCostSoFar(cost: CostSoFar): string {
+  return `$${cost.today.toFixed(2)} today, $${cost.month.toFixed(2)} this month${cost.unpriced > 0 ? ` (+${cost.unpriced} unpriced)` : ''}`;
+}
+
+/** The lines under the workers table: the fleet's cost so far, then each worker's (or why it is unknown). */
+function costSoFarLines(state: FleetState): string[] {
+  const lines: string[] = [];
+  const cost = state.costSoFar;
+  if (cost) {
+    lines.push(`Cost so far (local time): ${formatCostSoFar(cost.fleet)}`);
+    for (const name of state.workerOrder) {
+      const own = cost.workers[name];
+      if (own) lines.push(`  ${pad(sanitizeLine(name), 14)} ${formatCostSoFar(own)}`);
+    }
+  }
+  if (state.costError) lines.push(`Cost so far unknown: ${sanitizeLine(state.costError)}`);
+  return lines;
 }
 
 /** A job as `status --json` and `jobs --json` print it (docs/status-json.md). */
@@ -270,6 +319,7 @@ export function statusTable(state: FleetState, now = Date.now(), width = 120): s
     const { costPerHour, unpriced } = summarizeFleet(state);
     lines.push(`Fleet cost now: ${formatHourly(costPerHour)} (estimate${unpriced > 0 ? `; ${unpriced} worker${unpriced === 1 ? '' : 's'} cost unknown` : ''})`);
   }
+  lines.push(...costSoFarLines(state));
   const jobs = selectAllJobs(state);
   lines.push('');
   if (jobs.length === 0) {

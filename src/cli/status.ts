@@ -55,7 +55,16 @@ async function describeWorker(fleet: Fleet<WorkerObserver>, loaded: LoadedConfig
     const entry = statusJson(state).workers.find((w) => w.name === name);
     process.stdout.write(`${safeJson({ ...entry, ...(containerLog ? { containerLog } : {}) }, 2)}\n`);
   } else {
-    const lines = workerDetailLines({ worker, jobs: state.jobsByWorker[name] ?? [], config, containerLog, now: Date.now(), width: process.stdout.columns ?? 100 });
+    const lines = workerDetailLines({
+      worker,
+      jobs: state.jobsByWorker[name] ?? [],
+      config,
+      containerLog,
+      costSoFar: state.costSoFar?.workers[name],
+      costError: state.costError,
+      now: Date.now(),
+      width: process.stdout.columns ?? 100,
+    });
     process.stdout.write(sanitizeBlock(`${lines.join('\n')}\n`));
   }
   return worker.connection === 'up' ? EXIT.ok : EXIT.partial;

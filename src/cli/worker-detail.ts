@@ -7,12 +7,13 @@
 import { CONTAINER_LOG_LINES, type ContainerLog } from '../app/container-log.js';
 import type { WorkerConfig } from '../config/schema.js';
 import { formatHourly } from '../providers/gce/pricing.js';
+import type { CostSoFar } from '../state/ledger.js';
 import { countsTowardMaxJobs, isLiveState, workerCostPerHour } from '../state/selectors.js';
 import type { Job, WorkerView } from '../state/types.js';
 import { idleLabel, workerIdle } from '../state/idle.js';
 import { formatAge, formatMs } from '../text/format.js';
 import { sanitizeLine } from '../text/sanitize.js';
-import { workerStateLabel } from './status-report.js';
+import { formatCostSoFar, workerStateLabel } from './status-report.js';
 
 
 /** What {@link workerDetailLines} describes. */
@@ -22,6 +23,10 @@ export interface WorkerDetailInput {
   /** The worker's config entry, for where it is (absent when it left the config). */
   readonly config?: WorkerConfig | undefined;
   readonly containerLog?: ContainerLog | undefined;
+  /** The worker's cost so far today and this month, from the cost ledger. */
+  readonly costSoFar?: CostSoFar | undefined;
+  /** Why the cost ledger could not be read (naming its file). */
+  readonly costError?: string | undefined;
   /** Milliseconds since epoch. */
   readonly now: number;
   /** Columns to wrap long texts at. */
@@ -49,7 +54,13 @@ export function workerDetailLines(input: WorkerDetailInput): string[] {
   const handText = byHand.length > 0 ? `; ${byHand.length} session${byHand.length === 1 ? '' : 's'} started by hand (${byHandLive} live, not counted)` : '';
   field('Jobs', `${live}/${w.maxJobs} live of ${jobs.length - byHand.length}${handText}`);
   if (w.idle) field('Idle', idleText(w, jobs, now));
-  if (w.cost) field('Cost', `${formatHourly(workerCostPerHour(w))} now (estimate)`);
+  if (w.cost) {
+    const rates = w.rates ? `; running ${formatHourly(w.rates.running ?? undefined)}, suspended ${formatHourly(w.rates.suspended ?? undefined)}, stopped ${formatHourly(w.rates.stopped ?? undefined)}` : '';
+    field('Cost', `${formatHourly(workerCostPerHour(w))} now (estimate)${rates}`);
+    // What it has cost so far is in the ledger only for cloud workers: the other kinds cost nothing extra.
+    if (input.costSoFar) field('Spent', `${formatCostSoFar(input.costSoFar)} (local time, from the cost ledger)`);
+    else field('Spent', input.costError ? `unknown: ${input.costError}` : 'nothing recorded yet in the cost ledger');
+  }
   if (w.container) {
     const c = w.container;
     const state = !c.exists ? 'missing' : `${c.status ?? (c.running ? 'running' : 'stopped')}${c.startedAt ? `, started ${c.startedAt}` : ''}`;

@@ -18,6 +18,7 @@ import {
   type GceWorkerFields,
 } from './gce-schema.js';
 import { IDLE_FIELDS, idleSchema, noIdleOnHost, withIdlePolicy, type IdlePolicy } from './idle-schema.js';
+import { budgetSchema, budgetShape, type BudgetSettings } from './budget-schema.js';
 import { notifySchema, notifyShape, resolveNotify, type NotifySettings } from './notify-schema.js';
 import { closed, expected, expecting, matching, oneOf, sshAddressFields } from './rules.js';
 import { closestMatch } from './suggest.js';
@@ -136,6 +137,8 @@ export interface FleetConfig {
   readonly notify?: NotifySettings;
   /** Attaching to jobs (`attach:`); absent when the file has none (`DEFAULT_DETACH_KEY` then). */
   readonly attach?: AttachSettings;
+  /** The cloud workers' monthly budget (`budget:`); absent: none. */
+  readonly budget?: BudgetSettings;
 }
 
 /** Attaching to jobs. */
@@ -320,10 +323,11 @@ export const configFileSchema = closed(
     repo: repoSchema.nullish(),
     notify: notifySchema.nullish(),
     attach: closed(attachShape, 'a mapping with `detachKey`').nullish(),
+    budget: budgetSchema.nullish(),
     /** The agent the built-in kinds and prompt kinds run: a preset's name (default `gemini`) or a custom agent. */
     agent: agentSchema.nullish(),
   },
-  'a mapping with `defaults`, `workers`, `kinds`, `repo`, `notify`, `attach` and/or `agent`',
+  'a mapping with `defaults`, `workers`, `kinds`, `repo`, `notify`, `attach`, `budget` and/or `agent`',
 );
 
 /** The config file after validation, before defaults are applied. */
@@ -341,6 +345,7 @@ export function knownFields(path: readonly PropertyKey[], root: unknown): readon
   // A custom agent: `agent:` at the top level or in a kind.
   if (last === 'agent' && (path.length === 1 || (path.length === 3 && path[0] === 'kinds'))) return Object.keys(customAgentShape);
   if (path.length === 1 && last === 'attach') return Object.keys(attachShape);
+  if (path.length === 1 && last === 'budget') return Object.keys(budgetShape);
   const provider = providerAt(path, root);
   const gce = provider === 'gce-cos' || provider === 'gce-linux';
   if (path[0] === 'workers' && path.length === 2) {
@@ -386,6 +391,7 @@ export function resolveFleet(file: ConfigFile, source: string | undefined): Flee
   const notify = {
     ...(file.notify ? { notify: resolveNotify(file.notify) } : {}),
     ...(file.attach?.detachKey ? { attach: { detachKey: file.attach.detachKey } } : {}),
+    ...(file.budget ? { budget: { monthly: file.budget.monthly } } : {}),
   };
   if (entries.length === 0) return { ...defaultFleet(source, defaults, jobs), ...notify };
   const agentName = typeof file.agent === 'string' ? file.agent : undefined;

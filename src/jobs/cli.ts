@@ -51,9 +51,10 @@ export const JOB_EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 /** Each job subcommand's usage lines, as the top-level help and `<command> --help` show them. */
 export const JOB_USAGE: Readonly<Record<string, string>> = Object.freeze({
-  launch: `  mission-control launch [--worker W] KIND [PARAMS…] [--attach]
+  launch: `  mission-control launch [--worker W] KIND [PARAMS…] [--attach] [--force]
                                        start a job (or find the one that exists) of a kind built in
-                                       (review, fix, ready, implement, open) or from the config's kinds
+                                       (review, fix, ready, implement, open) or from the config's kinds;
+                                       --force wakes a cloud worker even past the monthly budget
   mission-control launch run [--worker W] [--branch B] [--name ID] [--no-worktree] [--attach] -- COMMAND [ARGS…]
                                        any command, in a fresh worktree of the default branch (or of B),
                                        or in the home directory; its id is run-<hash of the command and
@@ -84,7 +85,9 @@ export const JOB_USAGE: Readonly<Record<string, string>> = Object.freeze({
   mission-control rm --all-finished [--yes] [--purge]
                                        remove every finished job (lists them and asks, unless --yes)
 `,
-  setup: `  mission-control setup WORKER         clone the repo, make job directories, copy synced files
+  setup: `  mission-control setup WORKER [--force]
+                                       clone the repo, make job directories, copy synced files (--force:
+                                       wake a cloud worker even past the monthly budget)
 `,
 });
 

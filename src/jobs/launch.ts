@@ -15,6 +15,7 @@
  * A failed step undoes what the launch made (session, job directory, worktree, branch, lock) and says which step
  * failed on which worker.
  */
+import { BudgetExceededError } from '../app/budget.js';
 import type { WorkerConfig } from '../config/schema.js';
 import { tmuxArgv } from '../providers/tmux.js';
 import type { ProgressReporter, WorkerProvider } from '../providers/types.js';
@@ -75,6 +76,8 @@ export async function launchJob(
   try {
     await provider.ensureReady(say);
   } catch (error) {
+    // The monthly budget's refusal keeps its type and figures: the dashboard asks again with them, the CLI names --force.
+    if (error instanceof BudgetExceededError) throw error;
     throw new JobStepError('ready', worker.name, error instanceof Error ? error.message : String(error));
   }
 

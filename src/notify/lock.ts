@@ -22,7 +22,7 @@ export interface NotifyLock {
 }
 
 /** Whether a process with this PID is alive (EPERM means alive, owned by someone else). */
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

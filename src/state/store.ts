@@ -5,6 +5,7 @@ import type { ConnectionPath, MachineStatus, ProviderKind } from '../providers/t
 import type { CostEstimate } from '../providers/gce/pricing.js';
 import type { WorkerScan } from '../scanners/worker-scan/types.js';
 import { deriveJobs } from './derive-jobs.js';
+import type { LedgerSummary, UsageRates } from './ledger.js';
 import type { Job, WorkerView } from './types.js';
 
 /** What the store needs to know about a configured worker. */
@@ -18,6 +19,8 @@ export interface WorkerSeed {
   readonly cost?: CostEstimate;
   /** The worker's idle policy, when it has one. */
   readonly idle?: IdlePolicy;
+  /** A cloud worker's prices per hour in each billing state. */
+  readonly rates?: UsageRates;
 }
 
 /** A successful refresh of one worker. */
@@ -53,6 +56,10 @@ export interface FleetState {
   readonly readOnly: boolean;
   /** Worker VMs found in the configured cloud projects that are not in the config. */
   readonly unmanagedVms: readonly UnmanagedVm[];
+  /** Cost so far today and this month from the cost ledger (undefined before it was read or without cloud workers). */
+  readonly costSoFar?: LedgerSummary | undefined;
+  /** Why the cost ledger could not be read or written, naming its file. */
+  readonly costError?: string | undefined;
 }
 
 /** The actions that change the fleet's state. */
@@ -61,6 +68,8 @@ export interface FleetActions {
   setWorkers(seeds: readonly WorkerSeed[], source: string | undefined): void;
   setConfigErrors(errors: readonly string[]): void;
   setUnmanagedVms(vms: readonly UnmanagedVm[]): void;
+  /** The cost ledger's latest sums, or why it could not be read (the last sums stay). */
+  setCostSoFar(summary: LedgerSummary | undefined, error?: string): void;
   refreshStarted(worker: string): void;
   refreshSucceeded(worker: string, result: ScanSuccess): void;
   refreshFailed(worker: string, error: string, now: number, machine?: MachineStatus): void;
@@ -84,6 +93,8 @@ export function createFleetStore(options: { readOnly?: boolean; idleAfterSeconds
     configSource: undefined,
     readOnly: options.readOnly ?? false,
     unmanagedVms: [],
+    costSoFar: undefined,
+    costError: undefined,
 
     setWorkers(next, source) {
       const state = get();
@@ -94,7 +105,7 @@ export function createFleetStore(options: { readOnly?: boolean; idleAfterSeconds
         seeds.set(seed.name, seed);
         const known = state.workers[seed.name];
         workers[seed.name] = known && known.provider === seed.provider
-          ? { ...known, maxJobs: seed.maxJobs, pollIntervalMs: seed.pollIntervalMs, cost: seed.cost, idle: seed.idle }
+          ? { ...known, maxJobs: seed.maxJobs, pollIntervalMs: seed.pollIntervalMs, cost: seed.cost, idle: seed.idle, rates: seed.rates }
           : emptyWorker(seed);
         jobsByWorker[seed.name] = known ? (state.jobsByWorker[seed.name] ?? []) : [];
       }
@@ -107,6 +118,10 @@ export function createFleetStore(options: { readOnly?: boolean; idleAfterSeconds
 
     setUnmanagedVms(vms) {
       set({ unmanagedVms: [...vms] });
+    },
+
+    setCostSoFar(summary, error) {
+      set(summary ? { costSoFar: summary, costError: error } : { costError: error });
     },
 
     refreshStarted(worker) {
@@ -214,6 +229,7 @@ function emptyWorker(seed: WorkerSeed): WorkerView {
     problems: [],
     cost: seed.cost,
     idle: seed.idle,
+    rates: seed.rates,
   };
 }
 

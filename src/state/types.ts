@@ -3,6 +3,7 @@ import type { IdleMemory } from './idle.js';
 import type { ConnectionPath, MachineStatus, ProviderKind } from '../providers/types.js';
 import type { CostEstimate } from '../providers/gce/pricing.js';
 import type { ContainerInfo, HostInfo } from '../scanners/worker-scan/types.js';
+import type { UsageRates } from './ledger.js';
 
 /** Whether mission-control can talk to a worker right now. */
 export type ConnectionState = 'connecting' | 'up' | 'down';
@@ -41,6 +42,8 @@ export interface WorkerView {
   readonly idle?: IdlePolicy | undefined;
   /** What the idle countdown remembers across scans (when the worker was last kept up, when it came up). */
   readonly idleMemory?: IdleMemory | undefined;
+  /** What a cloud worker costs per hour running, suspended and stopped, as the cost ledger bills it. */
+  readonly rates?: UsageRates;
 }
 
 /**

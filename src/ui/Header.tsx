@@ -34,6 +34,10 @@ export function headerSegments(state: FleetState, now: number, marks: number): {
   else if (summary.costPerHour > 0 || summary.unpriced > 0) {
     left.push({ text: `${formatHourly(summary.costPerHour)}${summary.unpriced > 0 ? ` (+${summary.unpriced} cost unknown)` : ''}` });
   }
+  // Spent so far, from the cost ledger (local calendar): what the hourly figure alone cannot say.
+  const spent = state.costSoFar?.fleet;
+  if (spent) left.push({ text: `$${spent.today.toFixed(2)} today · $${spent.month.toFixed(2)} month` });
+  if (state.costError) left.push({ text: 'cost ledger unreadable (status says why)', tone: 'alert' });
   if (state.unmanagedVms.length > 0) left.push({ text: `${state.unmanagedVms.length} VM${state.unmanagedVms.length === 1 ? '' : 's'} not in config`, tone: 'alert' });
   if (marks > 0) left.push({ text: `${marks} marked` });
   const right: Segment[] = [];

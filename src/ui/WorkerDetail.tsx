@@ -23,7 +23,11 @@ export function WorkerDetail({ width, lines }: { readonly width: number; readonl
   const feed = useFeeds((s) => s.containerLog);
   const log = worker?.container?.exists && feed?.jobKey === worker.name ? feed : undefined;
   const containerLog = log ? (log.error ? { error: log.error } : { lines: trimEnd(log.lines) }) : undefined;
-  const text = worker ? workerDetailLines({ worker, jobs: jobsByWorker[worker.name] ?? [], containerLog, now, width }) : ['no worker selected'];
+  const costSoFar = useFleet((s) => (name === undefined ? undefined : s.costSoFar?.workers[name]));
+  const costError = useFleet((s) => s.costError);
+  const text = worker
+    ? workerDetailLines({ worker, jobs: jobsByWorker[worker.name] ?? [], containerLog, costSoFar, costError, now, width })
+    : ['no worker selected'];
   const rows = text.slice(0, lines).map((line, index) => (
     <Text key={index} wrap="truncate">
       {line === '' ? ' ' : line}

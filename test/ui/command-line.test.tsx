@@ -24,7 +24,7 @@ describe('parsing a command line', () => {
   });
 
   it('says what is wrong', () => {
-    expect(parseLine('wroker', context)).toEqual({ type: 'error', message: "no command 'wroker' (commands: worker, filter, sort, refresh, launch, stop, remove, help, quit)" });
+    expect(parseLine('wroker', context)).toEqual({ type: 'error', message: "no command 'wroker' (commands: worker, filter, sort, refresh, launch, stop, suspend, remove, help, quit)" });
     expect(parseLine('worker gpu-9', context)).toEqual({ type: 'error', message: "no worker 'gpu-9' (workers: local, gpu-1, gpu-2)" });
     expect(parseLine('launch deploy', context)).toEqual({ type: 'error', message: "no job kind 'deploy' (kinds: review, fix, ready, implement, open)" });
     expect(parseLine('launch review 12', context)).toEqual({ type: 'error', message: "'12' is not NAME=VALUE or @WORKER" });
@@ -47,7 +47,7 @@ describe('tab completion', () => {
     expect(completeLine('launch review ', context)).toEqual({ line: 'launch review ', candidates: ['pr=', '@local', '@gpu-1', '@gpu-2'] });
     expect(completeLine('launch review p', context)).toEqual({ line: 'launch review pr=', candidates: [] });
     expect(completeLine('launch review pr=3 @l', context)).toEqual({ line: 'launch review pr=3 @local ', candidates: [] });
-    expect(completeLine('s', context)).toEqual({ line: 's', candidates: ['sort', 'stop'] });
+    expect(completeLine('s', context)).toEqual({ line: 's', candidates: ['sort', 'stop', 'suspend'] });
     expect(completeLine('zz', context)).toEqual({ line: 'zz', candidates: [] });
   });
 });

@@ -1,16 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { removeRequest, startStopRequest, stopRequest, suspendRequest } from '../../src/ui/actions/confirmations.js';
 import { callsOf, fleetState, job, NOW, smallFleet, testDashboard, worker } from './fixtures.js';
-import { KEYS, linesOf, renderDashboard, type Rendered } from './render.js';
+import { dialogLines, KEYS, linesOf, renderDashboard, type Rendered } from './render.js';
 
 let mounted: Rendered | undefined;
 afterEach(() => mounted?.unmount());
 
-const dialog = (screen: string) =>
-  linesOf(screen)
-    .filter((line) => line.startsWith('│'))
-    .map((line) => line.replace(/^│ /, '').replace(/ *│$/, ''))
-    .filter((line) => line !== '');
+const dialog = dialogLines;
 
 describe('marks and bulk actions', () => {
   it('space marks a row and moves on; the header counts marks; esc clears them', async () => {

@@ -117,6 +117,14 @@ export function linesOf(screen: string): string[] {
   return screen.split('\n').map((line) => line.trimEnd());
 }
 
+/** The text lines of the confirmation dialog on a screen (inside its box, without the border). */
+export function dialogLines(screen: string): string[] {
+  return linesOf(screen)
+    .filter((line) => line.startsWith('│'))
+    .map((line) => line.replace(/^│ /, '').replace(/ *│$/, ''))
+    .filter((line) => line !== '');
+}
+
 /** Every escape sequence in a frame that is not a colour/attribute (SGR), and every BEL or C1 control. */
 export function dangerous(frame: string): string[] {
   const found: string[] = [];

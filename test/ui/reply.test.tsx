@@ -3,16 +3,12 @@ import { defaultApproveFor } from '../../src/app/approve.js';
 import { approveRequest } from '../../src/ui/actions/confirmations.js';
 import { bindingsFor } from '../../src/ui/keys/bindings.js';
 import { callsOf, fleetState, job, NOW, recordingObserve, testDashboard, worker } from './fixtures.js';
-import { dangerous, KEYS, linesOf, renderDashboard, type Rendered } from './render.js';
+import { dangerous, dialogLines, KEYS, linesOf, renderDashboard, type Rendered } from './render.js';
 
 let mounted: Rendered | undefined;
 afterEach(() => mounted?.unmount());
 
-const dialog = (screen: string) =>
-  linesOf(screen)
-    .filter((line) => line.startsWith('│'))
-    .map((line) => line.replace(/^│ /, '').replace(/ *│$/, ''))
-    .filter((line) => line !== '');
+const dialog = dialogLines;
 
 const askTarget = { key: 'local/3-ask', worker: 'local', recordId: '3-ask', session: { id: '$5', name: 'mc-3-ask' } };
 

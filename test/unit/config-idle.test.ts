@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { idleWindowMs } from '../../src/app/budget.js';
 import { formatConfigError } from '../../src/config/config-error.js';
 import { parseConfig } from '../../src/config/load.js';
 
@@ -62,5 +63,13 @@ describe('idle policy config', () => {
       expect.stringMatching(/^config\.yaml:6:\d+: workers\[0\]\.idle\.waitingAfter: expected at least 1s, got 0$/),
     ]);
     expect(errors('defaults:\n  idle: { aftr: 5m }\n')).toEqual([expect.stringMatching(/^config\.yaml:2:\d+: .*unknown field `aftr`; did you mean `after`\?$/)]);
+  });
+});
+
+describe('the budget and the idle policy', () => {
+  it('reserves one idle.after of running for each wake-up, 30 minutes without a policy', () => {
+    const [a, c] = workers(['defaults:', '  idle: { after: 10m }', 'workers:', ...gce('a'), ...gce('c', ['    idle: off'])].join('\n'));
+    expect(idleWindowMs(a!)).toBe(10 * 60_000);
+    expect(idleWindowMs(c!)).toBe(30 * 60_000);
   });
 });

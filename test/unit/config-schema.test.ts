@@ -311,7 +311,17 @@ describe('errors', () => {
   });
 
   it('says what the top level should be', async () => {
-    expect(await errors('- name: a\n')).toEqual(['config.yaml:1:1: expected a mapping with `defaults`, `workers`, `kinds`, `repo`, `notify`, `attach` and/or `agent`, got a list']);
+    expect(await errors('- name: a\n')).toEqual(['config.yaml:1:1: expected a mapping with `defaults`, `workers`, `kinds`, `repo`, `notify`, `attach`, `budget` and/or `agent`, got a list']);
+  });
+
+  it('takes a monthly budget at the top level, and says what is wrong with one', async () => {
+    expect((await fleet('budget: { monthly: 25.5 }\n')).budget).toEqual({ monthly: 25.5 });
+    expect((await fleet('workers: []\n')).budget).toBeUndefined();
+    expect(await errors('budget: { monthly: 0 }\n')).toEqual(['config.yaml:1:20: budget.monthly: the monthly budget must be more than 0 (USD)']);
+    expect(await errors('budget: { monthy: 5 }\n')).toEqual([
+      'config.yaml:1:9: budget.monthly: missing required field `monthly`; expected a positive amount in USD, e.g. 50',
+      'config.yaml:1:11: budget.monthy: unknown field `monthy`; did you mean `monthly`?',
+    ]);
   });
 });
 

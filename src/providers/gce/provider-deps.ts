@@ -4,7 +4,7 @@
  */
 import type { GceWorkerConfig } from '../../config/schema.js';
 import type { SshPool } from '../../ssh/pool.js';
-import type { ComputeApi } from './compute-api.js';
+import type { ComputeApi, ComputeInstance } from './compute-api.js';
 import type { RouteMemory } from './local-state.js';
 import type { OsLoginState } from './login-user.js';
 import type { StageTimeouts } from './stages.js';
@@ -29,6 +29,8 @@ export interface GceProviderDeps {
   readonly username?: string;
   /** Whether OS Login governs the worker's VM, and its login name; default: off. */
   readonly osLogin?: (worker: GceWorkerConfig) => Promise<OsLoginState>;
+  /** Told of every instance read from the Compute API (the cost ledger records its timestamps). */
+  readonly onInstance?: (instance: ComputeInstance) => void;
   /** How long refused logins are taken for a VM still booting (the guest agent installs keys) before giving up; default 60 s. */
   readonly refusedLoginGraceMs?: number;
 }

@@ -74,7 +74,7 @@ export class GceProvider extends SshProvider {
     this.#timeouts = { ...DEFAULT_STAGE_TIMEOUTS, ...deps.timeouts };
     this.#knownHostsFile = deps.knownHostsFile ?? defaultKnownHostsFile();
     this.#login = new LoginIdentity(worker, deps.osLogin, deps.username ?? userInfo().username);
-    this.#status = new VmStatus(deps.compute, this.#ref, deps.statusIntervalMs ?? DEFAULT_STATUS_INTERVAL_MS);
+    this.#status = new VmStatus(deps.compute, this.#ref, deps.statusIntervalMs ?? DEFAULT_STATUS_INTERVAL_MS, deps.onInstance);
     this.#connections = new GceConnections({
       name: worker.name,
       worker,

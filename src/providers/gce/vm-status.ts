@@ -23,6 +23,8 @@ export class VmStatus {
     private readonly ref: InstanceRef,
     /** How long a status stays fresh. */
     readonly intervalMs: number,
+    /** Told of every instance read (the cost ledger takes the API's timestamps from it). */
+    private readonly onInstance?: (instance: ComputeInstance) => void,
   ) {}
 
   /** The last known status, if any. */
@@ -65,6 +67,7 @@ export class VmStatus {
     if (value.state !== 'stopped') this.#preempted = undefined;
     else if (instance && isSpot(instance)) this.#preempted ??= await this.#wasPreempted(instance).catch(() => undefined);
     this.#current = { value: this.#preempted ? { state: 'stopped', detail: 'preempted' } : value, instance, at: Date.now() };
+    if (instance) this.onInstance?.(instance);
     return instance;
   }
 

@@ -3,11 +3,12 @@
  * them. Pure, so tests assert the exact text.
  */
 import type { ApproveAnswer } from '../../app/approve.js';
+import { describeBudgetFigures, type BudgetFigures } from '../../app/budget.js';
 import { describeTarget, targetOf } from '../../state/job-target.js';
 import { isLiveState } from '../../state/selectors.js';
 import type { Job, WorkerView } from '../../state/types.js';
 import { sanitizeLine } from '../../text/sanitize.js';
-import type { ConfirmRequest } from '../state/ui-types.js';
+import type { ConfirmRequest, PendingAction } from '../state/ui-types.js';
 
 /** At most this many jobs are listed one per line; the rest are counted. */
 export const LISTED_JOBS = 8;
@@ -157,5 +158,29 @@ export function startStopRequest(worker: WorkerView, jobs: readonly Job[]): Conf
     lines,
     confirmLabel: `stop ${name}`,
     action: { type: 'stop-worker', worker: worker.name },
+  };
+}
+
+/** What the monthly budget can refuse from the dashboard: creating or waking a worker, or a launch that wakes one. */
+export type PastBudgetAction = Extract<PendingAction, { type: 'provision-worker' | 'start-worker' | 'rebuild-worker' | 'launch-job' }>;
+
+/** The dialog after the monthly budget refused a wake-up: its figures, and going ahead this once. */
+export function overBudgetRequest(action: PastBudgetAction, figures: BudgetFigures): ConfirmRequest {
+  const name = sanitizeLine(figures.worker);
+  if (action.type === 'launch-job') {
+    const kind = sanitizeLine(action.request.kind);
+    return {
+      title: `Over the monthly budget: wake worker ${name} to launch ${kind} anyway?`,
+      lines: [describeBudgetFigures(figures), 'Goes ahead this once; raise budget.monthly in the config to change the limit.'],
+      confirmLabel: `launch ${kind} on ${name} past the budget`,
+      action: { type: 'launch-job', request: { ...action.request, worker: figures.worker, overBudget: true } },
+    };
+  }
+  const verb = action.type === 'start-worker' ? 'start' : action.type === 'rebuild-worker' ? 'rebuild' : 'provision';
+  return {
+    title: `Over the monthly budget: ${verb} worker ${name} anyway?`,
+    lines: [describeBudgetFigures(figures), 'Goes ahead this once; raise budget.monthly in the config to change the limit.'],
+    confirmLabel: `${verb} ${name} past the budget`,
+    action: { ...action, overBudget: true },
   };
 }

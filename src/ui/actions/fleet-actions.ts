@@ -2,13 +2,43 @@
  * Actions that change the fleet. They only run through `dashboard.mutate`, which a read-only dashboard does not
  * have; each runs as a tracked operation so input never waits for it.
  */
-import type { LaunchRequest } from '../../app/commands.js';
+import { BudgetExceededError } from '../../app/budget.js';
+import type { LaunchRequest, WorkerWakeOptions } from '../../app/commands.js';
+import type { ProgressReporter } from '../../providers/types.js';
 import type { JobTarget } from '../../state/job-target.js';
 import { sanitizeLine } from '../../text/sanitize.js';
 import type { Dashboard } from '../dashboard.js';
 import { launchProblem } from '../launch-kinds.js';
 import type { PendingAction } from '../state/ui-types.js';
+import { overBudgetRequest, type PastBudgetAction } from './confirmations.js';
 import { track } from './operations.js';
+
+/**
+ * Runs an operation the monthly budget may refuse; a refusal (unless the user already confirmed going past it) asks
+ * again with the budget's figures — the dashboard's `--force` — and a yes runs `action` once past the budget.
+ */
+function askPastBudget<T>(
+  dashboard: Dashboard,
+  action: PastBudgetAction,
+  run: (progress: ProgressReporter) => Promise<T>,
+): (progress: ProgressReporter) => Promise<T> {
+  const confirmed = action.type === 'launch-job' ? action.request.overBudget === true : action.overBudget === true;
+  return async (progress) => {
+    try {
+      return await run(progress);
+    } catch (error) {
+      if (error instanceof BudgetExceededError && !confirmed) {
+        dashboard.ui.getState().openOverlay({ kind: 'confirm', request: overBudgetRequest(action, error.figures) });
+      }
+      throw error;
+    }
+  };
+}
+
+/** The wake options of a confirmed action: past the budget once the user saw its figures. */
+function wake(action: { readonly overBudget?: boolean }): WorkerWakeOptions | undefined {
+  return action.overBudget ? { overBudget: true } : undefined;
+}
 
 /** Runs a confirmed action. */
 export function runPending(dashboard: Dashboard, action: PendingAction): void {
@@ -44,10 +74,10 @@ export function runPending(dashboard: Dashboard, action: PendingAction): void {
       return;
     }
     case 'provision-worker':
-      void track(dashboard, `provision ${action.worker}`, (p) => commands.provisionWorker(action.worker, p)).then(() => refresh(action.worker));
+      void track(dashboard, `provision ${action.worker}`, askPastBudget(dashboard, action, (p) => commands.provisionWorker(action.worker, p, wake(action)))).then(() => refresh(action.worker));
       return;
     case 'start-worker':
-      void track(dashboard, `start ${action.worker}`, (p) => commands.startWorker(action.worker, p)).then(() => refresh(action.worker));
+      void track(dashboard, `start ${action.worker}`, askPastBudget(dashboard, action, (p) => commands.startWorker(action.worker, p, wake(action)))).then(() => refresh(action.worker));
       return;
     case 'stop-worker':
       void track(dashboard, `stop ${action.worker}`, (p) => commands.stopWorker(action.worker, p)).then(() => refresh(action.worker));
@@ -56,8 +86,13 @@ export function runPending(dashboard: Dashboard, action: PendingAction): void {
       void track(dashboard, `suspend ${action.worker}`, (p) => commands.suspendWorker(action.worker, p)).then(() => refresh(action.worker));
       return;
     case 'rebuild-worker':
-      void track(dashboard, `rebuild ${action.worker}`, (p) => commands.rebuildWorker(action.worker, p)).then(() => refresh(action.worker));
+      void track(dashboard, `rebuild ${action.worker}`, askPastBudget(dashboard, action, (p) => commands.rebuildWorker(action.worker, p, wake(action)))).then(() => refresh(action.worker));
       return;
+    case 'launch-job': {
+      const problem = launchJob(dashboard, action.request);
+      if (problem) dashboard.ui.getState().notify(problem, 'error');
+      return;
+    }
   }
 }
 
@@ -106,7 +141,7 @@ export function launchJob(dashboard: Dashboard, request: LaunchRequest): string 
   void track(
     dashboard,
     sanitizeLine(label),
-    (progress) => commands.launch(request, progress),
+    askPastBudget(dashboard, { type: 'launch-job', request }, (progress) => commands.launch(request, progress)),
     (outcome) =>
       sanitizeLine(
         outcome.created

@@ -2,6 +2,7 @@
  * The dashboard's own state: what the user is looking at and doing, never what the fleet is. It lives in a
  * store of its own (see `ui-store.ts`) so it survives the dashboard being unmounted for an attach.
  */
+import type { LaunchRequest } from '../../app/commands.js';
 import type { JobTarget } from '../../state/job-target.js';
 
 /** The panes that take list navigation. */
@@ -31,11 +32,14 @@ export type PendingAction =
   | { readonly type: 'remove-jobs'; readonly jobs: readonly JobTarget[] }
   /** `asked`: the question the dialog showed; the answer is sent only while the job still asks exactly that. */
   | { readonly type: 'approve-job'; readonly job: JobTarget; readonly keys: readonly string[]; readonly asked: string }
-  | { readonly type: 'provision-worker'; readonly worker: string }
-  | { readonly type: 'start-worker'; readonly worker: string }
+  /** `overBudget`: the user saw the monthly budget's figures and confirmed going past it. */
+  | { readonly type: 'provision-worker'; readonly worker: string; readonly overBudget?: boolean }
+  | { readonly type: 'start-worker'; readonly worker: string; readonly overBudget?: boolean }
   | { readonly type: 'stop-worker'; readonly worker: string }
   | { readonly type: 'suspend-worker'; readonly worker: string }
-  | { readonly type: 'rebuild-worker'; readonly worker: string };
+  | { readonly type: 'rebuild-worker'; readonly worker: string; readonly overBudget?: boolean }
+  /** A launch again, after the monthly budget refused waking its worker (`request.worker`, `request.overBudget`). */
+  | { readonly type: 'launch-job'; readonly request: LaunchRequest };
 
 /** What a confirmation dialog says: exactly what will happen, to which jobs or worker. */
 export interface ConfirmRequest {

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { alreadyExists, notFound, unsupportedOperation, type ApiError, type OperationError } from './errors.js';
 import { BASE, newOperation, renderOperation, type FakeOperation } from './operations.js';
 import { FakeProjects } from './projects.js';
+import { apiTimestamp } from './timestamps.js';
 
 export type { FakeOperation } from './operations.js';
 
@@ -40,6 +41,10 @@ export interface FakeInstance {
   natIP: string | undefined;
   guestAttributes: FakeGuestAttribute[];
   readonly createdAt: string;
+  /** When the instance last reached RUNNING / TERMINATED / SUSPENDED (RFC 3339 with an offset, as the API writes them). */
+  lastStartTimestamp?: string;
+  lastStopTimestamp?: string;
+  lastSuspendedTimestamp?: string;
 }
 
 /** Called when an instance reaches RUNNING (boot) or TERMINATED (shutdown), or is suspended or resumed. */
@@ -122,6 +127,7 @@ export class FakeWorld {
   addInstance(project: string, zone: string, body: Record<string, unknown>, status = 'RUNNING'): FakeInstance {
     const instance = this.#create(project, zone, body);
     instance.status = status;
+    if (status === 'RUNNING') instance.lastStartTimestamp = apiTimestamp();
     return instance;
   }
 
@@ -216,6 +222,9 @@ export class FakeWorld {
       kind: 'compute#instance',
       id: instance.id,
       creationTimestamp: instance.createdAt,
+      ...(instance.lastStartTimestamp ? { lastStartTimestamp: instance.lastStartTimestamp } : {}),
+      ...(instance.lastStopTimestamp ? { lastStopTimestamp: instance.lastStopTimestamp } : {}),
+      ...(instance.lastSuspendedTimestamp ? { lastSuspendedTimestamp: instance.lastSuspendedTimestamp } : {}),
       name,
       tags: body.tags ?? {},
       machineType: `${zoneUrl}/machineTypes/${String(body.machineType ?? '').split('/').at(-1)}`,
@@ -318,6 +327,7 @@ export class FakeWorld {
       return;
     }
     instance.status = 'RUNNING';
+    instance.lastStartTimestamp = apiTimestamp();
     operation.finish();
     void this.#hooks(hooks, instance);
   }
@@ -327,6 +337,8 @@ export class FakeWorld {
     if (status === 'TERMINATED') await this.#hooks(this.#stoppedHooks, instance);
     if (status === 'SUSPENDED') await this.#hooks(this.#suspendedHooks, instance);
     instance.status = status;
+    if (status === 'TERMINATED') instance.lastStopTimestamp = apiTimestamp();
+    if (status === 'SUSPENDED') instance.lastSuspendedTimestamp = apiTimestamp();
     operation.finish();
   }
 
