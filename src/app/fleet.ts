@@ -1,4 +1,4 @@
-import type { FleetConfig, HostKeyPolicy, WorkerConfig } from '../config/schema.js';
+import { PUSH_POLL_INTERVAL_MS, type FleetConfig, type HostKeyPolicy, type WorkerConfig } from '../config/schema.js';
 import { createProvider } from '../providers/factory.js';
 import { estimateHourlyCost } from '../providers/gce/pricing.js';
 import { readOnlyView } from '../providers/read-only.js';
@@ -7,7 +7,8 @@ import { SshPool } from '../ssh/pool.js';
 import { PollScheduler } from '../state/scheduler.js';
 import { createFleetStore, type FleetStore } from '../state/store.js';
 import { discoverUnmanagedVms, DISCOVERY_INTERVAL_MS } from './discovery.js';
-import { refreshWorker, watchScreens } from './refresh.js';
+import { PushStreams } from './push.js';
+import { refreshWorker, reliesOnScreens, watchScreens } from './refresh.js';
 
 /**
  * Reconnect pacing inside the pool stays short: the poll scheduler already backs off per worker, and a long
@@ -72,6 +73,10 @@ export function createFleet(
     return refreshWorker(store, view, worker.pollIntervalMs, signal);
   });
 
+  // A worker whose stream is lost is scanned at once, then at its normal interval until the stream is back.
+  const pushStreams = new PushStreams(store, { onHealth: (name, healthy) => (healthy ? undefined : scheduler.refreshNow(name)) });
+  const streamed = () => new Map([...views].filter(([name]) => workers.get(name)?.push !== false));
+
   const install = (next: FleetConfig) => {
     const retired: WorkerProvider[] = [];
     const wanted = new Map(next.workers.map((w) => [w.name, w]));
@@ -109,11 +114,20 @@ export function createFleet(
       })),
       next.source,
     );
-    if (polling) scheduler.setWorkers(timings());
+    if (polling) {
+      scheduler.setWorkers(timings());
+      pushStreams.setWorkers(streamed());
+    }
     for (const provider of retired) void provider.close();
   };
 
-  const timings = () => new Map([...workers.values()].map((w) => [w.name, { intervalMs: w.pollIntervalMs }]));
+  // Read at every wait: slower while the worker's changes are pushed, unless its states come from its screens.
+  const intervalOf = (worker: WorkerConfig) => {
+    const view = views.get(worker.name);
+    const pushed = pushStreams.healthy(worker.name) && view !== undefined && !reliesOnScreens(view);
+    return pushed ? Math.max(PUSH_POLL_INTERVAL_MS, worker.pollIntervalMs) : worker.pollIntervalMs;
+  };
+  const timings = () => new Map([...workers.values()].map((w) => [w.name, { get intervalMs() { return intervalOf(w); } }]));
 
   install(initial);
 
@@ -124,6 +138,7 @@ export function createFleet(
     startPolling() {
       polling = true;
       scheduler.setWorkers(timings());
+      pushStreams.setWorkers(streamed());
       void discover();
       discoveryTimer = setInterval(() => void discover(), DISCOVERY_INTERVAL_MS);
       discoveryTimer.unref();
@@ -139,7 +154,7 @@ export function createFleet(
     applyConfig: install,
     async close() {
       if (discoveryTimer) clearInterval(discoveryTimer);
-      await scheduler.stop();
+      await Promise.all([scheduler.stop(), pushStreams.close()]);
       await Promise.all([...providers.values()].map((p) => p.close()));
       await Promise.all([...pools.values()].map((pool) => pool.close()));
     },

@@ -1,0 +1,117 @@
+/**
+ * The watcher: a long-lived POSIX sh script, sent like every other command, that pushes a fresh scan of its worker
+ * the moment something changes there, instead of waiting for the next poll.
+ *
+ * On the session host (inside the container when the worker has one) it arms the private tmux server's hooks with
+ * one fixed command, `wait-for -S mc-push` (no format, no name, nothing from data), and waits on that channel. A
+ * hook or an agent's state write (`mc-state`) signals it; tmux never blocks the signaller and remembers a signal
+ * that came with no waiter, so none is lost while a scan runs. Each wake runs the one scan script
+ * ({@link buildScanCommand}) on the worker's host and prints its output in a frame (see `parse.ts`).
+ *
+ * Nothing is installed: `tmux`, `od`, `tr` and `sed` are all the script needs. When no tmux server runs it says so
+ * (the client polls at the normal interval then) and looks again every {@link NO_SERVER_RETRY_S} seconds; a server
+ * that starts again gets its hooks re-armed.
+ */
+import { randomBytes } from 'node:crypto';
+import { onSessionHost } from '../../providers/container.js';
+import { observation, type Observation } from '../../providers/types.js';
+import { shellQuote } from '../../ssh/quote.js';
+import { tmuxPrefix } from '../session-host.js';
+import { buildScanCommand, type ScanCommandOptions } from '../worker-scan/command.js';
+
+/** The tmux `wait-for` channel hooks and `mc-state` signal: a fixed word, the same on every private server. */
+export const PUSH_CHANNEL = 'mc-push';
+
+/** The tmux hooks that signal the watcher: sessions appearing, ending, renamed; panes ending; clients coming and going. */
+export const PUSH_HOOKS = [
+  'session-created',
+  'session-closed',
+  'session-renamed',
+  'pane-died',
+  'pane-exited',
+  'client-attached',
+  'client-detached',
+] as const;
+
+/** The index the watcher's hook commands take in tmux's hook arrays, leaving any other hook of the server alone. */
+export const PUSH_HOOK_INDEX = 47;
+
+/** How often the watcher looks for a tmux server while none runs, in seconds. */
+export const NO_SERVER_RETRY_S = 2;
+
+/** The deadline inside a container for one pushed scan, in seconds (the providers' default time limit). */
+const PUSHED_SCAN_DEADLINE_S = 30;
+
+/** What {@link buildWatcherCommand} needs: the scan's settings without a nonce (each pushed scan makes its own). */
+export interface WatcherCommandOptions extends Omit<ScanCommandOptions, 'nonce'> {
+  /** A fresh value from {@link newStreamSecret}: frames carry it, so nothing a job prints can forge one. */
+  readonly secret: string;
+  /** How long the watcher may run before it ends (the client opens a new one), in seconds. */
+  readonly lifetimeS: number;
+}
+
+/** A fresh random secret for one stream: letters and digits only. */
+export function newStreamSecret(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** The line prefix of every frame line a watcher with `secret` prints. */
+export function frameMarker(secret: string): string {
+  return `@@MCP-${secret}`;
+}
+
+/**
+ * The tmux command line (one process) that arms every hook of {@link PUSH_HOOKS} on the server: the hook command
+ * is the fixed `wait-for -S mc-push`, so tmux expands nothing that came from a session.
+ */
+export function armHooksLine(tmux: string): string {
+  const sets = PUSH_HOOKS.map((hook) => `set-hook -g ${shellQuote(`${hook}[${PUSH_HOOK_INDEX}]`)} ${shellQuote(`wait-for -S ${PUSH_CHANNEL}`)}`);
+  return `${tmux} ${sets.join(' \\; ')} </dev/null >/dev/null 2>&1`;
+}
+
+/**
+ * The watcher script, run on the worker's host. Its output is frames only (see `parse.ts`): `UP` once the hooks are
+ * armed, `DOWN` while no tmux server runs, and `BEGIN NONCE` … `END NONCE` around each pushed scan, the nonce fresh
+ * from the worker's /dev/urandom for each (substituted for a per-stream placeholder in the one scan script).
+ */
+export function buildWatcherCommand(opts: WatcherCommandOptions): Observation {
+  if (!/^[A-Za-z0-9]{16,64}$/.test(opts.secret)) throw new Error('stream secret must be 16–64 letters or digits');
+  const placeholder = `mcpushnonce${randomBytes(12).toString('hex')}`;
+  const { secret, lifetimeS, ...scanOptions } = opts;
+  const scan = buildScanCommand({ ...scanOptions, nonce: placeholder });
+  const tmux = tmuxPrefix(opts.tmuxSocketArgs);
+  // On the session host: arm, then one line per wake; `gone` when the server ends, `down` while there is none.
+  const events = [
+    'd=',
+    'while :; do',
+    `  if ${armHooksLine(tmux)}; then`,
+    '    d=; echo up',
+    `    while ${tmux} wait-for ${PUSH_CHANNEL} </dev/null >/dev/null 2>&1; do echo ev; done`,
+    '    echo gone',
+    '  else',
+    '    [ -n "$d" ] || echo down; d=1',
+    `    sleep ${NO_SERVER_RETRY_S}`,
+    '  fi',
+    'done',
+  ].join('\n');
+  const lines = [
+    `F=${frameMarker(secret)}`,
+    `P=${placeholder}`,
+    `scan=${shellQuote('script' in scan ? scan.script : '')}`,
+    'push() {',
+    "  n=$(od -An -N12 -tx1 /dev/urandom 2>/dev/null | tr -d ' \\n')",
+    "  case $n in ''|*[!0-9a-f]*) printf '\\n%s FAIL no random nonce (od or /dev/urandom missing)\\n' \"$F\"; return ;; esac",
+    `  printf '\\n%s BEGIN %s\\n' "$F" "$n"`,
+    `  ( mc_deadline_s=${PUSHED_SCAN_DEADLINE_S}; eval "$(printf '%s\\n' "$scan" | sed "s/$P/$n/g")" )`,
+    `  printf '\\n%s END %s\\n' "$F" "$n"`,
+    '}',
+    `( mc_deadline_s=${Math.max(1, Math.round(lifetimeS))}; ${onSessionHost(events, opts.container)} ) | while IFS= read -r l; do`,
+    '  case $l in',
+    `    up) printf '\\n%s UP\\n' "$F"; push ;;`,
+    `    down) printf '\\n%s DOWN\\n' "$F" ;;`,
+    '    *) push ;;',
+    '  esac',
+    'done',
+  ];
+  return observation({ script: lines.join('\n') });
+}
