@@ -42,7 +42,7 @@ export class WatcherStreamReader {
       if (at < 0) {
         // Keep what could be the beginning of a marker; the rest is body (in a scan) or noise (between frames).
         const keep = Math.min(this.#pending.length, this.#start.length - 1);
-        this.#body(this.#pending.subarray(0, this.#pending.length - keep), events);
+        this.#body(this.#pending.subarray(0, this.#pending.length - keep));
         this.#pending = Buffer.from(this.#pending.subarray(this.#pending.length - keep));
         return events;
       }
@@ -50,15 +50,15 @@ export class WatcherStreamReader {
       if (lineEnd < 0) {
         if (this.#pending.length - at > this.#start.length + MAX_FRAME_LINE) {
           // Not a frame line after all (the watcher never writes one this long): treat it as body.
-          this.#body(this.#pending.subarray(0, at + 1), events);
+          this.#body(this.#pending.subarray(0, at + 1));
           this.#pending = Buffer.from(this.#pending.subarray(at + 1));
           continue;
         }
-        this.#body(this.#pending.subarray(0, at), events);
+        this.#body(this.#pending.subarray(0, at));
         this.#pending = Buffer.from(this.#pending.subarray(at));
         return events;
       }
-      this.#body(this.#pending.subarray(0, at), events);
+      this.#body(this.#pending.subarray(0, at));
       const words = this.#pending.subarray(at + this.#start.length, lineEnd).toString('latin1').split(' ');
       this.#pending = this.#pending.subarray(lineEnd + 1);
       this.#frameLine(words, events);
@@ -85,7 +85,7 @@ export class WatcherStreamReader {
     else if (word === 'FAIL') events.push({ kind: 'fail', reason: rest.join(' ') });
   }
 
-  #body(bytes: Buffer, _events: WatcherEvent[]): void {
+  #body(bytes: Buffer): void {
     if (this.#nonce === undefined || bytes.length === 0) return;
     this.#bodyBytes += bytes.length;
     if (this.#dropping) return;
