@@ -20,6 +20,7 @@ import { EventEmitter } from 'node:events';
 import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import xterm from '@xterm/headless';
 import { createFleet } from '../src/app/fleet.js';
@@ -118,7 +119,7 @@ async function waitUntil(check: () => boolean, timeoutMs: number, what: string):
 }
 
 /** Launches the bench job on every worker, through mission-control's own launch, and waits until each has its FIFO. */
-async function launchJobs(configPath: string): Promise<void> {
+export async function launchJobs(configPath: string): Promise<void> {
   const loaded = await loadConfig(configPath);
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
   const settings = resolveJobSettings({
@@ -137,7 +138,7 @@ async function launchJobs(configPath: string): Promise<void> {
  * Ends every bench job and waits for its session to close, so that nothing writes into a worker's HOME (the job's
  * exit code, its log) while the worker is removed.
  */
-async function stopJobs(servers: readonly TestSshd[], fifoOf: (i: number) => string): Promise<void> {
+export async function stopJobs(servers: readonly TestSshd[], fifoOf: (i: number) => string): Promise<void> {
   await Promise.all(servers.map((_, i) => appendFile(fifoOf(i), 'quit\n').catch(() => undefined)));
   for (const server of servers) {
     const socket = tmuxSocketOf(server);
@@ -146,7 +147,8 @@ async function stopJobs(servers: readonly TestSshd[], fifoOf: (i: number) => str
   }
 }
 
-interface Figures {
+/** What {@link measure} found at one RTT. */
+export interface Figures {
   readonly store: number[];
   readonly screen: number[];
   /** Per sample: store → published by the frame ticker, → frame written by Ink, → parsed by the emulator. */
@@ -156,8 +158,24 @@ interface Figures {
   readonly loopDelayP99Ms: number;
 }
 
+/** Options for {@link measure}. */
+export interface MeasureOptions {
+  /** Samples to take; default SAMPLES. */
+  readonly samples?: number;
+  /** Each trigger comes after a random wait up to this; default two poll intervals. */
+  readonly spreadMs?: number;
+  /** Awaited once the jobs are in the store, before the first sample (e.g. until push streams are up). */
+  readonly beforeSampling?: () => Promise<void>;
+}
+
 /** Mounts the dashboard over the fleet at one RTT and takes SAMPLES samples. */
-async function measure(configPath: string, fifoOf: (i: number) => string, deadline: number): Promise<Figures & { pollMs: number }> {
+export async function measure(
+  configPath: string,
+  fifoOf: (i: number) => string,
+  deadline: number,
+  options: MeasureOptions = {},
+): Promise<Figures & { pollMs: number }> {
+  const samples = options.samples ?? SAMPLES;
   const loaded = await loadConfig(configPath);
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
   const pollMs = loaded.config.workers[0]!.pollIntervalMs;
@@ -228,15 +246,16 @@ async function measure(configPath: string, fifoOf: (i: number) => string, deadli
       `the ${W} bench jobs in the store`,
     );
     await sleep(pollMs);
+    await options.beforeSampling?.();
     loop.enable();
     let taken = 0;
     const stream = async (s: number) => {
-      for (let k = 0; taken < SAMPLES && performance.now() < deadline; k += 1) {
+      for (let k = 0; taken < samples && performance.now() < deadline; k += 1) {
         taken += 1;
         const i = s + STREAMS * (k % Math.ceil((W - s) / STREAMS));
         const id = `${i}-bench`;
         const worker = `w${i}`;
-        await sleep(Math.random() * 2 * pollMs);
+        await sleep(Math.random() * (options.spreadMs ?? 2 * pollMs));
         // The previous sample on this worker has been reset to working; the store must have seen it.
         await waitUntil(() => jobOf(fleet.store.getState(), worker, id)?.state !== 'waiting', SAMPLE_TIMEOUT_MS, `${worker}/${id} to leave waiting`);
         const token = `ask-${s}-${k}`;
@@ -273,7 +292,8 @@ async function measure(configPath: string, fifoOf: (i: number) => string, deadli
   return { ...figures, loopDelayMaxMs: loop.max / 1e6, loopDelayP99Ms: loop.percentile(99) / 1e6, pollMs };
 }
 
-const fmt = (n: number) => `${n.toFixed(0).padStart(6)} ms`;
+/** A duration in a fixed-width column. */
+export const fmt = (n: number) => `${n.toFixed(0).padStart(6)} ms`;
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -328,4 +348,5 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// Run as a program (`npm run bench:attention`), not when another bench imports its harness.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
