@@ -8,7 +8,7 @@
  * that came with no waiter, so none is lost while a scan runs. Each wake runs the one scan script
  * ({@link buildScanCommand}) on the worker's host and prints its output in a frame (see `parse.ts`).
  *
- * Nothing is installed: `tmux`, `od`, `tr` and `sed` are all the script needs. When no tmux server runs it says so
+ * Nothing is installed: `tmux`, `od` and `tr` are all the script needs. When no tmux server runs it says so
  * (the client polls at the normal interval then) and looks again every {@link NO_SERVER_RETRY_S} seconds; a server
  * that starts again gets its hooks re-armed.
  */
@@ -38,6 +38,12 @@ export const PUSH_HOOK_INDEX = 47;
 
 /** How often the watcher looks for a tmux server while none runs, in seconds. */
 export const NO_SERVER_RETRY_S = 2;
+
+/** Hex digits of one pushed scan's nonce. */
+const NONCE_CHARS = 24;
+
+/** Nonces one read of /dev/urandom makes. */
+const NONCES_PER_READ = 32;
 
 /** The deadline inside a container for one pushed scan, in seconds (the providers' default time limit). */
 const PUSHED_SCAN_DEADLINE_S = 30;
@@ -98,11 +104,17 @@ export function buildWatcherCommand(opts: WatcherCommandOptions): Observation {
     `F=${frameMarker(secret)}`,
     `P=${placeholder}`,
     `scan=${shellQuote('script' in scan ? scan.script : '')}`,
+    // Nonces come from /dev/urandom NONCES_PER_READ at a time, and the placeholder is replaced by the shell itself: a
+    // pushed scan starts no process before the scan's own.
+    'k=',
     'push() {',
-    "  n=$(od -An -N12 -tx1 /dev/urandom 2>/dev/null | tr -d ' \\n')",
-    "  case $n in ''|*[!0-9a-f]*) printf '\\n%s FAIL no random nonce (od or /dev/urandom missing)\\n' \"$F\"; return ;; esac",
+    `  [ \${#k} -ge ${NONCE_CHARS} ] || k=$(od -An -N${(NONCE_CHARS / 2) * NONCES_PER_READ} -tx1 /dev/urandom 2>/dev/null | tr -d ' \\n')`,
+    `  n=\${k%"\${k#${'?'.repeat(NONCE_CHARS)}}"}; k=\${k#"$n"}`,
+    "  case $n in ''|*[!0-9a-f]*) k=; printf '\\n%s FAIL no random nonce (od or /dev/urandom missing)\\n' \"$F\"; return ;; esac",
+    '  r=$scan; s=',
+    '  while :; do case $r in *"$P"*) s=$s${r%%"$P"*}$n; r=${r#*"$P"} ;; *) break ;; esac; done',
     `  printf '\\n%s BEGIN %s\\n' "$F" "$n"`,
-    `  ( mc_deadline_s=${PUSHED_SCAN_DEADLINE_S}; eval "$(printf '%s\\n' "$scan" | sed "s/$P/$n/g")" )`,
+    `  ( mc_deadline_s=${PUSHED_SCAN_DEADLINE_S}; eval "$s$r" )`,
     `  printf '\\n%s END %s\\n' "$F" "$n"`,
     '}',
     `( mc_deadline_s=${Math.max(1, Math.round(lifetimeS))}; ${onSessionHost(events, opts.container)} ) | while IFS= read -r l; do`,
