@@ -20,7 +20,9 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { createFleet } from '../../src/app/fleet.js';
 import { loadConfig } from '../../src/config/load.js';
+import { runChild } from '../../src/providers/local.js';
 import { PUSH_CHANNEL } from '../../src/scanners/worker-events/command.js';
+import { buildScanCommand, newScanNonce } from '../../src/scanners/worker-scan/command.js';
 import { run } from '../../test/harness/process.js';
 import type { TestSshd } from '../../test/harness/sshd.js';
 import { percentile, startProxiesInChild, startServers, stateDirOf, stopServers, tmuxSocketOf, writeFleetFiles, type FleetFiles } from '../fleet.js';
@@ -92,6 +94,18 @@ async function idleCpu(files: FleetFiles, worker: TestSshd, servers: readonly Te
   }
 }
 
+/** The worker side of a pushed change, timed alone: the scan script (what a wake runs) on w0, 20 times in a row. */
+async function scanAlone(server: TestSshd): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < 20; i += 1) {
+    const command = buildScanCommand({ tmuxSocketArgs: ['-S', tmuxSocketOf(server)], stateDir: stateDirOf(server), nonce: newScanNonce() });
+    const started = performance.now();
+    await runChild(['sh', '-c', 'script' in command ? command.script : ''], { timeoutMs: 30_000 });
+    times.push(performance.now() - started);
+  }
+  return times;
+}
+
 /** Runs the latency and CPU comparison and prints every figure with its goal. */
 export async function runLatency(): Promise<void> {
   const { fmt, launchJobs, measure, stopJobs } = await import('../attention.js');
@@ -132,6 +146,8 @@ export async function runLatency(): Promise<void> {
       }
     }
 
+    const alone = await scanAlone(servers[0]!);
+    console.log(`\n  what bounds a pushed change: the scan on the worker alone (w0, sh here) p50 ${ms(percentile(alone, 50))}, p95 ${ms(percentile(alone, 95))}; plus half a round trip`);
     console.log(`\nidle CPU per hour (${IDLE_S} s measured each, 0 ms RTT): worker w0 with ${SESSIONS} sessions (sshd tree + tmux server), client for all ${W} workers`);
     for (let i = 1; i < SESSIONS; i += 1) await run('tmux', ['-S', tmuxSocketOf(servers[0]!), 'new-session', '-d', '-s', `idle-${i}`, 'sleep 100000']);
     const cpu: Record<'push' | 'poll', { worker: number; client: number }> = { push: { worker: 0, client: 0 }, poll: { worker: 0, client: 0 } };
