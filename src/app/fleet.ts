@@ -61,6 +61,7 @@ export function createFleet(
   let config = initial;
   const providers = new Map<string, WorkerProvider>();
   const views = new Map<string, WorkerObserver>();
+  const readOnlyViews = new WeakMap<WorkerProvider, WorkerObserver>();
   const workers = new Map<string, WorkerConfig>();
   let polling = false;
   let discoveryTimer: NodeJS.Timeout | undefined;
@@ -97,7 +98,9 @@ export function createFleet(
         provider = createProvider(worker, { pool: poolFor(worker.hostKeyPolicy) });
         providers.set(worker.name, provider);
       }
-      const view = readOnly ? readOnlyView(provider) : provider;
+      // One view per provider, kept across reloads: its push stream and screen memory belong to it.
+      let view = readOnly ? readOnlyViews.get(provider) : provider;
+      if (!view) readOnlyViews.set(provider, (view = readOnlyView(provider)));
       views.set(worker.name, view);
       // Waiting patterns come from the config in force at each scan.
       watchScreens(view, (kind) => config.jobs.kinds.get(kind)?.waitingPatterns);

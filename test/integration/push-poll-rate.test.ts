@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFleet, type Fleet } from '../../src/app/fleet.js';
 import { loadConfig } from '../../src/config/load.js';
+import type { FleetConfig } from '../../src/config/schema.js';
 import type { WorkerObserver } from '../../src/providers/types.js';
 import { PUSH_CHANNEL } from '../../src/scanners/worker-events/command.js';
 import { run } from '../harness/process.js';
@@ -26,6 +27,7 @@ async function scansDuring(fleet: Fleet<WorkerObserver>, worker: string, ms: num
 describe('the poll slows down while a push stream holds (real tmux, this machine; poll every second)', () => {
   let dir: string;
   let fleet: Fleet<WorkerObserver> | undefined;
+  let config: FleetConfig;
   const socket = () => join(dir, 'tmux.sock');
   const tmux = (args: readonly string[]) => run('tmux', ['-u', '-S', socket(), ...args], { allowFailure: true });
 
@@ -38,6 +40,7 @@ describe('the poll slows down while a push stream holds (real tmux, this machine
     await tmux(['new-session', '-d', '-s', 'mc-idle', 'sleep 600']);
     const loaded = await loadConfig(join(dir, 'config.yaml'));
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
+    config = loaded.config;
     fleet = createFleet(loaded.config, { readOnly: true });
     fleet.startPolling();
     await waitFor('hooks armed', async () => (await tmux(['show-hooks', '-g'])).stdout.includes(PUSH_CHANNEL));
@@ -52,6 +55,10 @@ describe('the poll slows down while a push stream holds (real tmux, this machine
     // A poll already waiting when the stream came up ends its wait first.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(await scansDuring(fleet!, 'here', 6000)).toBeLessThanOrEqual(1);
+    // A config reload that changes nothing keeps the stream (a new one would push a scan, and its loss poll one).
+    const scans = scansDuring(fleet!, 'here', 3000);
+    fleet!.applyConfig(config);
+    expect(await scans).toBe(0);
     // No tmux server: the watcher reports it has nothing to watch, and the worker is polled at its own interval.
     await tmux(['kill-server']);
     expect(await scansDuring(fleet!, 'here', 6000)).toBeGreaterThanOrEqual(3);
