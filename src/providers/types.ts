@@ -131,8 +131,9 @@ export interface WorkerObserver {
   observe(command: Observation, options?: ExecOptions): Promise<ExecResult>;
   /**
    * Runs a long-lived command that only observes (a watcher), handing its stdout to `onChunk` as it arrives
-   * instead of collecting it. Resolves with its exit (empty `stdout`) when it ends: at the time limit, on abort,
-   * or when the connection drops; the caller opens a new one. Only commands made by {@link observation}.
+   * instead of collecting it. Resolves with its exit (empty `stdout`) when the command ends by itself; rejects at the
+   * time limit, on abort, or when the connection drops. Either way the caller may open a new one. Only commands
+   * made by {@link observation}.
    */
   stream(command: Observation, onChunk: (chunk: Buffer) => void, options: StreamOptions): Promise<ExecResult>;
   /** The connection path in use, or undefined before the first connection. */

@@ -139,9 +139,9 @@ export class SshConnection {
       const release = await this.#slots.acquire(limit.signal);
       try {
         const client = await raceAbort(this.#ready(), limit.signal);
-        const stdin = { ...(options.stdin !== undefined ? { stdin: options.stdin } : {}), ...(options.onStdout ? { onStdout: options.onStdout } : {}) };
+        const io = { ...(options.stdin !== undefined ? { stdin: options.stdin } : {}), ...(options.onStdout ? { onStdout: options.onStdout } : {}) };
         return await this.#retryRefusedOpen(what, limit.signal, () =>
-          runExecChannel(client, line, { ...stdin, signal: limit.signal, what, ...cap(options.maxOutputBytes) }, {
+          runExecChannel(client, line, { ...io, signal: limit.signal, what, ...cap(options.maxOutputBytes) }, {
             lost: () => this.#lostError(client, what),
             kill: (pid) => this.#killGroup(client, pid),
           }),
