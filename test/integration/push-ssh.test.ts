@@ -93,7 +93,8 @@ describe('pushed changes (real sshd, real tmux; polled once a minute)', () => {
     await waitFor('alpha without sessions', () => sessions('alpha').length === 0);
     await world.workers[0]!.tmux(['new-session', '-d', '-s', 'mc-again', 'sleep 600']);
     await waitFor('mc-again', () => sessions('alpha').includes('mc-again'));
-    expect(await armed('alpha')).toBe(true);
+    // The worker is polled at once when its stream loses the server: the hooks come back within the watcher's retry.
+    await waitFor('hooks armed again', () => armed('alpha'));
     await world.workers[0]!.tmux(['new-session', '-d', '-s', 'mc-again-2', 'sleep 600']);
     await waitFor('mc-again-2', () => sessions('alpha').includes('mc-again-2'));
   });

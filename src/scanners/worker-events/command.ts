@@ -67,12 +67,13 @@ export function frameMarker(secret: string): string {
 }
 
 /**
- * The tmux command line (one process) that arms every hook of {@link PUSH_HOOKS} on the server: the hook command
- * is the fixed `wait-for -S mc-push`, so tmux expands nothing that came from a session.
+ * The tmux command line (one process) that arms every hook of {@link PUSH_HOOKS} on the server, then runs `then`
+ * (another tmux command) in the same client: the hook command is the fixed `wait-for -S mc-push`, so tmux expands
+ * nothing that came from a session.
  */
-export function armHooksLine(tmux: string): string {
+export function armHooksLine(tmux: string, then?: string): string {
   const sets = PUSH_HOOKS.map((hook) => `set-hook -g ${shellQuote(`${hook}[${PUSH_HOOK_INDEX}]`)} ${shellQuote(`wait-for -S ${PUSH_CHANNEL}`)}`);
-  return `${tmux} ${sets.join(' \\; ')} </dev/null >/dev/null 2>&1`;
+  return `${tmux} ${[...sets, ...(then ? [then] : [])].join(' \\; ')} </dev/null >/dev/null 2>&1`;
 }
 
 /**
@@ -86,18 +87,21 @@ export function buildWatcherCommand(opts: WatcherCommandOptions): Observation {
   const { secret, lifetimeS, ...scanOptions } = opts;
   const scan = buildScanCommand({ ...scanOptions, nonce: placeholder });
   const tmux = tmuxPrefix(opts.tmuxSocketArgs);
-  // On the session host: arm, then one line per wake; `gone` when the server ends, `down` while there is none.
+  // After each wake the waiter waits for the scan to be sent (this stream's own channel) before it waits for the next
+  // change: changes made meanwhile are one remembered signal, so a burst of them costs two scans, not one each.
+  const sent = `mc-sent-${randomBytes(8).toString('hex')}`;
+  const quiet = '</dev/null >/dev/null 2>&1';
+  // On the session host: `up` once the hooks are armed, `ev` per wake, `gone` when the server ends, `down` while there
+  // is none. Every wait arms the hooks first, in the same tmux client: a server that was replaced between two waits
+  // (killed and started again) is never waited on unarmed.
   const events = [
-    'd=',
+    'st=',
     'while :; do',
-    `  if ${armHooksLine(tmux)}; then`,
-    '    d=; echo up',
-    `    while ${tmux} wait-for ${PUSH_CHANNEL} </dev/null >/dev/null 2>&1; do echo ev; done`,
-    '    echo gone',
-    '  else',
-    '    [ -n "$d" ] || echo down; d=1',
-    `    sleep ${NO_SERVER_RETRY_S}`,
-    '  fi',
+    `  if [ "$st" != up ] && ${armHooksLine(tmux)}; then st=up; echo up; fi`,
+    `  if [ "$st" = up ] && ${armHooksLine(tmux, `wait-for ${PUSH_CHANNEL}`)}; then echo ev; ${tmux} wait-for ${sent} ${quiet}; continue; fi`,
+    '  if [ "$st" = up ]; then st=gone; echo gone; continue; fi',
+    '  [ "$st" = down ] || { st=down; echo down; }',
+    `  sleep ${NO_SERVER_RETRY_S}`,
     'done',
   ].join('\n');
   const lines = [
@@ -121,6 +125,7 @@ export function buildWatcherCommand(opts: WatcherCommandOptions): Observation {
     '  case $l in',
     `    up) printf '\\n%s UP\\n' "$F"; push ;;`,
     `    down) printf '\\n%s DOWN\\n' "$F" ;;`,
+    `    ev) push; ${onSessionHost(`${tmux} wait-for -S ${sent} ${quiet}`, opts.container)} ;;`,
     '    *) push ;;',
     '  esac',
     'done',
