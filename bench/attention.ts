@@ -80,8 +80,11 @@ class EmulatorStdout extends EventEmitter {
   readonly terminal = new xterm.Terminal({ cols: COLUMNS, rows: ROWS, allowProposedApi: true, scrollback: 0, convertEol: true });
   /** Called with the time the frame was written, once the emulator has parsed it. */
   parsed: (writtenAt: number) => void = () => undefined;
+  /** When the last frame was written (`performance.now()`). */
+  lastWrite = -Infinity;
   write = (data: string) => {
     const writtenAt = performance.now();
+    this.lastWrite = writtenAt;
     this.terminal.write(data, () => this.parsed(writtenAt));
     return true;
   };
@@ -100,6 +103,8 @@ interface Sample {
   readonly token: string;
   readonly t0: number;
   store?: number;
+  /** No frame was written in the 100 ms before the change reached the store (the frame cap cannot hold it back). */
+  quiet?: boolean;
   /** When the frame ticker published the fleet state with the job waiting. */
   published?: number;
   /** When Ink wrote the frame that shows it. */
@@ -153,6 +158,8 @@ export interface Figures {
   readonly screen: number[];
   /** Per sample: store → published by the frame ticker, → frame written by Ink, → parsed by the emulator. */
   readonly steps: [number, number, number][];
+  /** Store → screen of the samples that reached the store with no frame written in the 100 ms before. */
+  readonly quietDrawing: number[];
   missed: number;
   readonly loopDelayMaxMs: number;
   readonly loopDelayP99Ms: number;
@@ -201,6 +208,7 @@ export async function measure(
       const job = jobOf(state, sample.worker, sample.id);
       if (job?.state === 'waiting' && job.reason.includes(sample.token)) {
         sample.store = now;
+        sample.quiet = now - stdout.lastWrite >= 100;
         settle(sample);
       }
     }
@@ -238,7 +246,7 @@ export async function measure(
     incrementalRendering: false,
   });
   const loop = monitorEventLoopDelay({ resolution: 5 });
-  const figures: Figures = { store: [], screen: [], steps: [], missed: 0, loopDelayMaxMs: 0, loopDelayP99Ms: 0 };
+  const figures: Figures = { store: [], screen: [], steps: [], quietDrawing: [], missed: 0, loopDelayMaxMs: 0, loopDelayP99Ms: 0 };
   try {
     await waitUntil(
       () => Array.from({ length: W }, (_, i) => jobOf(fleet.store.getState(), `w${i}`, `${i}-bench`)).every((job) => job && job.state !== 'waiting'),
@@ -273,6 +281,7 @@ export async function measure(
         if (ok) {
           figures.store.push(sample.store! - sample.t0);
           figures.screen.push(sample.screen! - sample.t0);
+          if (sample.quiet) figures.quietDrawing.push(sample.screen! - sample.store!);
           figures.steps.push([sample.published! - sample.store!, sample.written! - sample.published!, sample.screen! - sample.written!]);
         } else figures.missed += 1;
         await appendFile(fifoOf(i), 'working\n');

@@ -139,6 +139,12 @@ export async function runLatency(): Promise<void> {
               `${String(rtt).padStart(5)}  ${mode}  ${path}  ${fmt(p50)} ${fmt(percentile(values, 95))} ${fmt(Math.max(...values))}   ${ms(target)}  ${verdict(p50 <= target)}`,
             );
           }
+          const quiet = f.quietDrawing;
+          const drawn = quiet.length > 0 ? percentile(quiet, 50) : Number.NaN;
+          console.log(
+            `             store → screen with no frame in the 100 ms before: p50 ${ms(drawn)}, p95 ${ms(quiet.length > 0 ? percentile(quiet, 95) : Number.NaN)} ` +
+              `(${quiet.length} samples)   goal ≤ 16 ms: ${verdict(drawn <= 16)}`,
+          );
           console.log(`             ${f.store.length} samples${f.missed ? `, ${f.missed} missed` : ''}; event loop delay p99 ${f.loopDelayP99Ms.toFixed(1)} ms`);
         }
       } finally {
