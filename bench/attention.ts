@@ -20,6 +20,7 @@ import { EventEmitter } from 'node:events';
 import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import xterm from '@xterm/headless';
 import { createFleet } from '../src/app/fleet.js';
@@ -79,8 +80,11 @@ class EmulatorStdout extends EventEmitter {
   readonly terminal = new xterm.Terminal({ cols: COLUMNS, rows: ROWS, allowProposedApi: true, scrollback: 0, convertEol: true });
   /** Called with the time the frame was written, once the emulator has parsed it. */
   parsed: (writtenAt: number) => void = () => undefined;
+  /** When the last frame was written (`performance.now()`). */
+  lastWrite = -Infinity;
   write = (data: string) => {
     const writtenAt = performance.now();
+    this.lastWrite = writtenAt;
     this.terminal.write(data, () => this.parsed(writtenAt));
     return true;
   };
@@ -99,6 +103,8 @@ interface Sample {
   readonly token: string;
   readonly t0: number;
   store?: number;
+  /** No frame was written in the 100 ms before the change reached the store (the frame cap cannot hold it back). */
+  quiet?: boolean;
   /** When the frame ticker published the fleet state with the job waiting. */
   published?: number;
   /** When Ink wrote the frame that shows it. */
@@ -118,7 +124,7 @@ async function waitUntil(check: () => boolean, timeoutMs: number, what: string):
 }
 
 /** Launches the bench job on every worker, through mission-control's own launch, and waits until each has its FIFO. */
-async function launchJobs(configPath: string): Promise<void> {
+export async function launchJobs(configPath: string): Promise<void> {
   const loaded = await loadConfig(configPath);
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
   const settings = resolveJobSettings({
@@ -137,7 +143,7 @@ async function launchJobs(configPath: string): Promise<void> {
  * Ends every bench job and waits for its session to close, so that nothing writes into a worker's HOME (the job's
  * exit code, its log) while the worker is removed.
  */
-async function stopJobs(servers: readonly TestSshd[], fifoOf: (i: number) => string): Promise<void> {
+export async function stopJobs(servers: readonly TestSshd[], fifoOf: (i: number) => string): Promise<void> {
   await Promise.all(servers.map((_, i) => appendFile(fifoOf(i), 'quit\n').catch(() => undefined)));
   for (const server of servers) {
     const socket = tmuxSocketOf(server);
@@ -146,18 +152,37 @@ async function stopJobs(servers: readonly TestSshd[], fifoOf: (i: number) => str
   }
 }
 
-interface Figures {
+/** What {@link measure} found at one RTT. */
+export interface Figures {
   readonly store: number[];
   readonly screen: number[];
   /** Per sample: store → published by the frame ticker, → frame written by Ink, → parsed by the emulator. */
   readonly steps: [number, number, number][];
+  /** Store → screen of the samples that reached the store with no frame written in the 100 ms before. */
+  readonly quietDrawing: number[];
   missed: number;
   readonly loopDelayMaxMs: number;
   readonly loopDelayP99Ms: number;
 }
 
+/** Options for {@link measure}. */
+export interface MeasureOptions {
+  /** Samples to take; default SAMPLES. */
+  readonly samples?: number;
+  /** Each trigger comes after a random wait up to this; default two poll intervals. */
+  readonly spreadMs?: number;
+  /** Awaited once the jobs are in the store, before the first sample (e.g. until push streams are up). */
+  readonly beforeSampling?: () => Promise<void>;
+}
+
 /** Mounts the dashboard over the fleet at one RTT and takes SAMPLES samples. */
-async function measure(configPath: string, fifoOf: (i: number) => string, deadline: number): Promise<Figures & { pollMs: number }> {
+export async function measure(
+  configPath: string,
+  fifoOf: (i: number) => string,
+  deadline: number,
+  options: MeasureOptions = {},
+): Promise<Figures & { pollMs: number }> {
+  const samples = options.samples ?? SAMPLES;
   const loaded = await loadConfig(configPath);
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
   const pollMs = loaded.config.workers[0]!.pollIntervalMs;
@@ -183,6 +208,7 @@ async function measure(configPath: string, fifoOf: (i: number) => string, deadli
       const job = jobOf(state, sample.worker, sample.id);
       if (job?.state === 'waiting' && job.reason.includes(sample.token)) {
         sample.store = now;
+        sample.quiet = now - stdout.lastWrite >= 100;
         settle(sample);
       }
     }
@@ -220,7 +246,7 @@ async function measure(configPath: string, fifoOf: (i: number) => string, deadli
     incrementalRendering: false,
   });
   const loop = monitorEventLoopDelay({ resolution: 5 });
-  const figures: Figures = { store: [], screen: [], steps: [], missed: 0, loopDelayMaxMs: 0, loopDelayP99Ms: 0 };
+  const figures: Figures = { store: [], screen: [], steps: [], quietDrawing: [], missed: 0, loopDelayMaxMs: 0, loopDelayP99Ms: 0 };
   try {
     await waitUntil(
       () => Array.from({ length: W }, (_, i) => jobOf(fleet.store.getState(), `w${i}`, `${i}-bench`)).every((job) => job && job.state !== 'waiting'),
@@ -228,15 +254,16 @@ async function measure(configPath: string, fifoOf: (i: number) => string, deadli
       `the ${W} bench jobs in the store`,
     );
     await sleep(pollMs);
+    await options.beforeSampling?.();
     loop.enable();
     let taken = 0;
     const stream = async (s: number) => {
-      for (let k = 0; taken < SAMPLES && performance.now() < deadline; k += 1) {
+      for (let k = 0; taken < samples && performance.now() < deadline; k += 1) {
         taken += 1;
         const i = s + STREAMS * (k % Math.ceil((W - s) / STREAMS));
         const id = `${i}-bench`;
         const worker = `w${i}`;
-        await sleep(Math.random() * 2 * pollMs);
+        await sleep(Math.random() * (options.spreadMs ?? 2 * pollMs));
         // The previous sample on this worker has been reset to working; the store must have seen it.
         await waitUntil(() => jobOf(fleet.store.getState(), worker, id)?.state !== 'waiting', SAMPLE_TIMEOUT_MS, `${worker}/${id} to leave waiting`);
         const token = `ask-${s}-${k}`;
@@ -254,6 +281,7 @@ async function measure(configPath: string, fifoOf: (i: number) => string, deadli
         if (ok) {
           figures.store.push(sample.store! - sample.t0);
           figures.screen.push(sample.screen! - sample.t0);
+          if (sample.quiet) figures.quietDrawing.push(sample.screen! - sample.store!);
           figures.steps.push([sample.published! - sample.store!, sample.written! - sample.published!, sample.screen! - sample.written!]);
         } else figures.missed += 1;
         await appendFile(fifoOf(i), 'working\n');
@@ -273,7 +301,8 @@ async function measure(configPath: string, fifoOf: (i: number) => string, deadli
   return { ...figures, loopDelayMaxMs: loop.max / 1e6, loopDelayP99Ms: loop.percentile(99) / 1e6, pollMs };
 }
 
-const fmt = (n: number) => `${n.toFixed(0).padStart(6)} ms`;
+/** A duration in a fixed-width column. */
+export const fmt = (n: number) => `${n.toFixed(0).padStart(6)} ms`;
 
 async function main(): Promise<void> {
   const started = performance.now();
@@ -328,4 +357,5 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// Run as a program (`npm run bench:attention`), not when another bench imports its harness.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

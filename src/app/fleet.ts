@@ -1,4 +1,4 @@
-import type { FleetConfig, HostKeyPolicy, WorkerConfig } from '../config/schema.js';
+import { PUSH_POLL_INTERVAL_MS, type FleetConfig, type HostKeyPolicy, type WorkerConfig } from '../config/schema.js';
 import { createProvider } from '../providers/factory.js';
 import { estimateHourlyCost } from '../providers/gce/pricing.js';
 import { readOnlyView } from '../providers/read-only.js';
@@ -11,7 +11,8 @@ import { guardBudget, type BudgetGate } from './budget.js';
 import { discoverUnmanagedVms, DISCOVERY_INTERVAL_MS } from './discovery.js';
 import { CostLedger } from './ledger-file.js';
 import { CostRecorder } from './ledger-recorder.js';
-import { refreshWorker, watchScreens } from './refresh.js';
+import { PushStreams } from './push.js';
+import { refreshWorker, reliesOnScreens, watchScreens } from './refresh.js';
 
 /**
  * Reconnect pacing inside the pool stays short: the poll scheduler already backs off per worker, and a long
@@ -75,6 +76,7 @@ export function createFleet(
   let config = initial;
   const providers = new Map<string, WorkerProvider>();
   const views = new Map<string, WorkerObserver>();
+  const readOnlyViews = new WeakMap<WorkerProvider, WorkerObserver>();
   const workers = new Map<string, WorkerConfig>();
   let polling = false;
   let discoveryTimer: NodeJS.Timeout | undefined;
@@ -96,6 +98,10 @@ export function createFleet(
     if (!view || !worker) return Promise.resolve();
     return refreshWorker(store, view, worker.pollIntervalMs, signal);
   });
+
+  // A worker whose stream is lost is scanned at once, then at its normal interval until the stream is back.
+  const pushStreams = new PushStreams(store, { onHealth: (name, healthy) => (healthy ? undefined : scheduler.refreshNow(name)) });
+  const streamed = () => new Map([...views].filter(([name]) => workers.get(name)?.push !== false));
 
   const install = (next: FleetConfig) => {
     const retired: WorkerProvider[] = [];
@@ -122,7 +128,9 @@ export function createFleet(
         provider = guardBudget(provider, worker, gate);
         providers.set(worker.name, provider);
       }
-      const view = readOnly ? readOnlyView(provider) : provider;
+      // One view per provider, kept across reloads: its push stream and screen memory belong to it.
+      let view = readOnly ? readOnlyViews.get(provider) : provider;
+      if (!view) readOnlyViews.set(provider, (view = readOnlyView(provider)));
       views.set(worker.name, view);
       // Waiting patterns come from the config in force at each scan.
       watchScreens(view, (kind) => config.jobs.kinds.get(kind)?.waitingPatterns);
@@ -140,11 +148,20 @@ export function createFleet(
       })),
       next.source,
     );
-    if (polling) scheduler.setWorkers(timings());
+    if (polling) {
+      scheduler.setWorkers(timings());
+      pushStreams.setWorkers(streamed());
+    }
     for (const provider of retired) void provider.close();
   };
 
-  const timings = () => new Map([...workers.values()].map((w) => [w.name, { intervalMs: w.pollIntervalMs }]));
+  // Read at every wait: slower while the worker's changes are pushed, unless its states come from its screens.
+  const intervalOf = (worker: WorkerConfig) => {
+    const view = views.get(worker.name);
+    const pushed = pushStreams.healthy(worker.name) && view !== undefined && !reliesOnScreens(view);
+    return pushed ? Math.max(PUSH_POLL_INTERVAL_MS, worker.pollIntervalMs) : worker.pollIntervalMs;
+  };
+  const timings = () => new Map([...workers.values()].map((w) => [w.name, { get intervalMs() { return intervalOf(w); } }]));
 
   install(initial);
 
@@ -155,6 +172,7 @@ export function createFleet(
     startPolling() {
       polling = true;
       scheduler.setWorkers(timings());
+      pushStreams.setWorkers(streamed());
       void discover();
       discoveryTimer = setInterval(() => void discover(), DISCOVERY_INTERVAL_MS);
       discoveryTimer.unref();
@@ -177,7 +195,7 @@ export function createFleet(
     applyConfig: install,
     async close() {
       if (discoveryTimer) clearInterval(discoveryTimer);
-      await scheduler.stop();
+      await Promise.all([scheduler.stop(), pushStreams.close()]);
       // Observations still on their way to the ledger are written before the process may end.
       await costs.settled();
       await Promise.all([...providers.values()].map((p) => p.close()));

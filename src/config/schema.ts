@@ -62,7 +62,15 @@ export interface WorkerSettings {
   /** tmux session names are `<sessionPrefix>-<job id>`. */
   readonly sessionPrefix: string;
   readonly hostKeyPolicy: HostKeyPolicy;
+  /**
+   * Changes on the worker are pushed the moment they happen (a watcher on the worker, see `app/push.ts`), and the
+   * worker is then polled only every {@link PUSH_POLL_INTERVAL_MS}; `false` polls at `pollIntervalMs` only. Absent: on.
+   */
+  readonly push?: boolean;
 }
+
+/** How often a worker whose push stream is healthy is still scanned: the fallback for a lost event. */
+export const PUSH_POLL_INTERVAL_MS = 20_000;
 
 /** Where a worker keeps the repository's main clone, when it is not `repo.mainDir` (e.g. an existing checkout). */
 export interface WorkerMainClone {
@@ -175,6 +183,7 @@ export const DEFAULT_SETTINGS: WorkerSettings = Object.freeze({
   stateDir: '~/.mission-control',
   sessionPrefix: 'mc',
   hostKeyPolicy: 'strict',
+  push: true,
 });
 
 /** The providers this version can run. */
@@ -207,6 +216,7 @@ function workerDir(absolute: string, underHome: string) {
 
 const settingsShape = {
   pollInterval: pollInterval.optional(),
+  push: z.boolean({ error: expecting('true or false (push changes from the worker as they happen)') }).optional(),
   tmuxSocket: matching(/^\S+$/, "a tmux socket name (tmux -L) or a path containing '/' (tmux -S), without spaces").optional(),
   // A relative path would be resolved against whatever directory each command starts in (the login's home for
   // an ssh exec, `/` or the image's workdir for a `docker exec`): the scan and launch would use different places.
@@ -449,5 +459,6 @@ function overlay(base: WorkerSettings, over: Settings): WorkerSettings {
     stateDir: over.stateDir ?? base.stateDir,
     sessionPrefix: over.sessionPrefix ?? base.sessionPrefix,
     hostKeyPolicy: over.hostKeyPolicy ?? base.hostKeyPolicy,
+    push: over.push ?? base.push ?? true,
   };
 }

@@ -10,7 +10,7 @@ import { DEFAULT_WORKER_IMAGE, type DockerWorkerConfig } from '../config/schema.
 import { expandHome } from '../jobs/remote.js';
 import { inContainer, type placeCommand } from './container.js';
 import { buildWorkerImage } from './docker-image.js';
-import { DEFAULT_EXEC_TIMEOUT_MS, runChild, runHere } from './local.js';
+import { DEFAULT_EXEC_TIMEOUT_MS, runChild, runHere, streamOptions } from './local.js';
 import { attachSessionArgs, tmuxArgv, tmuxServer } from './tmux.js';
 import {
   isObservation,
@@ -23,6 +23,7 @@ import {
   type Observation,
   type ProgressReporter,
   type RemoteCommand,
+  type StreamOptions,
   type TmuxServer,
   type WorkerProvider,
 } from './types.js';
@@ -85,6 +86,11 @@ export class DockerProvider implements WorkerProvider {
   observe(command: Observation, options?: ExecOptions): Promise<ExecResult> {
     if (!isObservation(command)) return Promise.reject(new ReadOnlyError('a command that is not an observation'));
     return this.exec(command, options);
+  }
+
+  stream(command: Observation, onChunk: (chunk: Buffer) => void, options: StreamOptions): Promise<ExecResult> {
+    if (!isObservation(command)) return Promise.reject(new ReadOnlyError('a command that is not an observation'));
+    return runHere(command, this.containerName, streamOptions(onChunk, options), (argv) => this.withHost(argv)).then(({ result }) => result);
   }
 
   async exec(command: RemoteCommand, options: ExecOptions = {}): Promise<ExecResult> {

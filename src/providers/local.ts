@@ -16,6 +16,7 @@ import {
   type MachineStatus,
   type Observation,
   type RemoteCommand,
+  type StreamOptions,
   type TmuxServer,
   type WorkerProvider,
 } from './types.js';
@@ -57,6 +58,11 @@ export class LocalProvider implements WorkerProvider {
   observe(command: Observation, options?: ExecOptions): Promise<ExecResult> {
     if (!isObservation(command)) return Promise.reject(new ReadOnlyError('a command that is not an observation'));
     return this.exec(command, options);
+  }
+
+  stream(command: Observation, onChunk: (chunk: Buffer) => void, options: StreamOptions): Promise<ExecResult> {
+    if (!isObservation(command)) return Promise.reject(new ReadOnlyError('a command that is not an observation'));
+    return runHere(command, this.containerName, streamOptions(onChunk, options)).then(({ result }) => result);
   }
 
   async exec(command: RemoteCommand, options: ExecOptions = {}): Promise<ExecResult> {
@@ -117,7 +123,7 @@ export class LocalProvider implements WorkerProvider {
 export async function runHere(
   command: RemoteCommand,
   container: string | undefined,
-  options: ExecOptions,
+  options: ChildOptions,
   argvFor: (argv: readonly string[]) => readonly string[] = (argv) => argv,
 ): Promise<{ result: ExecResult; ms: number }> {
   const where = { container, target: options.target ?? 'session', timeoutMs: options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS } as const;
@@ -128,6 +134,14 @@ export async function runHere(
   return { result, ms: performance.now() - started };
 }
 
+/** How a stream runs as a child here: on the host unless told otherwise, stdout to `onChunk`. */
+export function streamOptions(onChunk: (chunk: Buffer) => void, options: StreamOptions): ChildOptions {
+  return { ...options, target: options.target ?? 'host', onStdout: onChunk };
+}
+
+/** Options for {@link runChild}: an exec's, and where stdout goes when it is streamed rather than collected. */
+export type ChildOptions = ExecOptions & { readonly onStdout?: (chunk: Buffer) => void };
+
 /**
  * Runs argv as a child process (no shell), with a time limit, stdin and abort. The child leads a process group of
  * its own, so a time-out or an abort ends everything it started (a wedged tmux or docker client under `sh -c`),
@@ -135,7 +149,7 @@ export async function runHere(
  * `maxOutputBytes` stops the command the same way and rejects with an {@link OutputLimitError}. Nothing here throws
  * inside a child-process callback: every outcome goes through the promise.
  */
-export function runChild(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+export function runChild(argv: readonly string[], options: ChildOptions = {}): Promise<ExecResult> {
   const [file, ...args] = argv;
   if (!file) return Promise.reject(new Error('empty command'));
   if (options.signal?.aborted) return Promise.reject(abortError(file));
@@ -168,7 +182,7 @@ export function runChild(argv: readonly string[], options: ExecOptions = {}): Pr
     const collect = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
       if (!output.add(stream, chunk)) end(new OutputLimitError(`\`${file}\``, output.limitBytes));
     };
-    child.stdout.on('data', collect('stdout'));
+    child.stdout.on('data', options.onStdout ?? collect('stdout'));
     child.stderr.on('data', collect('stderr'));
     child.on('error', (error: NodeJS.ErrnoException) => {
       finish(() => reject(spawnError(file, cwd, error)));

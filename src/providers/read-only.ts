@@ -17,6 +17,10 @@ export function readOnlyView(provider: WorkerObserver): WorkerObserver {
       if (!isObservation(command)) return Promise.reject(new ReadOnlyError('a command that is not an observation'));
       return provider.observe(command, options);
     },
+    stream: (command, onChunk, options) => {
+      if (!isObservation(command)) return Promise.reject(new ReadOnlyError('a command that is not an observation'));
+      return provider.stream(command, onChunk, options);
+    },
     connectionPath: () => provider.connectionPath(),
     roundTripMs: () => provider.roundTripMs(),
     attachCommand: (sessionId) => provider.attachCommand(sessionId, { readOnly: true }),

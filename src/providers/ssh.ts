@@ -16,6 +16,7 @@ import {
   type MachineStatus,
   type Observation,
   type RemoteCommand,
+  type StreamOptions,
   type TmuxServer,
   type WorkerProvider,
 } from './types.js';
@@ -91,6 +92,18 @@ export class SshProvider implements WorkerProvider {
     } finally {
       limit.clear();
     }
+  }
+
+  /** A stream takes an exec channel of its own (one of the connection's slots), never the framed shell scans use. */
+  async stream(command: Observation, onChunk: (chunk: Buffer) => void, options: StreamOptions): Promise<ExecResult> {
+    if (!isObservation(command)) throw new ReadOnlyError('a command that is not an observation');
+    const script = this.toScript(command, options.target ?? 'host', options.timeoutMs);
+    return (await raceAbort(this.pooled(), options.signal)).exec({ script }, {
+      timeoutMs: options.timeoutMs,
+      signal: options.signal,
+      onStdout: onChunk,
+      ...(options.maxOutputBytes !== undefined ? { maxOutputBytes: options.maxOutputBytes } : {}),
+    });
   }
 
   async exec(command: RemoteCommand, options: ExecOptions = {}): Promise<ExecResult> {

@@ -50,6 +50,18 @@ export interface ExecOptions {
   readonly quick?: boolean;
 }
 
+/** Options for {@link WorkerObserver.stream}. */
+export interface StreamOptions {
+  /** Where to run; default `host`. */
+  readonly target?: ExecTarget;
+  /** Ends the stream (its processes are killed). */
+  readonly signal: AbortSignal;
+  /** The stream ends after this many milliseconds (its processes are killed); the caller may open a new one. */
+  readonly timeoutMs: number;
+  /** The most the command may print on stderr (stdout is streamed, not kept); default 16 MiB. */
+  readonly maxOutputBytes?: number;
+}
+
 /** The outcome of one command: its exit code and what it wrote. */
 export interface ExecResult {
   /** Exit code; `null` when the command was ended by a signal. */
@@ -119,6 +131,13 @@ export interface WorkerObserver {
    * {@link observation} are accepted, so a read-only view cannot be used to change anything.
    */
   observe(command: Observation, options?: ExecOptions): Promise<ExecResult>;
+  /**
+   * Runs a long-lived command that only observes (a watcher), handing its stdout to `onChunk` as it arrives
+   * instead of collecting it. Resolves with its exit (empty `stdout`) when the command ends by itself; rejects at the
+   * time limit, on abort, or when the connection drops. Either way the caller may open a new one. Only commands
+   * made by {@link observation}.
+   */
+  stream(command: Observation, onChunk: (chunk: Buffer) => void, options: StreamOptions): Promise<ExecResult>;
   /** The connection path in use, or undefined before the first connection. */
   connectionPath(): ConnectionPath | undefined;
   /** Round-trip time of the last exchange with the worker, in milliseconds. */

@@ -40,6 +40,8 @@ export interface SshExecOptions {
   readonly signal?: AbortSignal;
   /** The most the command may print; past it, what a timeout does, rejecting with an `OutputLimitError` (default 16 MiB). */
   readonly maxOutputBytes?: number;
+  /** Streams stdout to this callback as it arrives instead of collecting it (see `runExecChannel`). */
+  readonly onStdout?: (data: Buffer) => void;
 }
 
 /** Options for {@link SshConnection.run}. */
@@ -137,9 +139,9 @@ export class SshConnection {
       const release = await this.#slots.acquire(limit.signal);
       try {
         const client = await raceAbort(this.#ready(), limit.signal);
-        const stdin = options.stdin !== undefined ? { stdin: options.stdin } : {};
+        const io = { ...(options.stdin !== undefined ? { stdin: options.stdin } : {}), ...(options.onStdout ? { onStdout: options.onStdout } : {}) };
         return await this.#retryRefusedOpen(what, limit.signal, () =>
-          runExecChannel(client, line, { ...stdin, signal: limit.signal, what, ...cap(options.maxOutputBytes) }, {
+          runExecChannel(client, line, { ...io, signal: limit.signal, what, ...cap(options.maxOutputBytes) }, {
             lost: () => this.#lostError(client, what),
             kill: (pid) => this.#killGroup(client, pid),
           }),

@@ -32,6 +32,8 @@ export interface ExecChannelOptions {
   readonly maxOutputBytes?: number;
   /** Names the command in an {@link OutputLimitError}. */
   readonly what?: string;
+  /** Streams stdout here as it arrives instead of collecting it (a watcher); the cap then holds for stderr alone. */
+  readonly onStdout?: (data: Buffer) => void;
 }
 
 /** What the exec request asks the login shell to run: plain words that every shell parses the same way. */
@@ -124,7 +126,8 @@ export function runExecChannel(
       channel = opened;
       // Aborted while the channel was opening: the command has not reported its pid yet, so it cannot be killed.
       if (settled) return void opened.close();
-      opened.on('data', (data: Buffer) => collect('stdout', data));
+      const { onStdout } = options;
+      opened.on('data', onStdout ? (data: Buffer) => onStdout(data) : (data: Buffer) => collect('stdout', data));
       opened.stderr.on('data', (data: Buffer) => {
         if (pid === undefined && head.length < PID_LINE_WITHIN) {
           head += data.subarray(0, PID_LINE_WITHIN).toString('latin1');

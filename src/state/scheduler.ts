@@ -3,6 +3,10 @@ export type RefreshWorker = (worker: string, signal: AbortSignal) => Promise<voi
 
 /** Timing of one worker's loop. */
 export interface PollTiming {
+  /**
+   * Read before every wait, so it may be a getter: a worker whose changes are pushed is polled slower while its
+   * stream holds (the fleet decides), without restarting its loop.
+   */
   readonly intervalMs: number;
 }
 

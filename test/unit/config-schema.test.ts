@@ -119,6 +119,7 @@ describe('valid configs', () => {
             stateDir: '~/.mission-control',
             sessionPrefix: 'mc',
             hostKeyPolicy: 'accept-new',
+            push: true,
           },
           {
             name: 'lab.2',
@@ -130,6 +131,7 @@ describe('valid configs', () => {
             stateDir: '~/.mission-control',
             sessionPrefix: 'lab',
             hostKeyPolicy: 'strict',
+            push: false,
           },
         ],
       },
@@ -202,7 +204,7 @@ describe('errors', () => {
     ['pollIntervl: 2', 'config.yaml:2:3: defaults.pollIntervl: unknown field `pollIntervl`; did you mean `pollInterval`?'],
     [
       'colour: red',
-      'config.yaml:2:3: defaults.colour: unknown field `colour`; expected one of: pollInterval, tmuxSocket, stateDir, maxJobs, hostKeyPolicy, sessionPrefix, idle',
+      'config.yaml:2:3: defaults.colour: unknown field `colour`; expected one of: pollInterval, push, tmuxSocket, stateDir, maxJobs, hostKeyPolicy, sessionPrefix, idle',
     ],
   ])('defaults with %s', async (line, error) => {
     expect(await errors(`defaults:\n  ${line}\n`)).toEqual([error]);

@@ -19,6 +19,7 @@ import {
   type Observation,
   type ProgressReporter,
   type RemoteCommand,
+  type StreamOptions,
 } from '../types.js';
 import type { ContainerAccess } from '../container.js';
 import { DEFAULT_BOOT_STATE_DIR } from './bootstrap.js';
@@ -155,6 +156,11 @@ export class GceProvider extends SshProvider {
   override async observe(command: Observation, options?: ExecOptions): Promise<ExecResult> {
     await this.#login.state().catch(() => undefined);
     return super.observe(command, options);
+  }
+
+  override async stream(command: Observation, onChunk: (chunk: Buffer) => void, options: StreamOptions): Promise<ExecResult> {
+    await this.#login.state().catch(() => undefined);
+    return super.stream(command, onChunk, options);
   }
 
   /**
