@@ -198,6 +198,18 @@ export async function runDashboard(loaded: LoadedConfig, options: DashboardRunOp
     const { createElement } = 'createElement' in react ? react : (react as { default: typeof react }).default;
     const readyFile = process.env['MC_TEST_READY_FILE'];
     let frames = 0;
+    // For tests and benches: each frame's line carries the milliseconds from the change that caused it (a publish
+    // of the fleet or the clock, a key's UI change) to the frame being written.
+    let causedAt: number | undefined;
+    if (readyFile) {
+      const caused = () => (causedAt ??= performance.now());
+      cleanups.push(mirror.subscribe(caused), ticker.clock.subscribe(caused), dashboard.ui.subscribe(caused));
+    }
+    const frameLine = () => {
+      const line = `frame ${++frames}${causedAt === undefined ? '' : ` ${(performance.now() - causedAt).toFixed(1)}`}\n`;
+      causedAt = undefined;
+      return line;
+    };
     for (;;) {
       screen.enter();
       mirror.flush();
@@ -212,7 +224,7 @@ export async function runDashboard(loaded: LoadedConfig, options: DashboardRunOp
         // Ink 6.8's incremental mode lands one line low when a frame ends with a newline (every frame here does,
         // being one line shorter than the terminal), so frames are written whole, inside synchronized output.
         incrementalRendering: false,
-        ...(readyFile ? { onRender: () => appendFileSync(readyFile, `frame ${++frames}\n`) } : {}),
+        ...(readyFile ? { onRender: () => appendFileSync(readyFile, frameLine()) } : {}),
       });
       await new Promise<void>((resolve) => {
         wake = resolve;
