@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { startLatencyProxy, type LatencyProxy } from '../test/harness/latency-proxy.js';
@@ -43,6 +43,29 @@ export async function startSessions(servers: readonly TestSshd[], count: number,
     for (let j = 0; j < count; j += 1) args.push(...(j ? [';'] : []), 'new-session', '-d', '-s', `${prefix}-${j}`, 'exec sleep 3600');
     await run('tmux', ['-f', '/dev/null', '-S', tmuxSocketOf(s), ...args]);
   }
+}
+
+/**
+ * Writes `count` records of jobs that ended (exit 0, their sessions gone) into each server's state directory: jobs
+ * the dashboard lists without a tmux pane (and so without a pseudo-terminal) each.
+ */
+export async function writeEndedRecords(servers: readonly TestSshd[], count: number): Promise<void> {
+  for (const s of servers) {
+    for (let j = 0; j < count; j += 1) {
+      const id = `ended-${j}`;
+      const dir = join(stateDirOf(s), 'jobs', id);
+      await mkdir(dir, { recursive: true });
+      const meta = { id, kind: 'review', session: `mc-${id}`, createdAt: new Date(Date.now() - 3_600_000).toISOString(), command: ['true'], params: {} };
+      await writeFile(join(dir, 'meta.json'), `${JSON.stringify(meta)}\n`);
+      await writeFile(join(dir, 'exit'), '0\n');
+    }
+  }
+}
+
+/** Pseudo-terminals this machine can still hand out (each tmux pane takes one), keeping `margin` for others. */
+export function freePtys(margin = 64): number {
+  const read = (name: string) => Number(readFileSync(`/proc/sys/kernel/pty/${name}`, 'utf8'));
+  return Math.max(0, read('max') - read('reserve') - read('nr') - margin);
 }
 
 const CLOCK_TICKS_PER_SECOND = 100;

@@ -4,7 +4,7 @@
  *      dashboard until its header says all W are up (and whether any frame said a worker was down on the way);
  *   2. time to the first frame that lists the workers (W_SMALL workers), p50;
  *   3. idle client CPU (% of one core) at W_SMALL and at W workers (2 s poll);
- *   4. client CPU during a burst of BURST changes (new sessions across the fleet) until the header shows them;
+ *   4. client CPU during a burst of BURST changes (sessions ending across the fleet) until the header shows them;
  *   5. RSS: the largest, and its slope over the run after the first RSS_SKIP_SECONDS (MB/hour);
  *   6. frame time at W×S jobs: a fleet or clock change to its frame written to the terminal (the dashboard's own
  *      MC_TEST_READY_FILE lines), p95; and keypress → frame (j/k typed into the terminal until the frame's last
@@ -25,7 +25,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import type { TestSshd } from '../../test/harness/sshd.js';
-import { percentile, procFigures, startServers, startSessions, stopServers, writeFleetFiles } from '../fleet.js';
+import { run } from '../../test/harness/process.js';
+import { freePtys, percentile, procFigures, startServers, startSessions, stopServers, tmuxSocketOf, writeEndedRecords, writeFleetFiles } from '../fleet.js';
 import { startInPty, type PtyProgram } from '../pty.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -38,6 +39,11 @@ const RSS_SKIP_SECONDS = env('RSS_SKIP_SECONDS', Math.min(300, RSS_SECONDS / 3))
 const FIRST_FRAME_RUNS = env('FIRST_FRAME_RUNS', 5);
 const KEYS = env('KEYS', 60);
 const BURST = env('BURST', 1000);
+/**
+ * Each tmux pane holds a pseudo-terminal and the kernel hands out a few thousand (kernel.pty.max less its reserve):
+ * of a worker's S jobs, as many as fit are live sessions, the rest records of jobs that ended.
+ */
+const LIVE = Math.min(S, Math.floor(freePtys() / W));
 const ROOT = new URL('../../', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin', 'mission-control.js');
 
@@ -119,7 +125,7 @@ async function idleSmall(config: string, figures: ScaleFigure[]): Promise<void> 
     await program.frameWhere(headerUp(W_SMALL), 60_000, `all ${W_SMALL} workers up`);
     await sleep(5000);
     const { cpu } = await watchProcess(program.pid, IDLE_SECONDS);
-    figures.push({ figure: `idle client CPU, ${W_SMALL} workers × ${S} sessions`, value: `${round(cpu, 2)} % of a core`, goal: '< 1 %', met: cpu < 1 });
+    figures.push({ figure: `idle client CPU, ${W_SMALL} workers × ${S} jobs`, value: `${round(cpu, 2)} % of a core`, goal: '< 1 %', met: cpu < 1 });
   } finally {
     await program.stop();
   }
@@ -160,7 +166,7 @@ async function bigDashboard(servers: readonly TestSshd[], config: string, dir: s
     const watched = await watchProcess(program.pid, RSS_SECONDS, Math.max(1000, (RSS_SECONDS * 1000) / 600));
     const idle = frameTimes(readyFile, idleFrom).times;
     const cpu = watched.cpu;
-    figures.push({ figure: `idle client CPU, ${W} workers × ${S} sessions`, value: `${round(cpu, 2)} % of a core (over ${RSS_SECONDS} s)`, goal: '< 10 %', met: cpu < 10 });
+    figures.push({ figure: `idle client CPU, ${W} workers × ${S} jobs`, value: `${round(cpu, 2)} % of a core (over ${RSS_SECONDS} s)`, goal: '< 10 %', met: cpu < 10 });
     const rssMax = Math.max(...watched.rss.map((s) => s.mb));
     const slope = slopePerHour(watched.rss.filter((s) => s.t >= RSS_SKIP_SECONDS));
     figures.push({ figure: `RSS, ${W} workers (first ${round(watched.rss[0]!.mb, 0)} MB, last ${round(watched.rss.at(-1)!.mb, 0)} MB)`, value: `max ${round(rssMax, 0)} MB`, goal: '< 200 MB', met: rssMax < 200 });
@@ -172,15 +178,18 @@ async function bigDashboard(servers: readonly TestSshd[], config: string, dir: s
     const keyP95 = percentile(keys, 95);
     figures.push({ figure: `keypress → frame at ${W * S} jobs, ${keys.length} keys`, value: `p50 ${round(percentile(keys, 50))} / p95 ${round(keyP95)} ms`, goal: 'p95 ≤ 50 ms', met: keyP95 <= 50 });
 
-    // The burst: BURST new sessions spread over the fleet, made as fast as tmux makes them.
-    const perWorker = Math.ceil(BURST / servers.length);
+    // The burst: BURST live sessions end across the fleet, as fast as tmux ends them.
+    const perWorker = Math.min(LIVE, Math.ceil(BURST / servers.length));
     const before = { t: performance.now(), ...procFigures(program.pid) };
-    await startSessions(servers, perWorker, 'mc-burst');
-    const shown = await program.frameWhere((text) => plain(text).includes(`jobs ${W * S + perWorker * servers.length}`), 120_000, 'the burst on screen', before.t);
+    for (const server of servers) {
+      const args = Array.from({ length: perWorker }, (_, j) => [...(j ? [';'] : []), 'kill-session', '-t', `mc-job-${j}`]).flat();
+      await run('tmux', ['-f', '/dev/null', '-S', tmuxSocketOf(server), ...args]);
+    }
+    const shown = await program.frameWhere((text) => plain(text).includes(`jobs ${W * S - perWorker * servers.length}`), 120_000, 'the burst on screen', before.t);
     const after = { t: performance.now(), ...procFigures(program.pid) };
     const burstCpu = ((after.cpuMs - before.cpuMs) / (after.t - before.t)) * 100;
     figures.push({
-      figure: `client CPU during a burst of ${perWorker * servers.length} new sessions`,
+      figure: `client CPU during a burst of ${perWorker * servers.length} sessions ending`,
       value: `${round(burstCpu, 1)} % of a core over ${round((after.t - before.t) / 1000)} s (all on screen ${round((shown.at - before.t) / 1000)} s after the first)`,
       goal: 'reported',
       met: undefined,
@@ -192,14 +201,15 @@ async function bigDashboard(servers: readonly TestSshd[], config: string, dir: s
 
 /** Runs the whole bench and prints each figure with its goal; returns the figures. */
 export async function runScale(): Promise<ScaleFigure[]> {
-  console.log(`bench:freshness:scale — node ${process.version}, ${W} workers × ${S} sessions (sshd on loopback, a private tmux server each), 2 s poll`);
+  console.log(`bench:freshness:scale — node ${process.version}, ${W} workers × ${S} jobs (${LIVE} live tmux sessions, ${S - LIVE} ended; sshd on loopback, a private tmux server each), 2 s poll`);
   if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('run `npm run build` first: the bench runs the built binary');
   const dir = mkdtempSync(join(tmpdir(), 'mc-bench-scale-'));
   const figures: ScaleFigure[] = [];
   let servers: TestSshd[] = [];
   try {
     servers = await startServers(W);
-    await startSessions(servers, S);
+    await startSessions(servers, LIVE);
+    await writeEndedRecords(servers, S - LIVE);
     const big = await writeFleetFiles(servers, join(dir), 0, servers.map((s) => s.port), ['  pollInterval: 2s']);
     const smallDir = mkdtempSync(join(dir, 'small-'));
     const small = await writeFleetFiles(servers.slice(0, W_SMALL), smallDir, 0, servers.slice(0, W_SMALL).map((s) => s.port), ['  pollInterval: 2s']);
