@@ -179,7 +179,6 @@ export async function runDashboard(loaded: LoadedConfig, options: DashboardRunOp
     });
     cleanups.push(followFleet(fleet.store, notifier), () => notifier.stop());
 
-    fleet.startPolling();
     ticker.start();
     const feeds = [startPreviewFeed(dashboard), startLogFeed(dashboard), startDiffFeed(dashboard), startContainerLogFeed(dashboard)];
     cleanups.push(() => feeds.forEach((feed) => feed.stop()));
@@ -193,6 +192,14 @@ export async function runDashboard(loaded: LoadedConfig, options: DashboardRunOp
     const watching = new Promise<void>((resolve) => setImmediate(resolve)).then(() => watchFleetConfig(loaded, fleet).catch(() => async () => undefined));
     cleanups.push(async () => (await watching)());
 
+    // Polling starts once the first frame is out: resolving each SSH worker's target spawns `ssh -G` (a few ms of
+    // this thread each), which would otherwise hold up the first frame by that much per worker.
+    let polling = false;
+    const startPolling = () => {
+      if (polling) return;
+      polling = true;
+      fleet.startPolling();
+    };
     const [{ render }, react, { App }] = await view;
     // React is CommonJS: its functions are on the namespace under Node, on `default` once bundled.
     const { createElement } = 'createElement' in react ? react : (react as { default: typeof react }).default;
@@ -224,7 +231,10 @@ export async function runDashboard(loaded: LoadedConfig, options: DashboardRunOp
         // Ink 6.8's incremental mode lands one line low when a frame ends with a newline (every frame here does,
         // being one line shorter than the terminal), so frames are written whole, inside synchronized output.
         incrementalRendering: false,
-        ...(readyFile ? { onRender: () => appendFileSync(readyFile, frameLine()) } : {}),
+        onRender: () => {
+          startPolling();
+          if (readyFile) appendFileSync(readyFile, frameLine());
+        },
       });
       await new Promise<void>((resolve) => {
         wake = resolve;
