@@ -205,17 +205,16 @@ export async function runDashboard(loaded: LoadedConfig, options: DashboardRunOp
     const { createElement } = 'createElement' in react ? react : (react as { default: typeof react }).default;
     const readyFile = process.env['MC_TEST_READY_FILE'];
     let frames = 0;
-    // For tests and benches: each frame's line carries the milliseconds from the change that caused it (a publish
-    // of the fleet or the clock, a key's UI change) to the frame being written.
+    // A frame's cost: from the change that caused it (a publish of the fleet or the clock, a key's UI change) to
+    // the frame being written. The ticker paces job state changes by it; tests and benches read it in the ready file.
     let causedAt: number | undefined;
-    if (readyFile) {
-      const caused = () => (causedAt ??= performance.now());
-      cleanups.push(mirror.subscribe(caused), ticker.clock.subscribe(caused), dashboard.ui.subscribe(caused));
-    }
-    const frameLine = () => {
-      const line = `frame ${++frames}${causedAt === undefined ? '' : ` ${(performance.now() - causedAt).toFixed(1)}`}\n`;
+    const caused = () => (causedAt ??= performance.now());
+    cleanups.push(mirror.subscribe(caused), ticker.clock.subscribe(caused), dashboard.ui.subscribe(caused));
+    const frameDrawn = () => {
+      const cost = causedAt === undefined ? undefined : performance.now() - causedAt;
       causedAt = undefined;
-      return line;
+      if (cost !== undefined) ticker.frameCost(cost);
+      if (readyFile) appendFileSync(readyFile, `frame ${++frames}${cost === undefined ? '' : ` ${cost.toFixed(1)}`}\n`);
     };
     for (;;) {
       screen.enter();
@@ -233,7 +232,7 @@ export async function runDashboard(loaded: LoadedConfig, options: DashboardRunOp
         incrementalRendering: false,
         onRender: () => {
           startPolling();
-          if (readyFile) appendFileSync(readyFile, frameLine());
+          frameDrawn();
         },
       });
       await new Promise<void>((resolve) => {

@@ -113,4 +113,45 @@ describe('the frame ticker and job state changes', () => {
       vi.useRealTimers();
     }
   });
+
+  it('spaces job state changes by four times the cost of the last frame, and never more than a beat', () => {
+    vi.useFakeTimers();
+    try {
+      vi.setSystemTime(NOW);
+      const source = createStore<FleetState>()(() => agentFleet());
+      const ticker = createFrameTicker(source, 2000, 50);
+      ticker.start();
+      const published: number[] = [];
+      ticker.fleet.subscribe(() => published.push(Date.now() - NOW));
+      vi.advanceTimersByTime(2000);
+      const flip = (state: 'waiting' | 'working') => {
+        const local = (source.getState().jobsByWorker['local'] ?? []).map((j) => (j.id === '4-busy' ? { ...j, state } : j));
+        source.setState({ jobsByWorker: { ...source.getState().jobsByWorker, local } });
+      };
+      // Frames that take 60 ms: a change right after a publish (the beat at 2000) waits 240 ms.
+      ticker.frameCost(60);
+      flip('waiting');
+      vi.advanceTimersByTime(239);
+      expect(published).toEqual([]);
+      vi.advanceTimersByTime(1);
+      expect(published).toEqual([2240]);
+      // Frames slower than half a beat: the change waits for the next beat, no longer.
+      ticker.frameCost(900);
+      flip('working');
+      vi.advanceTimersByTime(1759);
+      expect(published).toEqual([2240]);
+      vi.advanceTimersByTime(1);
+      expect(published).toEqual([2240, 4000]);
+      // Cheap frames again: back to the 100 ms gap.
+      ticker.frameCost(5);
+      flip('waiting');
+      vi.advanceTimersByTime(99);
+      expect(published).toEqual([2240, 4000]);
+      vi.advanceTimersByTime(1);
+      expect(published).toEqual([2240, 4000, 4100]);
+      ticker.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
