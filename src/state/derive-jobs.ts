@@ -182,8 +182,9 @@ export function deriveState(
   if (session) {
     if (lastOutputAt === undefined) return { state: 'running', reason: 'session alive', exitCode: undefined };
     const quiet = workerNow - lastOutputAt;
+    // The threshold, not the count of seconds: a reason that ticks would make every scan of an idle job a change.
     return quiet >= idleAfterSeconds
-      ? { state: 'idle', reason: `no output for ${quiet}s`, exitCode: undefined }
+      ? { state: 'idle', reason: `no output for ${idleAfterSeconds}s or more`, exitCode: undefined }
       : { state: 'running', reason: 'session alive, recent output', exitCode: undefined };
   }
   if (record?.metaError) return { state: 'unknown', reason: `unreadable record: ${record.metaError}`, exitCode: undefined };
@@ -201,7 +202,7 @@ function fromReport(report: StateReport, workerNow: number, lastOutputAt: number
   const lastSign = Math.max(report.at, lastOutputAt ?? report.at);
   const quiet = workerNow - lastSign;
   if (quiet >= idleAfterSeconds) {
-    return { state: 'idle', reason: `reported working, then no output or report for ${quiet}s`, exitCode: undefined, at: lastSign + idleAfterSeconds };
+    return { state: 'idle', reason: `reported working, then no output or report for ${idleAfterSeconds}s or more`, exitCode: undefined, at: lastSign + idleAfterSeconds };
   }
   return { state: 'working', reason: report.reason || 'working', exitCode: undefined, at: report.at };
 }
