@@ -192,13 +192,14 @@ export async function runDashboard(loaded: LoadedConfig, options: DashboardRunOp
     const watching = new Promise<void>((resolve) => setImmediate(resolve)).then(() => watchFleetConfig(loaded, fleet).catch(() => async () => undefined));
     cleanups.push(async () => (await watching)());
 
-    // Polling starts once the first frame is out: resolving each SSH worker's target spawns `ssh -G` (a few ms of
-    // this thread each), which would otherwise hold up the first frame by that much per worker.
+    // Polling starts once the first frame is out (Ink calls onRender just before it writes the frame, hence the
+    // next turn): resolving each SSH worker's target spawns `ssh -G` (a few ms of this thread each), which would
+    // otherwise hold up the first frame by that much per worker.
     let polling = false;
     const startPolling = () => {
       if (polling) return;
       polling = true;
-      fleet.startPolling();
+      setImmediate(() => fleet.startPolling());
     };
     const [{ render }, react, { App }] = await view;
     // React is CommonJS: its functions are on the namespace under Node, on `default` once bundled.
