@@ -138,5 +138,16 @@ describe('deriveJobs', () => {
     expect(first!.state).toBe('idle');
     expect(at(7)).toEqual([first]);
   });
+
+  it("keeps the worker's clock skew across scans while a new reading is within a scan's jitter, and takes a real change", () => {
+    const quiet = scan([session('mc-a', { activity: NOW_S - 300 })], [record('a', { logModified: NOW_S - 300 })]);
+    const [first] = deriveJobs('w', quiet, new Map(), options);
+    const previous = new Map([[first!.key, first!]]);
+    // The same worker clock read at a scan that ended 1.5 s later by ours: a skew of -1 or -2 s is jitter.
+    expect(deriveJobs('w', quiet, previous, { ...options, now: options.now + 1500 })).toEqual([first]);
+    // A worker clock that really moved (a minute ahead) is taken.
+    const ahead = { ...quiet, host: { ...quiet.host, now: NOW_S + 60 } };
+    expect(deriveJobs('w', ahead, previous, options)[0]!.clockSkew).toBe(60);
+  });
 });
 
