@@ -20,7 +20,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
@@ -229,6 +229,8 @@ export async function runScale(): Promise<ScaleFigure[]> {
     await stopServers(servers);
     rmSync(dir, { recursive: true, force: true });
   }
+  // The figures are the client's own, but a busy machine slows everything they time: say how busy it was.
+  console.log(`  (load average at the end: ${loadavg().map((n) => n.toFixed(1)).join(' ')} on ${availableParallelism()} cores)`);
   const width = Math.max(...figures.map((f) => f.figure.length));
   for (const f of figures) {
     const verdict = f.met === undefined ? '' : f.met ? 'met' : 'NOT MET';
