@@ -6,7 +6,8 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { startLatencyProxy, type LatencyProxy } from '../test/harness/latency-proxy.js';
@@ -30,6 +31,51 @@ export async function startServers(count: number): Promise<TestSshd[]> {
   const servers: TestSshd[] = [];
   for (let i = 0; i < count; i += 1) servers.push(await startSshd());
   return servers;
+}
+
+/**
+ * Starts `count` sessions (`exec sleep 3600`, named `<prefix>-0`…) on each server's private tmux server, one tmux
+ * command per server.
+ */
+export async function startSessions(servers: readonly TestSshd[], count: number, prefix = 'mc-job'): Promise<void> {
+  for (const s of servers) {
+    const args: string[] = [];
+    for (let j = 0; j < count; j += 1) args.push(...(j ? [';'] : []), 'new-session', '-d', '-s', `${prefix}-${j}`, 'exec sleep 3600');
+    await run('tmux', ['-f', '/dev/null', '-S', tmuxSocketOf(s), ...args]);
+  }
+}
+
+/**
+ * Writes `count` records of jobs that ended (exit 0, their sessions gone) into each server's state directory: jobs
+ * the dashboard lists without a tmux pane (and so without a pseudo-terminal) each.
+ */
+export async function writeEndedRecords(servers: readonly TestSshd[], count: number): Promise<void> {
+  for (const s of servers) {
+    for (let j = 0; j < count; j += 1) {
+      const id = `ended-${j}`;
+      const dir = join(stateDirOf(s), 'jobs', id);
+      await mkdir(dir, { recursive: true });
+      const meta = { id, kind: 'review', session: `mc-${id}`, createdAt: new Date(Date.now() - 3_600_000).toISOString(), command: ['true'], params: {} };
+      await writeFile(join(dir, 'meta.json'), `${JSON.stringify(meta)}\n`);
+      await writeFile(join(dir, 'exit'), '0\n');
+    }
+  }
+}
+
+/** Pseudo-terminals this machine can still hand out (each tmux pane takes one), keeping `margin` for others. */
+export function freePtys(margin = 64): number {
+  const read = (name: string) => Number(readFileSync(`/proc/sys/kernel/pty/${name}`, 'utf8'));
+  return Math.max(0, read('max') - read('reserve') - read('nr') - margin);
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** A process's CPU time so far (user + system, ms) and resident memory (MB), from /proc. */
+export function procFigures(pid: number): { cpuMs: number; rssMb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  const cpuMs = (Number(stat[11]) + Number(stat[12])) * (1000 / CLOCK_TICKS_PER_SECOND);
+  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return { cpuMs, rssMb: Number(rss?.[1] ?? 0) / 1024 };
 }
 
 /** Stops each server's tmux server (by its private socket), then the sshd. */

@@ -21,7 +21,7 @@
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -31,6 +31,7 @@ import type { FleetState } from '../src/state/store.js';
 import type { Dashboard } from '../src/ui/dashboard.js';
 import { bigFleet, testDashboard } from '../test/ui/fixtures.js';
 import { startSshd, type TestSshd } from '../test/harness/sshd.js';
+import { procFigures, startSessions } from './fleet.js';
 
 // As the dashboard does (src/ui/run.ts): React's production build, chosen when React first loads.
 process.env['NODE_ENV'] ??= 'production';
@@ -217,15 +218,6 @@ async function firstFrameBench(): Promise<void> {
   }
 }
 
-const TICKS = 100;
-
-function procFigures(pid: number): { cpuMs: number; rssMb: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  const cpuMs = (Number(stat[11]) + Number(stat[12])) * (1000 / TICKS);
-  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return { cpuMs, rssMb: Number(rss?.[1] ?? 0) / 1024 };
-}
-
 async function idleBench(): Promise<void> {
   console.log(`\n4. idle: the built dashboard against ${W} SSH workers x ${S} sessions at a 2 s poll, ${IDLE_SECONDS} s`);
   const dir = mkdtempSync(join(tmpdir(), 'mc-bench-idle-'));
@@ -233,11 +225,7 @@ async function idleBench(): Promise<void> {
   const servers: TestSshd[] = [];
   try {
     for (let i = 0; i < W; i += 1) servers.push(await startSshd());
-    for (const s of servers) {
-      const args: string[] = [];
-      for (let j = 0; j < S; j += 1) args.push(...(j ? [';'] : []), 'new-session', '-d', '-s', `mc-job-${j}`, 'exec sleep 3600');
-      execFileSync('tmux', ['-f', '/dev/null', '-S', join(s.home, 'tmux.sock'), ...args]);
-    }
+    await startSessions(servers, S);
     const knownHosts = join(dir, 'known_hosts');
     writeFileSync(knownHosts, servers.map((s, i) => `bench-w${i} ${s.hostPublicKey}\n`).join(''));
     const sshConfig = join(dir, 'ssh_config');

@@ -3,6 +3,25 @@
 // load lazily and rarely (google-auth-library, for the Compute API) stay outside, resolved from node_modules as usual.
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+
+/**
+ * Ink's layout engine (yoga-layout) carries its WebAssembly inline, as a data: URL, and reads it with fetch() when
+ * fetch exists: under Node that first loads undici, 100-250 ms on the way to the first frame. The loader's own
+ * synchronous path decodes the same bytes without it; the bundle takes that path. Should a new yoga-layout word its
+ * loader differently, the bundle says so and keeps the loader as it is.
+ */
+const YOGA_FETCH = /return (\w+)\|\|"function"!=typeof fetch\?Promise\.resolve\(\)/;
+const yogaWithoutFetch = {
+  name: 'yoga-without-fetch',
+  setup(build) {
+    build.onLoad({ filter: /yoga-layout[\\/]dist[\\/]binaries[\\/]yoga-wasm-base64-esm\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      if (!YOGA_FETCH.test(source)) console.warn(`bundle: ${args.path} no longer reads its wasm as expected; it is bundled unchanged`);
+      return { contents: source.replace(YOGA_FETCH, 'return $1||!0?Promise.resolve()'), loader: 'js' };
+    });
+  },
+};
 
 rmSync('dist/bundle', { recursive: true, force: true });
 await build({
@@ -16,6 +35,7 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
   external: ['ssh2', 'cpu-features', 'google-auth-library', 'react-devtools-core'],
+  plugins: [yogaWithoutFetch],
   // CommonJS dependencies bundled into ESM still call require() for Node's built-ins.
   banner: { js: "import { createRequire as __mcCreateRequire } from 'node:module'; const require = __mcCreateRequire(import.meta.url);" },
 });

@@ -1,6 +1,6 @@
 import { createFleet, type Fleet } from '../app/fleet.js';
 import type { WorkerObserver } from '../providers/types.js';
-import { selectWorkers } from '../state/selectors.js';
+import { connectingProgress, selectWorkers, summarizeFleet } from '../state/selectors.js';
 import type { FleetState } from '../state/store.js';
 import { watchFleetConfig, type LoadedConfig } from './load-config.js';
 import { safeJson, sanitizeBlock, sanitizeLine } from '../text/sanitize.js';
@@ -23,7 +23,8 @@ export async function runStatus(loaded: LoadedConfig, options: StatusOptions): P
   try {
     if (options.worker !== undefined) return await describeWorker(fleet, loaded, options.worker, options.json);
     if (options.watch) return await watch(fleet, options.json, loaded);
-    await fleet.refreshAll();
+    const stopProgress = showProgress(fleet, process.stderr);
+    await fleet.refreshAll().finally(stopProgress);
     const state = fleet.store.getState();
     process.stdout.write(statusText(state, options.json, process.stdout.columns ?? 120));
     return exitCode(state);
@@ -68,6 +69,28 @@ async function describeWorker(fleet: Fleet<WorkerObserver>, loaded: LoadedConfig
     process.stdout.write(sanitizeBlock(`${lines.join('\n')}\n`));
   }
   return worker.connection === 'up' ? EXIT.ok : EXIT.partial;
+}
+
+/**
+ * While workers answer their first scan, `connecting (n of N)` on one line of a terminal's stderr, rewritten in
+ * place at most 10 times a second and erased at the end (nothing when stderr is not a terminal: stdout stays
+ * the report alone). Returns the function that stops it.
+ */
+export function showProgress(fleet: Pick<Fleet<WorkerObserver>, 'store'>, stream: Pick<NodeJS.WriteStream, 'isTTY' | 'write'>): () => void {
+  if (!stream.isTTY) return () => undefined;
+  let shown = '';
+  const draw = () => {
+    const text = connectingProgress(summarizeFleet(fleet.store.getState())) ?? '';
+    if (text === shown) return;
+    stream.write(`\r${text}\x1b[K`);
+    shown = text;
+  };
+  draw();
+  const timer = setInterval(draw, 100);
+  return () => {
+    clearInterval(timer);
+    if (shown) stream.write('\r\x1b[K');
+  };
 }
 
 function exitCode(state: FleetState): number {

@@ -79,10 +79,21 @@ export class SshProvider implements WorkerProvider {
     // The deadline covers reaching the worker too (resolving, connecting, a cloud worker's route choice), not just the run.
     const timeoutMs = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
     const script = this.toScript(command, options.target ?? 'session', timeoutMs);
-    const started = Date.now();
-    const limit = callLimit(timeoutMs, options.signal, () => new WorkerUnreachableError(this.name, `no answer within ${timeoutMs} ms`));
+    const unanswered = () => new WorkerUnreachableError(this.name, `no answer within ${timeoutMs} ms`);
+    let started = Date.now();
+    const reach = callLimit(timeoutMs, options.signal, unanswered);
+    let connection: SshConnection;
     try {
-      const connection = await raceAbort(this.pooled(), limit.signal);
+      connection = await raceAbort(this.pooled(), reach.signal);
+    } finally {
+      reach.clear();
+    }
+    // Waiting behind other workers' handshakes (a cold start of many) is not this worker's time.
+    const queuedFrom = Date.now();
+    await connection.handshakeTurn(options.signal);
+    started += Date.now() - queuedFrom;
+    const limit = callLimit(Math.max(1, timeoutMs - (Date.now() - started)), options.signal, unanswered);
+    try {
       const result = await connection.run(script, {
         timeoutMs: Math.max(1, timeoutMs - (Date.now() - started)),
         signal: limit.signal,

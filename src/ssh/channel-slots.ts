@@ -1,6 +1,7 @@
 /**
- * A counting semaphore for session channels on one connection. OpenSSH refuses sessions past MaxSessions
- * (10 by default) and ssh2 fails the open rather than waiting, so the pool waits here instead.
+ * A counting semaphore for session channels on one connection (OpenSSH refuses sessions past MaxSessions, 10 by
+ * default, and ssh2 fails the open rather than waiting, so the pool waits here instead), and for SSH handshakes
+ * in flight across every pool (see `handshake.ts`).
  */
 
 /** Hands out at most `limit` slots at a time; later callers wait in FIFO order. */
@@ -8,8 +9,9 @@ export class ChannelSlots {
   #inUse = 0;
   readonly #waiting: Array<{ grant: () => void; fail: (error: unknown) => void }> = [];
 
-  constructor(readonly limit: number) {
-    if (!Number.isInteger(limit) || limit < 1) throw new Error(`maxChannelsPerConnection must be a positive integer, got ${limit}`);
+  /** `setting` names the option the limit came from, for the error a bad value gets. */
+  constructor(readonly limit: number, setting = 'maxChannelsPerConnection') {
+    if (!Number.isInteger(limit) || limit < 1) throw new Error(`${setting} must be a positive integer, got ${limit}`);
   }
 
   /** Slots in use right now. */

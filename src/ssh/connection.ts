@@ -75,6 +75,8 @@ export class SshConnection {
   #connects = 0;
   #shell: Promise<FramedShell> | undefined;
   #runQueue: Promise<unknown> = Promise.resolve();
+  /** Settles when the attempt in flight has its place at the handshake gate, or has failed. */
+  #turn: Promise<void> = Promise.resolve();
 
   /** Made by the pool; `jumpHost` gives access to the pooled connections of ProxyJump hosts. */
   constructor(
@@ -118,6 +120,18 @@ export class SshConnection {
   /** Successful connects so far (1 while the first connection lives; more after reconnects). */
   get connects(): number {
     return this.#connects;
+  }
+
+  /**
+   * Resolves once this connection is ready or its connect attempt has started its own handshake (it is no
+   * longer waiting behind other connections' handshakes); starts connecting when idle. A failed or refused
+   * attempt also resolves it: the call that follows reports the failure. Callers start their deadlines here,
+   * so a worker's deadline never counts the time it waited for other workers.
+   */
+  async handshakeTurn(signal?: AbortSignal): Promise<void> {
+    if (this.#closed || this.#client) return;
+    this.#ready().catch(() => undefined);
+    if (this.#connecting) await (signal ? raceAbort(this.#turn, signal) : this.#turn);
   }
 
   /** Session channels open now and calls waiting for one. */
@@ -281,6 +295,8 @@ export class SshConnection {
   }
 
   async #connect(): Promise<Client> {
+    let onTurn = () => undefined as void;
+    this.#turn = new Promise((resolve) => (onTurn = resolve));
     try {
       const { client, transport } = await openClient(
         this.target,
@@ -288,6 +304,7 @@ export class SshConnection {
         this.#jumpHost,
         (reason) => this.#onDrop(client, reason),
         this.#closing.signal,
+        onTurn,
       );
       if (this.#closed) {
         client.end();
@@ -310,6 +327,8 @@ export class SshConnection {
         this.#backoff.fail();
       }
       throw failure;
+    } finally {
+      onTurn();
     }
   }
 

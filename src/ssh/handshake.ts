@@ -3,6 +3,7 @@
  * {@link SshError} that says which target, what happened, and what to try.
  */
 import { Client } from 'ssh2';
+import { ChannelSlots } from './channel-slots.js';
 import { shellJoin } from './quote.js';
 import { describeAuthPlan, planAuth, type AuthPlan } from './auth.js';
 import { isSshError, SshError } from './errors.js';
@@ -19,7 +20,19 @@ export interface HandshakeSettings {
   readonly keepaliveCountMax: number;
   /** ssh-agent socket; undefined for none. */
   readonly agent?: string;
+  /** The gate a handshake waits at before it starts (see {@link sharedHandshakeGate}). */
+  readonly handshakes: ChannelSlots;
 }
+
+/**
+ * Handshakes in flight at once by default. Key exchange and authentication cost client CPU on the one JavaScript
+ * thread: 200 started together each take as long as all of them, and every one misses its deadline. A few at a
+ * time finish one after another instead; more than this gains nothing even at 50 ms round trips.
+ */
+export const DEFAULT_HANDSHAKES_IN_FLIGHT = 8;
+
+/** The gate every pool of the process shares unless it is given a limit of its own. */
+export const sharedHandshakeGate = new ChannelSlots(DEFAULT_HANDSHAKES_IN_FLIGHT, 'maxHandshakesInFlight');
 
 /** A client that completed its handshake, and the transport under it. */
 export interface OpenedClient {
@@ -30,6 +43,8 @@ export interface OpenedClient {
 /**
  * Connects and authenticates. After success, `onDrop` is called once, with a reason, when the
  * connection ends for any reason (including our own `end()`). Aborting `signal` abandons the attempt.
+ * The handshake waits for a place at `settings.handshakes`; `onTurn` is called when it has one (the attempt's
+ * own time starts there: its `connectTimeoutMs` and the deadlines of the calls waiting for it).
  */
 export async function openClient(
   target: SshTarget,
@@ -37,6 +52,7 @@ export async function openClient(
   jumpHost: JumpHostLookup,
   onDrop: (reason: string) => void,
   signal: AbortSignal,
+  onTurn: () => void = () => undefined,
 ): Promise<OpenedClient> {
   const transport = await openTransport(target, jumpHost);
   if (signal.aborted) {
@@ -51,8 +67,16 @@ export async function openClient(
       });
     }
     const serverHostKey = await hostKeyAlgorithms(target);
-    const client = await handshake(target, settings, transport, plan, serverHostKey, onDrop, signal);
-    return { client, transport };
+    // After the transport is open: a ProxyJump tunnel waits for its jump host's own handshake, which must not
+    // queue behind the tunnels that need it.
+    const release = await settings.handshakes.acquire(signal);
+    try {
+      onTurn();
+      const client = await handshake(target, settings, transport, plan, serverHostKey, onDrop, signal);
+      return { client, transport };
+    } finally {
+      release();
+    }
   } catch (error) {
     transport.dispose();
     throw error;

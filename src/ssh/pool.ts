@@ -3,7 +3,9 @@
  * many workers pays the handshake once per host instead of once per command.
  */
 import type { BackoffOptions } from './backoff.js';
+import { ChannelSlots } from './channel-slots.js';
 import { SshConnection } from './connection.js';
+import { sharedHandshakeGate } from './handshake.js';
 import type { HostKeyPolicy } from './host-key-check.js';
 import type { SshTarget } from './target.js';
 
@@ -25,6 +27,11 @@ export interface SshPoolOptions {
   readonly agent?: string;
   /** Reconnect backoff; default 500 ms doubling to 30 s, with jitter. */
   readonly backoff?: BackoffOptions;
+  /**
+   * Handshakes this pool runs at once; later ones wait their turn. Default: a limit shared by every pool of the
+   * process (`DEFAULT_HANDSHAKES_IN_FLIGHT`), so a fleet with several pools still paces its cold start as one.
+   */
+  readonly maxHandshakesInFlight?: number;
 }
 
 /** The pool of SSH connections; `close()` it when done so the process can exit. */
@@ -46,6 +53,7 @@ export class SshPool {
       keepaliveCountMax: options.keepaliveCountMax ?? 3,
       ...(agent ? { agent } : {}),
       ...(options.backoff ? { backoff: options.backoff } : {}),
+      handshakes: options.maxHandshakesInFlight === undefined ? sharedHandshakeGate : new ChannelSlots(options.maxHandshakesInFlight, 'maxHandshakesInFlight'),
     };
   }
 

@@ -19,6 +19,9 @@ interface Derived {
   readonly at?: number;
 }
 
+/** How far (seconds) a new reading of a worker's clock skew may be from the last and still be taken as the same. */
+const SKEW_JITTER_S = 2;
+
 /** How far apart (ms) two readings of one report's time may be and still be the same moment: skew is read in whole seconds. */
 const SAME_MOMENT_MS = 2000;
 
@@ -52,7 +55,12 @@ export function deriveJobs(
   };
   // A worker whose clock could not be read (0) is taken to agree with ours.
   const workerNow = scan.host.now || Math.floor(options.now / 1000);
-  const skew = workerNow - Math.floor(options.now / 1000);
+  const measured = workerNow - Math.floor(options.now / 1000);
+  // The skew is read in whole seconds against our clock at the end of a scan that can take a second or more, so it
+  // jitters from scan to scan: the last one stands while a new reading is within that jitter, or every job of the
+  // worker would change with every scan.
+  const kept = previous.values().next().value?.clockSkew;
+  const skew = kept !== undefined && Math.abs(kept - measured) <= SKEW_JITTER_S ? kept : measured;
   const context = { worker, workerNow, previous, options, skew, screens: scan.screens, readingTerminal: scan.readingTerminal };
 
   for (const record of scan.jobs) {
@@ -182,8 +190,9 @@ export function deriveState(
   if (session) {
     if (lastOutputAt === undefined) return { state: 'running', reason: 'session alive', exitCode: undefined };
     const quiet = workerNow - lastOutputAt;
+    // The threshold, not the count of seconds: a reason that ticks would make every scan of an idle job a change.
     return quiet >= idleAfterSeconds
-      ? { state: 'idle', reason: `no output for ${quiet}s`, exitCode: undefined }
+      ? { state: 'idle', reason: `no output for ${idleAfterSeconds}s or more`, exitCode: undefined }
       : { state: 'running', reason: 'session alive, recent output', exitCode: undefined };
   }
   if (record?.metaError) return { state: 'unknown', reason: `unreadable record: ${record.metaError}`, exitCode: undefined };
@@ -201,7 +210,7 @@ function fromReport(report: StateReport, workerNow: number, lastOutputAt: number
   const lastSign = Math.max(report.at, lastOutputAt ?? report.at);
   const quiet = workerNow - lastSign;
   if (quiet >= idleAfterSeconds) {
-    return { state: 'idle', reason: `reported working, then no output or report for ${quiet}s`, exitCode: undefined, at: lastSign + idleAfterSeconds };
+    return { state: 'idle', reason: `reported working, then no output or report for ${idleAfterSeconds}s or more`, exitCode: undefined, at: lastSign + idleAfterSeconds };
   }
   return { state: 'working', reason: report.reason || 'working', exitCode: undefined, at: report.at };
 }

@@ -89,6 +89,15 @@ export function summarizeFleet(state: FleetState): FleetSummary {
   };
 }
 
+/**
+ * `connecting (n of N)` while some workers have not answered their first scan yet (n have, up or down, of N);
+ * undefined once every worker has.
+ */
+export function connectingProgress(summary: Pick<FleetSummary, 'workers'>): string | undefined {
+  const { connecting, total } = summary.workers;
+  return connecting > 0 ? `connecting (${total - connecting} of ${total})` : undefined;
+}
+
 /** What a worker costs per hour now, or undefined when it is not priced or its state is unknown. */
 export function workerCostPerHour(worker: WorkerView): number | undefined {
   if (!worker.cost) return undefined;

@@ -163,7 +163,7 @@ export function createFleetStore(options: { readOnly?: boolean; idleAfterSeconds
       };
       set({
         workers: { ...state.workers, [worker]: withIdleMemory(next, jobs, result.now) },
-        jobsByWorker: { ...state.jobsByWorker, [worker]: jobs },
+        jobsByWorker: jobsChanged(state.jobsByWorker, worker, jobs),
       });
     },
 
@@ -177,7 +177,7 @@ export function createFleetStore(options: { readOnly?: boolean; idleAfterSeconds
           ...state.workers,
           [worker]: withIdleMemory({ ...view, connection: 'down', lastError: error, failures: view.failures + 1, machine: machine ?? view.machine }, jobs, now),
         },
-        jobsByWorker: { ...state.jobsByWorker, [worker]: jobs },
+        jobsByWorker: jobsChanged(state.jobsByWorker, worker, jobs),
       });
     },
   }));
@@ -186,6 +186,33 @@ export function createFleetStore(options: { readOnly?: boolean; idleAfterSeconds
 /** The view with its idle memory after this refresh. */
 function withIdleMemory(view: WorkerView, jobs: readonly Job[], now: number): WorkerView {
   return { ...view, idleMemory: nextIdleMemory(view, jobs, now) };
+}
+
+/**
+ * The jobs map after a scan of `worker`: the previous map itself when the scan found every job as it was, else a
+ * map whose unchanged jobs are the previous objects. A scan that changes nothing then changes no reference that
+ * views key their work on (every job of the fleet, the table's rows, each row).
+ */
+function jobsChanged(all: FleetState['jobsByWorker'], worker: string, scanned: readonly Job[]): FleetState['jobsByWorker'] {
+  const previous = all[worker] ?? [];
+  const byKey = new Map(previous.map((job) => [job.key, job]));
+  let same = previous.length === scanned.length;
+  const jobs = scanned.map((job, index) => {
+    const before = byKey.get(job.key);
+    const kept = before !== undefined && sameValue(before, job) ? before : job;
+    if (kept !== previous[index]) same = false;
+    return kept;
+  });
+  return same && worker in all ? all : { ...all, [worker]: jobs };
+}
+
+/** Deep equality of plain data (what jobs are made of: primitives, arrays, plain objects). */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
+  const keysA = Object.keys(a);
+  if (keysA.length !== Object.keys(b).length) return false;
+  return keysA.every((key) => Object.hasOwn(b, key) && sameValue((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]));
 }
 
 /** Jobs that can't be seen right now: kept, marked unknown with why (and what they were), since the first time. */

@@ -1,6 +1,6 @@
 import React, { useMemo } from 'react';
 import { formatHourly } from '../providers/gce/pricing.js';
-import { JOB_STATES, needsUser, selectAllJobs, selectWorkers, summarizeFleet } from '../state/selectors.js';
+import { connectingProgress, JOB_STATES, needsUser, selectAllJobs, selectWorkers, summarizeFleet } from '../state/selectors.js';
 import type { FleetState } from '../state/store.js';
 import { cellWidth, formatAge, truncate } from '../text/format.js';
 import { useDashboard, useFleet, useNow, useUi } from './hooks.js';
@@ -20,7 +20,8 @@ export function headerSegments(state: FleetState, now: number, marks: number): {
   const w = summary.workers;
   const workerParts = [`${w.up} up`];
   if (w.down > 0) workerParts.push(`${w.down} down`);
-  if (w.connecting > 0) workerParts.push(`${w.connecting} connecting`);
+  const connecting = connectingProgress(summary);
+  if (connecting) workerParts.push(connecting);
   if (busy > 0) workerParts.push(`${busy} provisioning`);
   const jobParts = JOB_STATES.filter((s) => summary.jobs[s] > 0).map((s) => `${summary.jobs[s]} ${s}`);
   const waiting = selectAllJobs(state).filter(needsUser).length;

@@ -180,7 +180,6 @@ export async function runDashboard(loaded: LoadedConfig, options: DashboardRunOp
     });
     cleanups.push(followFleet(fleet.store, notifier), () => notifier.stop());
 
-    fleet.startPolling();
     // Idle workers are suspended or stopped only from a dashboard that may change the fleet: watch mode has no such fleet.
     if (full) {
       cleanups.push(runIdleActor(full, (text, failed) => dashboard.ui.getState().notify(sanitizeLine(text), failed ? 'error' : 'info')));
@@ -198,11 +197,31 @@ export async function runDashboard(loaded: LoadedConfig, options: DashboardRunOp
     const watching = new Promise<void>((resolve) => setImmediate(resolve)).then(() => watchFleetConfig(loaded, fleet).catch(() => async () => undefined));
     cleanups.push(async () => (await watching)());
 
+    // Polling starts once the first frame is out (Ink calls onRender just before it writes the frame, hence the
+    // next turn): resolving each SSH worker's target spawns `ssh -G` (a few ms of this thread each), which would
+    // otherwise hold up the first frame by that much per worker.
+    let polling = false;
+    const startPolling = () => {
+      if (polling) return;
+      polling = true;
+      setImmediate(() => fleet.startPolling());
+    };
     const [{ render }, react, { App }] = await view;
     // React is CommonJS: its functions are on the namespace under Node, on `default` once bundled.
     const { createElement } = 'createElement' in react ? react : (react as { default: typeof react }).default;
     const readyFile = process.env['MC_TEST_READY_FILE'];
     let frames = 0;
+    // A frame's cost: from the change that caused it (a publish of the fleet or the clock, a key's UI change) to
+    // the frame being written. The ticker paces job state changes by it; tests and benches read it in the ready file.
+    let causedAt: number | undefined;
+    const caused = () => (causedAt ??= performance.now());
+    cleanups.push(mirror.subscribe(caused), ticker.clock.subscribe(caused), dashboard.ui.subscribe(caused));
+    const frameDrawn = () => {
+      const cost = causedAt === undefined ? undefined : performance.now() - causedAt;
+      causedAt = undefined;
+      if (cost !== undefined) ticker.frameCost(cost);
+      if (readyFile) appendFileSync(readyFile, `frame ${++frames}${cost === undefined ? '' : ` ${cost.toFixed(1)}`}\n`);
+    };
     for (;;) {
       screen.enter();
       mirror.flush();
@@ -217,7 +236,10 @@ export async function runDashboard(loaded: LoadedConfig, options: DashboardRunOp
         // Ink 6.8's incremental mode lands one line low when a frame ends with a newline (every frame here does,
         // being one line shorter than the terminal), so frames are written whole, inside synchronized output.
         incrementalRendering: false,
-        ...(readyFile ? { onRender: () => appendFileSync(readyFile, `frame ${++frames}\n`) } : {}),
+        onRender: () => {
+          startPolling();
+          frameDrawn();
+        },
       });
       await new Promise<void>((resolve) => {
         wake = resolve;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createStore } from 'zustand/vanilla';
+import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { FleetState } from '../../src/state/store.js';
 import { headerSegments } from '../../src/ui/Header.js';
 import { jobLine } from '../../src/ui/JobsTable.js';
@@ -67,6 +67,33 @@ describe('agent states on the dashboard', () => {
   });
 });
 
+/**
+ * A frame ticker (2 s beat) over the agents' fleet, on fake timers started at NOW and advanced past the first beat:
+ * `published` holds the times (ms after NOW) it published the fleet, `flip` changes one job's state in `source`.
+ */
+function withTicker(
+  test: (ticker: ReturnType<typeof createFrameTicker>, published: number[], flip: (id: string, state: 'waiting' | 'working') => void, source: StoreApi<FleetState>) => void,
+): void {
+  vi.useFakeTimers();
+  try {
+    vi.setSystemTime(NOW);
+    const source = createStore<FleetState>()(() => agentFleet());
+    const ticker = createFrameTicker(source, 2000, 50);
+    ticker.start();
+    const published: number[] = [];
+    ticker.fleet.subscribe(() => published.push(Date.now() - NOW));
+    vi.advanceTimersByTime(2000);
+    const flip = (id: string, state: 'waiting' | 'working') => {
+      const local = (source.getState().jobsByWorker['local'] ?? []).map((j) => (j.id === id ? { ...j, state } : j));
+      source.setState({ jobsByWorker: { ...source.getState().jobsByWorker, local } });
+    };
+    test(ticker, published, flip, source);
+    ticker.stop();
+  } finally {
+    vi.useRealTimers();
+  }
+}
+
 describe('the frame ticker and job state changes', () => {
   it('tells a job state change from a scan that changed nothing a person sees', () => {
     const before = agentFleet();
@@ -78,19 +105,7 @@ describe('the frame ticker and job state changes', () => {
   });
 
   it('publishes a job state change at once, not on the next beat, and still at most 10 frames a second', () => {
-    vi.useFakeTimers();
-    try {
-      vi.setSystemTime(NOW);
-      const source = createStore<FleetState>()(() => agentFleet());
-      const ticker = createFrameTicker(source, 2000, 50);
-      ticker.start();
-      const published: number[] = [];
-      ticker.fleet.subscribe(() => published.push(Date.now() - NOW));
-      vi.advanceTimersByTime(2000);
-      const flip = (id: string, state: 'waiting' | 'working') => {
-        const local = (source.getState().jobsByWorker['local'] ?? []).map((j) => (j.id === id ? { ...j, state } : j));
-        source.setState({ jobsByWorker: { ...source.getState().jobsByWorker, local } });
-      };
+    withTicker((ticker, published, flip, source) => {
       vi.advanceTimersByTime(300);
       flip('4-busy', 'waiting');
       vi.advanceTimersByTime(0);
@@ -108,9 +123,32 @@ describe('the frame ticker and job state changes', () => {
       expect(published).toEqual([2300, 2400]);
       vi.advanceTimersByTime(600);
       expect(published).toEqual([2300, 2400, 4000]);
-      ticker.stop();
-    } finally {
-      vi.useRealTimers();
-    }
+    });
+  });
+
+  it('spaces job state changes by four times the cost of the last frame, and never more than a beat', () => {
+    withTicker((ticker, published, flip) => {
+      // Frames that take 60 ms: a change right after a publish (the beat at 2000) waits 240 ms.
+      ticker.frameCost(60);
+      flip('4-busy', 'waiting');
+      vi.advanceTimersByTime(239);
+      expect(published).toEqual([]);
+      vi.advanceTimersByTime(1);
+      expect(published).toEqual([2240]);
+      // Frames slower than half a beat: the change waits for the next beat, no longer.
+      ticker.frameCost(900);
+      flip('4-busy', 'working');
+      vi.advanceTimersByTime(1759);
+      expect(published).toEqual([2240]);
+      vi.advanceTimersByTime(1);
+      expect(published).toEqual([2240, 4000]);
+      // Cheap frames again: back to the 100 ms gap.
+      ticker.frameCost(5);
+      flip('4-busy', 'waiting');
+      vi.advanceTimersByTime(99);
+      expect(published).toEqual([2240, 4000]);
+      vi.advanceTimersByTime(1);
+      expect(published).toEqual([2240, 4000, 4100]);
+    });
   });
 });

@@ -29,6 +29,14 @@ describe('the header', () => {
     expect(texts(headerSegments(fresh, NOW, 0).right)).toEqual(['not refreshed yet']);
   });
 
+  it('counts the workers that answered while the others are still connecting', () => {
+    const state = fleetState(
+      [worker('a', { lastRefresh: NOW - 1000 }), worker('b', { connection: 'connecting', lastRefresh: undefined }), worker('c', { connection: 'connecting', lastRefresh: undefined })],
+      [],
+    );
+    expect(texts(headerSegments(state, NOW, 0).left)[0]).toBe('workers 1 up · connecting (1 of 3)');
+  });
+
   it('says "cost unknown" rather than a made-up figure', () => {
     const unknown = fleetState([worker('vm', { provider: 'gce-cos', cost, machine: { state: 'unknown' } })], []);
     expect(texts(headerSegments(unknown, NOW, 0).left)).toContain('cost unknown');

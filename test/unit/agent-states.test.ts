@@ -72,7 +72,7 @@ describe('agent states from reports', () => {
       // Output after a report does not end it: a prompt may redraw.
       done: ['done', 'finished its turn'],
       plain: ['running', 'session alive, recent output'],
-      quiet: ['idle', 'no output for 300s'],
+      quiet: ['idle', 'no output for 60s or more'],
     });
     expect(jobs.find((j) => j.id === 'wait')).toMatchObject({ agent: 'claude', since: (NOW_S - 30) * 1000 });
   });
@@ -80,7 +80,7 @@ describe('agent states from reports', () => {
   it('a working report with no output and no report for the idle threshold is idle (a Stop hook that never fired)', () => {
     const stuck = reported('stuck', { state: 'working', at: NOW_S - 200, reason: '' }, { logModified: NOW_S - 90 });
     const jobs = deriveJobs('w', scan([live('mc-stuck', { activity: NOW_S - 90 })], [stuck]), new Map(), options);
-    expect(states(jobs)).toEqual({ stuck: ['idle', 'reported working, then no output or report for 90s'] });
+    expect(states(jobs)).toEqual({ stuck: ['idle', 'reported working, then no output or report for 60s or more'] });
     // Idle since the threshold passed after the last sign of life.
     expect(jobs[0]!.since).toBe((NOW_S - 90 + 60) * 1000);
   });

@@ -35,7 +35,7 @@ describe('deriveJobs', () => {
     );
     expect(states(jobs)).toEqual({
       run: ['running', undefined, 'session alive, recent output'],
-      quiet: ['idle', undefined, 'no output for 300s'],
+      quiet: ['idle', undefined, 'no output for 60s or more'],
       dead: ['failed', 2, 'pane exited (status from tmux): exit 2'],
       done: ['exited', 0, 'exit code recorded by the job wrapper'],
       failed: ['failed', 3, 'exit code recorded by the job wrapper: exit 3'],
@@ -128,4 +128,26 @@ describe('deriveJobs', () => {
     expect(job!.clockSkew).toBe(100);
     expect(job!.since).toBe((NOW_S - 400) * 1000);
   });
+
+  it('derives the same job from two scans of a quiet job seconds apart (nothing a person needs changed)', () => {
+    const at = (seconds: number) => {
+      const quiet = scan([session('mc-a', { activity: NOW_S - 300 })], [record('a', { logModified: NOW_S - 300 })]);
+      return deriveJobs('w', { ...quiet, host: { ...quiet.host, now: NOW_S + seconds } }, new Map(), { ...options, now: (NOW_S + seconds) * 1000 });
+    };
+    const [first] = at(0);
+    expect(first!.state).toBe('idle');
+    expect(at(7)).toEqual([first]);
+  });
+
+  it("keeps the worker's clock skew across scans while a new reading is within a scan's jitter, and takes a real change", () => {
+    const quiet = scan([session('mc-a', { activity: NOW_S - 300 })], [record('a', { logModified: NOW_S - 300 })]);
+    const [first] = deriveJobs('w', quiet, new Map(), options);
+    const previous = new Map([[first!.key, first!]]);
+    // The same worker clock read at a scan that ended 1.5 s later by ours: a skew of -1 or -2 s is jitter.
+    expect(deriveJobs('w', quiet, previous, { ...options, now: options.now + 1500 })).toEqual([first]);
+    // A worker clock that really moved (a minute ahead) is taken.
+    const ahead = { ...quiet, host: { ...quiet.host, now: NOW_S + 60 } };
+    expect(deriveJobs('w', ahead, previous, options)[0]!.clockSkew).toBe(60);
+  });
 });
+

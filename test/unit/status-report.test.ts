@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { statusJson, statusTable } from '../../src/cli/status-report.js';
-import { statusText } from '../../src/cli/status.js';
+import { showProgress, statusText } from '../../src/cli/status.js';
 import { estimateHourlyCost } from '../../src/providers/gce/pricing.js';
 import { createFleetStore } from '../../src/state/store.js';
 
@@ -96,5 +96,30 @@ describe('status report', () => {
     const doc = JSON.parse(text) as ReturnType<typeof statusJson>;
     expect(doc.jobs.map((j) => j.session)).toContain(name);
     expect(statusText(store.getState(), false, 120)).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f]|(?!\u200d)\p{Cf}/u);
+  });
+});
+
+describe('status progress on a terminal', () => {
+  const seeds = ['a', 'b', 'c'].map((name) => ({ name, provider: 'ssh' as const, maxJobs: 2, pollIntervalMs: 2000, sessionPrefix: 'mc' }));
+
+  it('says how many workers answered while the others connect, then erases its line', async () => {
+    const store = createFleetStore();
+    store.getState().setWorkers(seeds, undefined);
+    const written: string[] = [];
+    const stop = showProgress({ store }, { isTTY: true, write: (text: string) => (written.push(text), true) });
+    store.getState().refreshSucceeded('a', { scan: { ...scan, sessions: [] }, machine: { state: 'running' }, path: 'direct', rttMs: 3, scanMs: 5, now: NOW });
+    store.getState().refreshFailed('b', 'b: connection refused', NOW);
+    await vi.waitFor(() => expect(written.at(-1)).toBe('\rconnecting (2 of 3)\x1b[K'));
+    stop();
+    expect(written[0]).toBe('\rconnecting (0 of 3)\x1b[K');
+    expect(written.at(-1)).toBe('\r\x1b[K');
+  });
+
+  it('writes nothing when stderr is not a terminal', () => {
+    const store = createFleetStore();
+    store.getState().setWorkers(seeds, undefined);
+    const written: string[] = [];
+    showProgress({ store }, { isTTY: false, write: (text: string) => (written.push(text), true) })();
+    expect(written).toEqual([]);
   });
 });

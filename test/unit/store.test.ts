@@ -128,4 +128,36 @@ describe('fleet store', () => {
     store.getState().refreshSucceeded('a', success([], NOW - 1000));
     expect(summarizeFleet(store.getState())).toMatchObject({ oldestRefresh: NOW - 1000, downSeenAt: NOW - 600_000 });
   });
+
+  it('keeps the same jobs (objects, lists, map) when a scan finds them as they were', () => {
+    // Scans at later times, the worker's clock moving with ours.
+    const later = (names: string[], at: number) => {
+      const scan = scanWith(names);
+      return { ...success(names, at), scan: { ...scan, host: { ...scan.host, now: at / 1000 } } };
+    };
+    const store = createFleetStore();
+    store.getState().setWorkers([seed('a'), seed('b')], undefined);
+    store.getState().refreshSucceeded('a', success(['mc-1', 'mc-2']));
+    store.getState().refreshSucceeded('b', success(['mc-3']));
+    const before = store.getState();
+    store.getState().refreshSucceeded('a', later(['mc-1', 'mc-2'], NOW + 2000));
+    const after = store.getState();
+    expect(after.workers.a!.lastRefresh).toBe(NOW + 2000);
+    expect(after.jobsByWorker).toBe(before.jobsByWorker);
+    expect(selectAllJobs(after)).toBe(selectAllJobs(before));
+
+    // One job changed: a new list for that worker, with the unchanged job still the same object.
+    store.getState().refreshSucceeded('a', later(['mc-1'], NOW + 4000));
+    const changed = store.getState();
+    expect(changed.jobsByWorker).not.toBe(before.jobsByWorker);
+    expect(changed.jobsByWorker.b).toBe(before.jobsByWorker.b);
+    expect(changed.jobsByWorker.a).toEqual([before.jobsByWorker.a![0]]);
+    expect(changed.jobsByWorker.a![0]).toBe(before.jobsByWorker.a![0]);
+
+    // Down twice: the jobs are marked unknown once, then stay the same.
+    store.getState().refreshFailed('a', 'a: refused', NOW + 6000);
+    const down = store.getState().jobsByWorker;
+    store.getState().refreshFailed('a', 'a: refused', NOW + 8000);
+    expect(store.getState().jobsByWorker).toBe(down);
+  });
 });

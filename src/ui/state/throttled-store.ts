@@ -47,12 +47,21 @@ export interface FrameTicker {
   readonly clock: Clock;
   /** Publishes now (the first frame, a key that needs fresh data). */
   flush(): void;
+  /**
+   * Says how long the last frame took (from its publish until it was written). Job state changes then wait at
+   * least {@link FRAME_SHARE} times that since the last publish, so frames of a big fleet cannot take the whole
+   * thread from the scans behind them (at most a beat, so a change still shows within one).
+   */
+  frameCost(ms: number): void;
   start(): void;
   stop(): void;
 }
 
 /** The shortest time between two publishes a job state change may cause: at most 10 frames a second. */
 export const MIN_FRAME_GAP_MS = 100;
+
+/** Publishes a job state change causes are at least this many frame costs apart: frames take at most a quarter of the thread. */
+export const FRAME_SHARE = 4;
 
 /**
  * True when some job changed state (or appeared, or went) between two fleet states. Only the workers whose job
@@ -91,6 +100,7 @@ export function createFrameTicker(
   let lastPublish = 0;
   let beat: NodeJS.Timeout | undefined;
   let soon: NodeJS.Timeout | undefined;
+  let gapMs = minGapMs;
   const publish = () => {
     if (soon) clearTimeout(soon);
     soon = undefined;
@@ -105,7 +115,7 @@ export function createFrameTicker(
     dirty = true;
     if (soon || !beat) return;
     const sinceLast = Date.now() - lastPublish;
-    if (jobStatesChanged(fleet.getState(), state)) soon = setTimeout(publish, Math.max(0, minGapMs - sinceLast));
+    if (jobStatesChanged(fleet.getState(), state)) soon = setTimeout(publish, Math.max(0, gapMs - sinceLast));
     else if (sinceLast >= intervalMs) soon = setTimeout(publish, quietMs);
   });
   const view = <T>(store: StoreApi<T>) => ({ getState: store.getState, getInitialState: store.getInitialState, subscribe: store.subscribe });
@@ -122,6 +132,9 @@ export function createFrameTicker(
     flush() {
       dirty = true;
       publish();
+    },
+    frameCost(ms) {
+      gapMs = Math.min(intervalMs, Math.max(minGapMs, FRAME_SHARE * ms));
     },
     start() {
       if (beat) return;
