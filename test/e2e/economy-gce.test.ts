@@ -4,7 +4,8 @@
  * policy. A job asks its user and waits: `status` counts down to the suspend, `autopilot --once` suspends the VM
  * through the API once due, and the job's session survives the suspend. A launch wakes the worker (a resume, no
  * boot) and the waiting job still waits, same pid. A working job whose output flows keeps the worker up: the
- * autopilot says so and does nothing.
+ * autopilot says so and does nothing. Once it ends, the dashboard's workers pane counts down and the dashboard
+ * suspends the worker, while a `watch` wallboard beside it only shows; `attach WORKER/JOB` then resumes it.
  *
  * The jobs report their states through `"$MISSION_CONTROL_STATE"` (the contract every agent preset's hooks end in):
  * the worker image has sh, tmux and git but no Node for the fake agents.
@@ -17,7 +18,7 @@ import { startCosWorker, type CosWorker } from '../harness/compute/cos-worker.js
 import { PROJECT, ZONE } from '../harness/compute/gce-worker.js';
 import { runBinary, type BinaryRun } from '../support/binary.js';
 import { waitFor } from '../support/ssh-fleet.js';
-import { assertBuilt } from './tui-driver.js';
+import { assertBuilt, BIN, TuiDriver } from './tui-driver.js';
 
 /** One decision line of `autopilot --json`. */
 interface Decision {
@@ -37,19 +38,22 @@ describe('suspend while waiting, resume on launch, kept up while working (built 
   let cos: CosWorker;
   let config: string;
   let env: NodeJS.ProcessEnv;
+  /** The waiting job's pane pid before the first suspend. */
+  let askPid = '';
   const mc = (...args: string[]): Promise<BinaryRun> => runBinary([...args, '--config', config], { env });
   const status = async () => {
     const run = await mc('status', '--json');
     return JSON.parse(run.stdout) as { workers: { name: string; machine: string; idle: { label: string | null; keptUpBy: string | null } | null }[]; jobs: JobDoc[] };
   };
   const job = async (id: string) => (await status()).jobs.find((j) => j.id === id);
-  /** Waits for job `id` to be in `state`; on time-out says what status last printed. */
-  const jobReaches = async (id: string, state: string) => {
+  /** Waits for job `id` to be in `state` (or one of them); on time-out says what status last printed. */
+  const jobReaches = async (id: string, state: string | readonly string[]) => {
+    const states: readonly string[] = typeof state === 'string' ? [state] : state;
     let last = '';
-    await waitFor(`${id} to be ${state}`, async () => {
+    await waitFor(`${id} to be ${states.join(' or ')}`, async () => {
       const run = await mc('status', '--json');
       last = `${run.stdout}${run.stderr}`;
-      return (JSON.parse(run.stdout) as { jobs: JobDoc[] }).jobs.find((j) => j.id === id)?.state === state;
+      return states.includes((JSON.parse(run.stdout) as { jobs: JobDoc[] }).jobs.find((j) => j.id === id)?.state ?? '');
     }, 60_000).catch((error: Error) => {
       throw new Error(`${error.message}; status --json printed:\n${last}`);
     });
@@ -103,7 +107,7 @@ describe('suspend while waiting, resume on launch, kept up while working (built 
     const launched = await mc('launch', '--worker', 'cos-eco', 'ask', '1');
     expect(launched.code, `${launched.stdout}${launched.stderr}`).toBe(0);
     await jobReaches('1-ask', 'waiting');
-    const pid = await panePid('mc-1-ask');
+    askPid = await panePid('mc-1-ask');
 
     // The countdown, while the job waits for less than waitingAfter.
     const text = await mc('status');
@@ -138,7 +142,7 @@ describe('suspend while waiting, resume on launch, kept up while working (built 
     expect(second.code, `${second.stdout}${second.stderr}`).toBe(0);
     expect(lifecycleCalls()).toEqual(['suspend', 'resume']);
     expect(cos.backing.boots).toHaveLength(1);
-    expect(await panePid('mc-1-ask')).toBe(pid);
+    expect(await panePid('mc-1-ask')).toBe(askPid);
     expect((await job('1-ask'))?.state).toBe('waiting');
   }, 300_000);
 
@@ -152,4 +156,41 @@ describe('suspend while waiting, resume on launch, kept up while working (built 
     expect(lifecycleCalls()).toHaveLength(before);
     expect((await status()).workers[0]).toMatchObject({ machine: 'running', idle: { keptUpBy: '2-work working' } });
   }, 180_000);
+
+  it('the dashboard shows the countdown and suspends the worker, a watch wallboard beside it never acts; attach wakes it', async () => {
+    // The working job ends: only the waiting job is left, and it has waited past waitingAfter.
+    const stopped = await mc('stop', 'cos-eco/2-work', '--grace', '1');
+    expect(stopped.code, `${stopped.stdout}${stopped.stderr}`).toBe(0);
+    await jobReaches('2-work', ['exited', 'failed']);
+    const tuiEnv = { HOME: env.HOME!, XDG_STATE_HOME: env.XDG_STATE_HOME!, XDG_CONFIG_HOME: env.XDG_CONFIG_HOME!, MISSION_CONTROL_COMPUTE_EMULATOR: cos.fake.url };
+    const before = lifecycleCalls().length;
+    const watch = await TuiDriver.start({ argv: [process.execPath, BIN, 'watch', '--config', config], env: tuiEnv, columns: 160 });
+    try {
+      await watch.waitFor(/cos-eco.*suspends (in \d+s|now)/, { what: 'the wallboard counting down', timeoutMs: 60_000 });
+      await watch.waitFor(/cos-eco.*suspends now/, { what: 'the wallboard showing the worker due', timeoutMs: 90_000 });
+      const dashboard = await TuiDriver.start({ argv: [process.execPath, BIN, '--config', config], env: tuiEnv, columns: 160 });
+      try {
+        await dashboard.waitFor(/cos-eco.*suspend/, { what: 'the dashboard showing the countdown', timeoutMs: 60_000 });
+        await dashboard.waitFor(/cos-eco.*suspended/, { what: 'the dashboard showing the worker suspended', timeoutMs: 120_000 });
+      } finally {
+        await dashboard.stop();
+      }
+      // The wallboard saw it due all along and never acted: the one suspend is the dashboard's.
+      expect(lifecycleCalls().slice(before)).toEqual(['suspend']);
+      await watch.waitFor(/cos-eco.*suspended/, { what: 'the wallboard showing the worker suspended', timeoutMs: 60_000 });
+    } finally {
+      await watch.stop();
+    }
+
+    // attach WORKER/JOB wakes it (a resume), and the job is still the one asking, same process.
+    expect((await status()).workers[0]).toMatchObject({ machine: 'suspended' });
+    const attach = await TuiDriver.start({ argv: [process.execPath, BIN, 'attach', 'cos-eco/1-ask', '--config', config], env: tuiEnv });
+    try {
+      await attach.waitFor('Allow edit? [y/n]', { what: 'the attached job still asking', timeoutMs: 120_000 });
+    } finally {
+      await attach.stop();
+    }
+    expect(lifecycleCalls().slice(before)).toEqual(['suspend', 'resume']);
+    expect(await panePid('mc-1-ask')).toBe(askPid);
+  }, 400_000);
 });
