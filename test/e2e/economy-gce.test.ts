@@ -78,7 +78,7 @@ describe('suspend while waiting, resume on launch, kept up while working (built 
       name: 'cos-eco',
       privateRun: true,
       mountHome: true,
-      entry: { pollInterval: '1s', idle: { after: '5s', action: 'suspend', waitingAfter: '20s' } },
+      entry: { pollInterval: '1s', idle: { after: '5s', action: 'suspend', waitingAfter: '40s' } },
     });
     await cos.provider.provision();
     const home = join(cos.dir, 'home');
