@@ -13,7 +13,7 @@ import { ChannelOpenRefused, SshError } from './errors.js';
 import { runExecChannel } from './exec-channel.js';
 import { FramedShell, type FramedRunOptions, type RunResult } from './framed-shell.js';
 import { OutputLimitError } from './output-limit.js';
-import { openClient, type HandshakeSettings } from './handshake.js';
+import { destroyClient, openClient, type HandshakeSettings } from './handshake.js';
 import { shellJoin } from './quote.js';
 import type { SshTarget } from './target.js';
 import { connectionPath, type JumpHostLookup, type Transport } from './transport.js';
@@ -224,7 +224,7 @@ export class SshConnection {
     this.#client = undefined;
     if (!client) return;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => (client.destroy(), resolve()), 2000);
+      const timer = setTimeout(() => (destroyClient(client), resolve()), 2000);
       client.once('close', () => (clearTimeout(timer), resolve()));
       client.end();
     });

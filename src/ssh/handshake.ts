@@ -201,3 +201,13 @@ function describeFailure(
     cause,
   });
 }
+
+/**
+ * Ends `client`'s connection at once, socket included. ssh2's own `destroy()` does nothing once `end()` was called
+ * (it destroys only a writable socket), so a peer that never answers the end (a suspended VM, a host gone silent)
+ * would keep the socket, and the process, alive.
+ */
+export function destroyClient(client: Client): void {
+  client.destroy();
+  (client as unknown as { _sock?: { destroy(): void } })._sock?.destroy();
+}

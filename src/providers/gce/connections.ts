@@ -11,7 +11,7 @@ import { WorkerUnreachableError, type ConnectionPath } from '../types.js';
 import type { ComputeApi, ComputeInstance, InstanceRef } from './compute-api.js';
 import { allowsFallback, fastPathTarget, iapTarget, knownHostsOption, probeSsh, sshOptions, type InstanceAddress } from './connectivity.js';
 import { IAP_HINT } from './errors.js';
-import { hostKeyAliasOf, HOST_KEYS_QUERY_PATH, publishedHostKeys, recordHostKeys } from './host-keys.js';
+import { hasRecordedHostKeys, hostKeyAliasOf, HOST_KEYS_QUERY_PATH, publishedHostKeys, recordHostKeys } from './host-keys.js';
 import type { GceRoute, RouteMemory } from './local-state.js';
 
 /** What {@link GceConnections} works with. */
@@ -181,7 +181,9 @@ export class GceConnections {
     try {
       keys = publishedHostKeys(await this.#options.compute.guestAttributes(this.#options.ref, HOST_KEYS_QUERY_PATH));
     } catch {
-      return undefined;
+      // Refused (GCE allows 10 queries a minute per VM, and every run asks): an earlier run's record of this VM's
+      // keys still holds, the alias naming the VM's id.
+      return (await hasRecordedHostKeys(this.#options.knownHostsFile, alias)) ? alias : undefined;
     }
     if (keys.length === 0) return undefined;
     await recordHostKeys(this.#options.knownHostsFile, alias, keys);

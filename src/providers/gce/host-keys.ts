@@ -77,3 +77,10 @@ async function rewrite(file: string, alias: string, keys: readonly PublishedHost
   await rename(temp, file);
   return true;
 }
+
+/** Whether `file` holds keys for `alias`: recorded by an earlier run from the same VM's guest attributes. */
+export async function hasRecordedHostKeys(file: string, alias: string): Promise<boolean> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const name = alias.toLowerCase();
+  return parseKnownHosts(text, file).some((entry) => entry.marker === undefined && entry.hosts === name);
+}

@@ -3,7 +3,7 @@
  * that its boot script starts `maintainer-worker` on, the worker's mounted directories under a noexec temp dir (as
  * on COS), and the real provider. `close()` undoes all of it, thawing a VM left suspended first.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GceWorkerConfig } from '../../../src/config/schema.js';
@@ -25,7 +25,11 @@ export interface CosWorker {
   readonly dir: string;
   /** The worker's config, as the real parser resolved it. */
   readonly worker: GceWorkerConfig;
+  /** The worker's config entry as written (project and zone aside), for a config file. */
+  readonly entry: Readonly<Record<string, unknown>>;
   readonly provider: GceProvider;
+  /** The provider's SSH pool. */
+  readonly pool: SshPool;
   readonly backing: Backing;
   close(): Promise<void>;
 }
@@ -38,29 +42,50 @@ export interface CosWorkerOptions {
   readonly delays?: Partial<TransitionDelays>;
   /** A Spot VM (`spot: true`). */
   readonly spot?: boolean;
+  /**
+   * Extra fields of the worker's config entry (e.g. `idle`), which {@link CosWorker.entry} carries too, for a
+   * config file the built binary reads.
+   */
+  readonly entry?: Readonly<Record<string, unknown>>;
+  /**
+   * The VM's sshd sees its own /run (under `dir`, in a mount namespace of its own), and the boot script writes its
+   * markers to `/run/mission-control` there: where a provider without a `bootStateDir` (the built binary's) looks.
+   */
+  readonly privateRun?: boolean;
+  /**
+   * The login's HOME is one of the container's mounts, as the boot script mounts a non-root user's home (the test
+   * logs in as root, whose home it leaves to the image): jobs that run in `~` find it in the container.
+   */
+  readonly mountHome?: boolean;
 }
 
 /** Starts the pieces of a COS worker (not provisioned yet). */
 export async function startCosWorker(options: CosWorkerOptions): Promise<CosWorker> {
   const docker = await sharedDocker();
   const image = await docker.buildWorkerImage();
-  const sshd = await startSshdWithDocker(docker);
   const dir = await mkdtemp(join(tmpdir(), `mc-${options.name}-`));
+  // The VM's /run: sshd's privilege separation directory and the boot markers, seen at /run by its sessions only.
+  const run = join(dir, 'run');
+  if (options.privateRun) await mkdir(join(run, 'sshd'), { recursive: true });
+  const launcher = ['unshare', '-m', '--propagation', 'slave', 'sh', '-c', 'mount --bind "$0" /run && exec "$@"', run];
+  const sshd = await startSshdWithDocker(docker, options.privateRun ? { launcher } : {});
   // As on COS, where the mounted directories live is mounted noexec (undone with the rest of `dir`'s mounts).
   await mountNoexec(dir);
   const fake = await startComputeApi(options.delays ? { delays: options.delays } : {});
   const pool = new SshPool({ hostKeyPolicy: 'strict', agent: '' });
-  const worker = gceWorker({
+  const entry = {
     name: options.name,
     provider: 'gce-cos',
     ssh: { user: sshd.user, port: sshd.port, identityFile: sshd.clientKeyPath },
     iap: { enabled: false },
     sshConfigFile: await emptySshConfig(dir),
-    container: { image, command: ['sleep', 'infinity'], mounts: (options.mounts ?? ['dev']).map((sub) => join(dir, sub)) },
+    container: { image, command: ['sleep', 'infinity'], mounts: [...(options.mounts ?? ['dev']).map((sub) => join(dir, sub)), ...(options.mountHome ? [sshd.home] : [])] },
     stateDir: join(dir, 'dev', 'state'),
     ...(options.spot ? { spot: true } : {}),
-  });
-  const deps = testDeps(fake, pool, dir);
+    ...options.entry,
+  };
+  const worker = gceWorker(entry);
+  const deps = testDeps(fake, pool, dir, options.privateRun ? { bootStateDir: join(run, 'mission-control') } : {});
   const backing = backWithSshd(fake.world, { sshd, bootStateDir: deps.bootStateDir!, env: docker.env });
   const provider = createGceProvider(worker, deps);
   const close = async () => {
@@ -70,10 +95,12 @@ export async function startCosWorker(options: CosWorkerOptions): Promise<CosWork
     await pool.close();
     await fake.close();
     await docker.docker(['rm', '-f', 'maintainer-worker']);
+    // The boot script gave a mounted home an exec mount of its own too.
+    if (options.mountHome) await unmountUnder(sshd.home);
     await sshd.stop();
     // The boot script gave the mounted directories exec mounts of their own, as on COS.
     await unmountUnder(dir);
     await rm(dir, { recursive: true, force: true });
   };
-  return { docker, sshd, fake, dir, worker, provider, backing, close };
+  return { docker, sshd, fake, dir, worker, entry, provider, pool, backing, close };
 }
