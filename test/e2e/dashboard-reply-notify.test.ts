@@ -111,9 +111,13 @@ describe('replies and notifications, on the binary', () => {
     // Both saw the failure; more scans follow: still one event, from whichever holds the lock.
     await tui.send('r');
     await tui.waitFor('refreshing every worker');
-    const lines = (readText(events) ?? '').trim().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0] ?? '')).toMatchObject({ worker: 'local', job: 'local/ask', state: 'failed', reason: 'exit code recorded by the job wrapper: exit 3' });
+    // The failure is announced once. A scan that saw the job before its question was on screen may also have
+    // announced the question (running → waiting): that too exactly once, never from both processes.
+    const all = received(events);
+    const failures = all.filter((event) => event.state === 'failed');
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ worker: 'local', job: 'local/ask', state: 'failed', reason: 'exit code recorded by the job wrapper: exit 3' });
+    expect(all.filter((event) => event.state !== 'failed').map((event) => [event.job, event.state])).toEqual(all.length === 1 ? [] : [['local/ask', 'waiting']]);
     // Each rang its own terminal's bell: notifications are not mutations, the wallboard has them too.
     for (const pane of [tui, wallboard]) expect((await pane.tmux('display-message', '-p', '-t', 'tui', '#{window_bell_flag}')).trim()).toBe('1');
     // The lock is held while they run.
