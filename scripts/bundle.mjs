@@ -4,6 +4,8 @@
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import { boundInkTextCache, INK_TEXT_CACHE_FILES } from '../dist/ui/text-cache.js';
 
 /**
  * Ink's layout engine (yoga-layout) carries its WebAssembly inline, as a data: URL, and reads it with fetch() when
@@ -23,6 +25,22 @@ const yogaWithoutFetch = {
   },
 };
 
+/**
+ * Ink's text caches (measure-text.js, wrap-text.js) keep every text ever drawn; the bundle bounds them
+ * (src/ui/text-cache.ts). Should a new Ink write them differently, the build fails and says which one.
+ */
+const inkTextCaches = {
+  name: 'ink-text-caches',
+  setup(build) {
+    const files = new RegExp(`ink[\\\\/]build[\\\\/](${INK_TEXT_CACHE_FILES.map((f) => f.replace('.', '\\.')).join('|')})$`);
+    build.onLoad({ filter: files }, async (args) => {
+      const bounded = boundInkTextCache(basename(args.path), await readFile(args.path, 'utf8'), resolve('dist/ui/text-cache.js'));
+      if (bounded instanceof Error) throw bounded;
+      return { contents: bounded, loader: 'js', resolveDir: resolve(args.path, '..') };
+    });
+  },
+};
+
 rmSync('dist/bundle', { recursive: true, force: true });
 await build({
   entryPoints: ['dist/cli/main.js'],
@@ -35,7 +53,7 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
   external: ['ssh2', 'cpu-features', 'google-auth-library', 'react-devtools-core'],
-  plugins: [yogaWithoutFetch],
+  plugins: [yogaWithoutFetch, inkTextCaches],
   // CommonJS dependencies bundled into ESM still call require() for Node's built-ins.
   banner: { js: "import { createRequire as __mcCreateRequire } from 'node:module'; const require = __mcCreateRequire(import.meta.url);" },
 });

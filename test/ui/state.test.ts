@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createStore } from 'zustand/vanilla';
+import { createStore, type StoreApi } from 'zustand/vanilla';
 import { resolveCursor, scrollTop } from '../../src/ui/state/selection.js';
 import type { FleetState } from '../../src/state/store.js';
-import { createClock, createFrameTicker } from '../../src/ui/state/throttled-store.js';
+import { createClock, createFrameTicker, type FrameTicker } from '../../src/ui/state/throttled-store.js';
 import { createUiStore } from '../../src/ui/state/ui-store.js';
 import { attentionReason, createJobRowsCache } from '../../src/ui/state/job-rows.js';
 import { computeLayout } from '../../src/ui/layout.js';
@@ -91,6 +91,59 @@ describe('the frame ticker', () => {
       vi.useRealTimers();
     }
   });
+
+  /** Runs `body` on a started ticker over a small fleet, under fake timers; `setFirstState` changes one job's state. */
+  const onTicker = (quietMs: number, body: (t: { source: StoreApi<FleetState>; ticker: FrameTicker; shown: () => string; setFirstState: (state: string) => void }) => void) => {
+    vi.useFakeTimers();
+    const source = createStore<FleetState>()(() => smallFleet());
+    const ticker = createFrameTicker(source, 1000, quietMs);
+    try {
+      vi.setSystemTime(NOW);
+      ticker.start();
+      const [worker, jobs] = Object.entries(source.getState().jobsByWorker).find(([, list]) => list.length > 0)!;
+      const setFirstState = (state: string) =>
+        source.setState({ jobsByWorker: { ...source.getState().jobsByWorker, [worker]: [{ ...jobs[0]!, state } as never, ...jobs.slice(1)] } });
+      body({ source, ticker, setFirstState, shown: () => ticker.fleet.getState().jobsByWorker[worker]![0]!.state });
+    } finally {
+      ticker.stop();
+      vi.useRealTimers();
+    }
+  };
+
+  it('publishes a job state change in the same turn once the last publish is a frame gap old, and holds it within the gap', () =>
+    onTicker(50, ({ ticker, shown, setFirstState }) => {
+      ticker.flush();
+      vi.advanceTimersByTime(150);
+      setFirstState('waiting');
+      expect(shown()).toBe('waiting');
+      // Within the gap of that publish: held until 100 ms after it (10 frames a second at most).
+      vi.advanceTimersByTime(30);
+      setFirstState('idle');
+      expect(shown()).toBe('waiting');
+      vi.advanceTimersByTime(69);
+      expect(shown()).toBe('waiting');
+      vi.advanceTimersByTime(1);
+      expect(shown()).toBe('idle');
+      // Frames costing 50 ms space the publishes 200 ms apart.
+      ticker.frameCost(50);
+      vi.advanceTimersByTime(150);
+      setFirstState('running');
+      expect(shown()).toBe('idle');
+      vi.advanceTimersByTime(50);
+      expect(shown()).toBe('running');
+      vi.advanceTimersByTime(250);
+      setFirstState('waiting');
+      expect(shown()).toBe('waiting');
+    }));
+
+  it('brings a held fleet change forward when a job changes state', () =>
+    onTicker(500, ({ source, ticker, shown, setFirstState }) => {
+      // More than a beat without a publish: a plain change waits for the quiet time (500 ms here).
+      source.setState({ configErrors: ['first'] });
+      setFirstState('waiting');
+      expect(ticker.fleet.getState().configErrors).toEqual(['first']);
+      expect(shown()).toBe('waiting');
+    }));
 
   it('has a clock that can be frozen', () => {
     const clock = createClock(1000, NOW);

@@ -85,8 +85,9 @@ export function jobStatesChanged(before: FleetState, after: FleetState): boolean
  * fleet's state is published with it, in the same tick, so the two make one frame (a concurrent React root
  * batches them). Twenty workers answering polls at different moments still cost one frame a beat. A change
  * after more than a beat without any publish (the very first scan) goes out after `quietMs` instead. A job that
- * changed state (a job starts waiting for the user) is not held for the beat: it goes out at once, or
- * `minGapMs` after the last publish, so such changes still make at most 10 frames a second.
+ * changed state (a job starts waiting for the user) is not held for the beat: it goes out in the same turn when
+ * the last publish is `minGapMs` (or the frame-cost spacing) old, else when that gap is over, so such changes
+ * still make at most 10 frames a second.
  */
 export function createFrameTicker(
   source: Pick<StoreApi<FleetState>, 'getState' | 'subscribe'>,
@@ -111,12 +112,25 @@ export function createFrameTicker(
       fleet.setState(source.getState(), true);
     }
   };
+  // When the pending publish is due (`soon`), so a job state change can bring it forward.
+  let soonAt = 0;
+  const publishIn = (ms: number) => {
+    if (soon) clearTimeout(soon);
+    soonAt = Date.now() + ms;
+    soon = setTimeout(publish, ms);
+  };
   const unsubscribe = source.subscribe((state) => {
     dirty = true;
-    if (soon || !beat) return;
-    const sinceLast = Date.now() - lastPublish;
-    if (jobStatesChanged(fleet.getState(), state)) soon = setTimeout(publish, Math.max(0, gapMs - sinceLast));
-    else if (sinceLast >= intervalMs) soon = setTimeout(publish, quietMs);
+    if (!beat) return;
+    const now = Date.now();
+    const sinceLast = now - lastPublish;
+    if (jobStatesChanged(fleet.getState(), state)) {
+      const wait = Math.max(0, gapMs - sinceLast);
+      // Leading edge: the frames of the last gap are over, so the change goes out in this very turn (a timer of
+      // 0 ms waits behind every other callback of a busy loop, the scans' I/O included).
+      if (wait === 0) publish();
+      else if (!soon || soonAt > now + wait) publishIn(wait);
+    } else if (!soon && sinceLast >= intervalMs) publishIn(quietMs);
   });
   const view = <T>(store: StoreApi<T>) => ({ getState: store.getState, getInitialState: store.getInitialState, subscribe: store.subscribe });
   return {

@@ -1,0 +1,54 @@
+/**
+ * Bounds for the text caches inside Ink. Ink keeps, for the life of the process, the size of every text it ever
+ * laid out (measure-text.js) and the wrapped form of every text at every width (wrap-text.js). A dashboard's lines
+ * change with every scan (ages, load, RTT, previews), so both grow without end: tens of megabytes an hour with a big
+ * fleet. The bundle (scripts/bundle.mjs) rewrites those two modules to use {@link BoundedTextCache} instead.
+ */
+
+/** Entries a text cache holds before it starts over: many frames of a big fleet, a few megabytes at most. */
+export const TEXT_CACHE_LIMIT = 20_000;
+
+/** A text-keyed cache that empties itself when full, so it holds at most `limit` entries. */
+export class BoundedTextCache<V> extends Map<string, V> {
+  constructor(readonly limit = TEXT_CACHE_LIMIT) {
+    super();
+  }
+
+  /** Adds an entry; a full cache starts over first (the texts on screen now come back within a frame). */
+  override set(key: string, value: V): this {
+    if (this.size >= this.limit && !this.has(key)) this.clear();
+    return super.set(key, value);
+  }
+}
+
+/** One rewrite of an Ink module's source: the text it must contain, and what replaces it. */
+type Rewrite = readonly [from: string, to: string];
+
+/** Ink's text caches, by module file name, as Ink 6 writes them. */
+const INK_TEXT_CACHES: Readonly<Record<string, readonly Rewrite[]>> = {
+  'measure-text.js': [['const cache = new Map();', 'const cache = new BoundedTextCache();']],
+  'wrap-text.js': [
+    ['const cache = {};', 'const cache = new BoundedTextCache();'],
+    ['const cachedText = cache[cacheKey];', 'const cachedText = cache.get(cacheKey);'],
+    ['cache[cacheKey] = wrappedText;', 'cache.set(cacheKey, wrappedText);'],
+  ],
+};
+
+/** The Ink module files whose caches {@link boundInkTextCache} bounds. */
+export const INK_TEXT_CACHE_FILES: readonly string[] = Object.keys(INK_TEXT_CACHES);
+
+/**
+ * The source of Ink's module `file` (a name in {@link INK_TEXT_CACHE_FILES}) with its cache made a
+ * {@link BoundedTextCache} imported from `cacheModule`; an Error naming what is missing when Ink's source no longer
+ * reads as expected (a new Ink: look at its caches again).
+ */
+export function boundInkTextCache(file: string, source: string, cacheModule: string): string | Error {
+  const rewrites = INK_TEXT_CACHES[file];
+  if (!rewrites) return new Error(`${file} is not one of Ink's text caches (${INK_TEXT_CACHE_FILES.join(', ')})`);
+  let out = source;
+  for (const [from, to] of rewrites) {
+    if (!out.includes(from)) return new Error(`Ink's ${file} no longer contains "${from}": its text cache is left unbounded`);
+    out = out.replace(from, to);
+  }
+  return `import { BoundedTextCache } from ${JSON.stringify(cacheModule)};\n${out}`;
+}
