@@ -57,9 +57,8 @@ const NONCES_PER_READ = 32;
 const PUSHED_SCAN_DEADLINE_S = 30;
 
 /**
- * `bw SECONDS COMMAND…`: runs the command in the background and kills it when it is still running after SECONDS,
- * with KILL (status 137): a tmux client ends on TERM with status 1, as when its server goes. A TERM that reaches the
- * timer before its `sleep` is known is noted and acted on just after.
+ * `bw SECONDS COMMAND…`: runs the command in the background and kills it (TERM, status 143) when it is still running
+ * after SECONDS. A TERM that reaches the timer before its `sleep` is known is noted and acted on just after.
  */
 const BOUNDED_WAIT = [
   'bw() {',
@@ -68,7 +67,7 @@ const BOUNDED_WAIT = [
   `  ( w=; t=; trap 'if [ -n "$w" ]; then kill "$w"; exit 0; fi; t=1' TERM`,
   '    sleep "$b" & w=$!',
   '    [ -z "$t" ] || { kill "$w"; exit 0; }',
-  '    wait "$w" && kill -s KILL "$p" ) 2>/dev/null &',
+  '    wait "$w" && kill "$p" ) 2>/dev/null &',
   '  t=$!',
   '  wait "$p"; r=$?',
   '  kill "$t" 2>/dev/null; wait "$t"',
@@ -125,10 +124,9 @@ export function buildWatcherCommand(opts: WatcherCommandOptions): Observation {
   // On the session host: `up` once the hooks are armed, `ev` per wake, `gone` when the server ends, `down` while there
   // is none. Every wait arms the hooks first, in the same tmux client: a server that was replaced between two waits
   // (killed and started again) is never waited on unarmed.
-  // Every wait is bounded (`bw`: the command killed after `bound` seconds, status 137): one that ends so goes round
-  // again, re-arming on the socket's server now. A change wait that ends so says `tick`, which the reader answers on
-  // the sent channel: with no answer (its reader is gone: a closed stream, a dropped connection; inside a container a
-  // write does not fail when the `docker exec` client is killed) the loop ends instead of waiting on.
+  // Every wait is bounded (`bw`: the command killed after `bound` seconds, status 143): one that ends so goes round
+  // again, re-arming on the socket's server now, after a `tick` line (nothing to the client, but a write that ends
+  // this loop when its reader is gone). The timer's `sleep` is killed with it when the wait ends first.
   const events = [
     ...BOUNDED_WAIT,
     'st=',
@@ -137,7 +135,7 @@ export function buildWatcherCommand(opts: WatcherCommandOptions): Observation {
     '  if [ "$st" = up ]; then',
     `    bw ${bound} ${armHooksLine(tmux, `wait-for ${PUSH_CHANNEL}`)}; r=$?`,
     `    if [ "$r" = 0 ]; then echo ev; bw ${bound} ${tmux} wait-for ${sent} ${quiet}; continue; fi`,
-    `    if [ "$r" = 137 ]; then echo tick; bw ${bound} ${tmux} wait-for ${sent} ${quiet}; [ "$?" != 137 ] || exit 0; continue; fi`,
+    '    if [ "$r" = 143 ]; then echo tick; continue; fi',
     '    st=gone; echo gone; continue',
     '  fi',
     '  [ "$st" = down ] || { st=down; echo down; }',
@@ -145,7 +143,6 @@ export function buildWatcherCommand(opts: WatcherCommandOptions): Observation {
     `  sleep ${NO_SERVER_RETRY_S}`,
     'done',
   ].join('\n');
-  const answer = onSessionHost(`${tmux} wait-for -S ${sent} ${quiet}`, opts.container);
   const lines = [
     `F=${frameMarker(secret)}`,
     `P=${placeholder}`,
@@ -167,8 +164,8 @@ export function buildWatcherCommand(opts: WatcherCommandOptions): Observation {
     '  case $l in',
     `    up) printf '\\n%s UP\\n' "$F"; push ;;`,
     `    down) printf '\\n%s DOWN\\n' "$F" ;;`,
-    `    ev) push; ${answer} ;;`,
-    `    tick) ${answer} ;;`,
+    '    tick) ;;',
+    `    ev) push; ${onSessionHost(`${tmux} wait-for -S ${sent} ${quiet}`, opts.container)} ;;`,
     '    *) push ;;',
     '  esac',
     'done',
