@@ -39,14 +39,6 @@ export const PUSH_HOOK_INDEX = 47;
 /** How often the watcher looks for a tmux server while none runs, in seconds. */
 export const NO_SERVER_RETRY_S = 2;
 
-/**
- * The longest one wait of the watcher lasts, in seconds. A wait can be on a server that will never signal it (the
- * socket now belongs to a server started since, or a scan-sent signal went to the server before): when it ends,
- * the watcher re-arms the hooks on whatever server the socket leads to and says it is still there, so a watcher
- * whose reader is gone (a stream closed, a dropped connection) ends at its next write instead of lingering.
- */
-export const WAIT_BOUND_S = 30;
-
 /** Hex digits of one pushed scan's nonce. */
 const NONCE_CHARS = 24;
 
@@ -56,33 +48,12 @@ const NONCES_PER_READ = 32;
 /** The deadline inside a container for one pushed scan, in seconds (the providers' default time limit). */
 const PUSHED_SCAN_DEADLINE_S = 30;
 
-/**
- * `bw SECONDS COMMAND…`: runs the command in the background and kills it (TERM, status 143) when it is still running
- * after SECONDS. A TERM that reaches the timer before its `sleep` is known is noted and acted on just after.
- */
-const BOUNDED_WAIT = [
-  'bw() {',
-  '  b=$1; shift',
-  '  "$@" & p=$!',
-  `  ( w=; t=; trap 'if [ -n "$w" ]; then kill "$w"; exit 0; fi; t=1' TERM`,
-  '    sleep "$b" & w=$!',
-  '    [ -z "$t" ] || { kill "$w"; exit 0; }',
-  '    wait "$w" && kill "$p" ) 2>/dev/null &',
-  '  t=$!',
-  '  wait "$p"; r=$?',
-  '  kill "$t" 2>/dev/null; wait "$t"',
-  '  return "$r"',
-  '}',
-];
-
 /** What {@link buildWatcherCommand} needs: the scan's settings without a nonce (each pushed scan makes its own). */
 export interface WatcherCommandOptions extends Omit<ScanCommandOptions, 'nonce'> {
   /** A fresh value from {@link newStreamSecret}: frames carry it, so nothing a job prints can forge one. */
   readonly secret: string;
   /** How long the watcher may run before it ends (the client opens a new one), in seconds. */
   readonly lifetimeS: number;
-  /** The longest one wait lasts, in seconds; default {@link WAIT_BOUND_S}. */
-  readonly waitBoundS?: number;
 }
 
 /** A fresh random secret for one stream: letters and digits only. */
@@ -113,8 +84,7 @@ export function armHooksLine(tmux: string, then?: string): string {
 export function buildWatcherCommand(opts: WatcherCommandOptions): Observation {
   if (!/^[A-Za-z0-9]{16,64}$/.test(opts.secret)) throw new Error('stream secret must be 16–64 letters or digits');
   const placeholder = `mcpushnonce${randomBytes(12).toString('hex')}`;
-  const { secret, lifetimeS, waitBoundS, ...scanOptions } = opts;
-  const bound = Math.max(1, Math.round(waitBoundS ?? WAIT_BOUND_S));
+  const { secret, lifetimeS, ...scanOptions } = opts;
   const scan = buildScanCommand({ ...scanOptions, nonce: placeholder });
   const tmux = tmuxPrefix(opts.tmuxSocketArgs);
   // After each wake the waiter waits for the scan to be sent (this stream's own channel) before it waits for the next
@@ -124,22 +94,13 @@ export function buildWatcherCommand(opts: WatcherCommandOptions): Observation {
   // On the session host: `up` once the hooks are armed, `ev` per wake, `gone` when the server ends, `down` while there
   // is none. Every wait arms the hooks first, in the same tmux client: a server that was replaced between two waits
   // (killed and started again) is never waited on unarmed.
-  // Every wait is bounded (`bw`: the command killed after `bound` seconds, status 143): one that ends so goes round
-  // again, re-arming on the socket's server now, after a `tick` line (nothing to the client, but a write that ends
-  // this loop when its reader is gone). The timer's `sleep` is killed with it when the wait ends first.
   const events = [
-    ...BOUNDED_WAIT,
     'st=',
     'while :; do',
     `  if [ "$st" != up ] && ${armHooksLine(tmux)}; then st=up; echo up; fi`,
-    '  if [ "$st" = up ]; then',
-    `    bw ${bound} ${armHooksLine(tmux, `wait-for ${PUSH_CHANNEL}`)}; r=$?`,
-    `    if [ "$r" = 0 ]; then echo ev; bw ${bound} ${tmux} wait-for ${sent} ${quiet}; continue; fi`,
-    '    if [ "$r" = 143 ]; then echo tick; continue; fi',
-    '    st=gone; echo gone; continue',
-    '  fi',
+    `  if [ "$st" = up ] && ${armHooksLine(tmux, `wait-for ${PUSH_CHANNEL}`)}; then echo ev; ${tmux} wait-for ${sent} ${quiet}; continue; fi`,
+    '  if [ "$st" = up ]; then st=gone; echo gone; continue; fi',
     '  [ "$st" = down ] || { st=down; echo down; }',
-    '  echo tick',
     `  sleep ${NO_SERVER_RETRY_S}`,
     'done',
   ].join('\n');
@@ -164,7 +125,6 @@ export function buildWatcherCommand(opts: WatcherCommandOptions): Observation {
     '  case $l in',
     `    up) printf '\\n%s UP\\n' "$F"; push ;;`,
     `    down) printf '\\n%s DOWN\\n' "$F" ;;`,
-    '    tick) ;;',
     `    ev) push; ${onSessionHost(`${tmux} wait-for -S ${sent} ${quiet}`, opts.container)} ;;`,
     '    *) push ;;',
     '  esac',
