@@ -5,7 +5,8 @@
  * On the session host (inside the container when the worker has one) it arms the private tmux server's hooks with
  * one fixed command, `wait-for -S mc-push` (no format, no name, nothing from data), and waits on that channel. A
  * hook or an agent's state write (`mc-state`) signals it; tmux never blocks the signaller and remembers a signal
- * that came with no waiter, so none is lost while a scan runs. Each wake runs the one scan script
+ * that came with no waiter, but as a toggle: a second one with no waiter clears the first (tmux 3.3a), so an even
+ * number of changes while a scan runs is seen only at the next change or poll. Each wake runs the one scan script
  * ({@link buildScanCommand}) on the worker's host and prints its output in a frame (see `parse.ts`).
  *
  * Nothing is installed: `tmux`, `od` and `tr` are all the script needs. When no tmux server runs it says so
