@@ -223,16 +223,29 @@ function hostPart(): string[] {
   ];
 }
 
-/** `docker inspect`, then the session-host part inside the container only when it is running. */
-function containerPart(container: string, inner: string): string[] {
+/**
+ * The shell variable that may hold the container's `docker inspect` line ({@link inspectCommand}) from earlier in the
+ * same script: the watcher reads it once per stream (its stream runs inside that container, so the container cannot
+ * have stopped or restarted while the stream is up), and its pushed scans skip a `docker` process each.
+ */
+export const INSPECTED_VARIABLE = 'mc_inspected';
+
+/** The `docker inspect` command the scan's `container` part prints: running, status, start time and image, one line. */
+export function inspectCommand(container: string): string {
   const format = ['{{.State.Running}}', '{{.State.Status}}', '{{.State.StartedAt}}', '{{.Config.Image}}'].join(FIELD_SEPARATOR);
+  return `docker inspect --type container --format ${shellQuote(format)} -- ${shellQuote(container)}`;
+}
+
+/** `docker inspect` (unless {@link INSPECTED_VARIABLE} holds a running one), then the session-host part inside the container only when it is running. */
+function containerPart(container: string, inner: string): string[] {
+  const running = `true${shellQuote(FIELD_SEPARATOR)}`;
   return [
     'b container',
-    `c=$(docker inspect --type container --format ${shellQuote(format)} -- ${shellQuote(container)} 2>&1); s=$?`,
+    `case \${${INSPECTED_VARIABLE}-} in ${running}*) c=$${INSPECTED_VARIABLE}; s=0 ;; *) c=$(${inspectCommand(container)} 2>&1); s=$? ;; esac`,
     "printf '%s\\n' \"$c\"",
     'e container $s',
     'b session',
-    `case $s$c in 0true${shellQuote(FIELD_SEPARATOR)}*) ${onSessionHost(inner, container)}; e session $? ;;`,
+    `case $s$c in 0${running}*) ${onSessionHost(inner, container)}; e session $? ;;`,
     "*) printf 'the container is not running: not entered\\n'; e session skipped ;; esac",
   ];
 }
