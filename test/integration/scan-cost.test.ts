@@ -66,4 +66,22 @@ describe('the scan costs a fixed handful of processes and no system call per byt
     expect(counts.get('execve')).toBeLessThanOrEqual(6);
     expect(counts.get('read') ?? 0).toBeLessThan((RECORDS * META_BYTES) / 10);
   });
+
+  it('bash and busybox ash tell the time without date; a stale time in the environment of a shell that has none is not used', async () => {
+    const bin = join(dir, 'no-date');
+    await mkdir(bin, { recursive: true });
+    await writeFile(join(bin, 'date'), '#!/bin/sh\necho "date: not here" >&2\nexit 1\n', { mode: 0o755 });
+    const nowOf = async (shell: readonly string[], env: NodeJS.ProcessEnv) => {
+      const nonce = newScanNonce();
+      const { script } = buildScanCommand({ tmuxSocketArgs: ['-S', socket], stateDir: join(dir, 'state'), nonce }) as { script: string };
+      const [file = 'sh', ...pre] = shell;
+      const { stdout } = await exec(file, [...pre, '-c', script], { env, maxBuffer: 16 * 1024 * 1024 });
+      return parseScan(stdout, nonce).host.now;
+    };
+    const noDate = { PATH: `${bin}:/usr/bin:/bin` };
+    for (const shell of [['bash'], ['busybox', 'sh']]) expect(Math.abs((await nowOf(shell, noDate)) - Date.now() / 1000)).toBeLessThan(5);
+    // dash has neither variable: one inherited from the environment is a frozen value, so date is asked.
+    const stale = await nowOf(['dash'], { PATH: '/usr/bin:/bin', EPOCHSECONDS: '1000', EPOCHREALTIME: '999.5' });
+    expect(Math.abs(stale - Date.now() / 1000)).toBeLessThan(5);
+  });
 });
