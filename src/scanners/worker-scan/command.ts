@@ -3,7 +3,7 @@
  * panes on the worker's private socket and the job records, each in a framed section.
  *
  * The script is POSIX sh (dash, bash, busybox ash) and cheap: a handful of processes per scan
- * whatever the number of jobs: `date`, one `tmux`, one `find` that lists the record files over their size caps,
+ * whatever the number of jobs: `date` (not under bash or busybox ash), one `tmux`, one `find` that lists the record files over their size caps,
  * one `awk` that reads all the others (the shell's own `read` takes a system call per byte), and one `stat` for every
  * log and every oversized file. Sections are framed by lines that carry a per-scan nonce, so neither a file's contents
  * nor a session name can forge a section; see `parse.ts` for the format.
