@@ -28,8 +28,8 @@ function unquote(word: string): string {
 describe('buildScanCommand', () => {
   it('frames with the nonce and runs tmux with -u, the socket and a real 0x1f separator', () => {
     const text = script();
-    expect(text.startsWith('(\nM=@@MC-abcdef0123456789@@\n')).toBe(true);
-    expect(text.endsWith('\n) </dev/null 2>&1')).toBe(true);
+    expect(text.startsWith('{\nM=@@MC-abcdef0123456789@@\n')).toBe(true);
+    expect(text.endsWith('\n} </dev/null 2>&1')).toBe(true);
     const tmux = text.split('\n').find((line) => line.startsWith('b tmux;'));
     expect(tmux).toBe(
       "b tmux; tmux -u -L mission-control list-panes -a -F '@Rabcdef0123456789\x1f" +

@@ -18,7 +18,7 @@ import { onSessionHost } from '../../providers/container.js';
 import { observation, type Observation } from '../../providers/types.js';
 import { shellQuote } from '../../ssh/quote.js';
 import { tmuxPrefix } from '../session-host.js';
-import { buildScanCommand, type ScanCommandOptions } from '../worker-scan/command.js';
+import { buildScanCommand, INSPECTED_VARIABLE, inspectCommand, type ScanCommandOptions } from '../worker-scan/command.js';
 
 /** The tmux `wait-for` channel hooks and `mc-state` signal: a fixed word, the same on every private server. */
 export const PUSH_CHANNEL = 'mc-push';
@@ -105,6 +105,10 @@ export function buildWatcherCommand(opts: WatcherCommandOptions): Observation {
     `  sleep ${NO_SERVER_RETRY_S}`,
     'done',
   ].join('\n');
+  // The container is inspected once per stream (the stream runs inside it, so it is the same running container
+  // until the stream ends): its pushed scans reuse that line instead of starting a `docker inspect` each.
+  const inspectOnce =
+    opts.container === undefined ? '' : `${INSPECTED_VARIABLE}=$(${inspectCommand(opts.container)} 2>/dev/null) || ${INSPECTED_VARIABLE}=; `;
   const lines = [
     `F=${frameMarker(secret)}`,
     `P=${placeholder}`,
@@ -124,7 +128,7 @@ export function buildWatcherCommand(opts: WatcherCommandOptions): Observation {
     '}',
     `( mc_deadline_s=${Math.max(1, Math.round(lifetimeS))}; ${onSessionHost(events, opts.container)} ) | while IFS= read -r l; do`,
     '  case $l in',
-    `    up) printf '\\n%s UP\\n' "$F"; push ;;`,
+    `    up) ${inspectOnce}printf '\\n%s UP\\n' "$F"; push ;;`,
     `    down) printf '\\n%s DOWN\\n' "$F" ;;`,
     `    ev) push; ${onSessionHost(`${tmux} wait-for -S ${sent} ${quiet}`, opts.container)} ;;`,
     '    *) push ;;',

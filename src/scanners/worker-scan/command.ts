@@ -3,9 +3,10 @@
  * panes on the worker's private socket and the job records, each in a framed section.
  *
  * The script is POSIX sh (dash, bash, busybox ash) and cheap: a handful of processes per scan
- * whatever the number of jobs (one `find` lists the record files over their size caps, the others are
- * read with the shell's own `read`, and one `stat` covers every log and every oversized file). Sections are framed by lines that carry a per-scan nonce, so neither a file's
- * contents nor a session name can forge a section; see `parse.ts` for the format.
+ * whatever the number of jobs: `date` (not under bash or busybox ash), one `tmux`, one `find` that lists the record files over their size caps,
+ * one `awk` that reads all the others (the shell's own `read` takes a system call per byte), and one `stat` for every
+ * log and every oversized file. Sections are framed by lines that carry a per-scan nonce, so neither a file's contents
+ * nor a session name can forge a section; see `parse.ts` for the format.
  */
 import { randomBytes } from 'node:crypto';
 import { observation, type Observation } from '../../providers/types.js';
@@ -132,6 +133,32 @@ export function foregroundScript(panePids: readonly number[]): string[] {
   ];
 }
 
+/**
+ * Prints the `J` line (and the `R` line when there is a state file) of each job given as a `FLAGS/ID` word, flags
+ * being the shell's findings for `meta.json`, `exit` and `state`: 0 none, 1 to read, 3 over its cap. A file that
+ * grew past its cap since `find` looked stops being read at the line that crosses it; one that cannot be read is 2.
+ * Everything happens in BEGIN, so the words are never opened as files; separators are stripped from what is read.
+ */
+const RECORDS_AWK = [
+  // The first line of a file; `bad` tells one that could not be read.
+  'function first(p, v) { v = ""; bad = (getline v < p) < 0; close(p); return v }',
+  'BEGIN {',
+  ' us = sprintf("%c", 31); drop = "[" sprintf("%c%c", 30, 31) "]"',
+  ' for (i = 1; i < ARGC; i++) {',
+  '  a = ARGV[i]; j = substr(a, 5); hm = substr(a, 1, 1); he = substr(a, 2, 1); hs = substr(a, 3, 1); m = ""; x = ""; r = ""',
+  '  if (hm == 1) {',
+  `   p = j "/meta.json"; while ((k = (getline l < p)) > 0) { m = m l; if (length(m) > ${MAX_RECORD_BYTES}) { hm = 3; m = ""; break } }`,
+  '   if (k < 0) hm = 2; close(p)',
+  '  }',
+  '  if (he == 1) { x = first(j "/exit"); if (bad) he = 2 }',
+  '  if (hs == 1) { r = first(j "/state"); if (bad) hs = 2 }',
+  '  gsub(drop, "", m); gsub(drop, "", x); gsub(drop, "", r)',
+  '  printf "J%s%s%s%s%s%s%s%s%s%s\\n", us, j, us, hm, us, he, us, x, us, m',
+  '  if (hs != 0) printf "R%s%s%s%s%s%s\\n", us, j, us, hs, us, r',
+  ' }',
+  '}',
+].join('\n');
+
 /** What {@link buildScanCommand} needs to know about the worker. */
 export interface ScanCommandOptions {
   /** `-L name` or `-S path`: the worker's private tmux socket. */
@@ -158,8 +185,10 @@ export function buildScanCommand(opts: ScanCommandOptions): Observation {
   }
   const container = opts.container;
   const marker = sectionMarker(opts.nonce);
+  // A brace group, not a subshell: the merged output and closed stdin cost no process. Callers run the script in a
+  // shell of its own (`sh -c`, or a subshell in the watcher), so its `cd` and `set --` change nothing of theirs.
   const lines = [
-    '(',
+    '{',
     ...framing(marker),
     'b plan',
     `printf 'version %s\\n' ${SCAN_FORMAT_VERSION}`,
@@ -169,7 +198,7 @@ export function buildScanCommand(opts: ScanCommandOptions): Observation {
     ...(container === undefined
       ? [sessionHostScript(opts)]
       : containerPart(container, [...framing(marker), sessionHostScript(opts)].join('\n'))),
-    ') </dev/null 2>&1',
+    '} </dev/null 2>&1',
   ];
   return observation({ script: lines.join('\n') });
 }
@@ -186,7 +215,10 @@ function framing(marker: string): string[] {
 
 function hostPart(): string[] {
   return [
-    'b now; date +%s; e now $?',
+    // bash and busybox ash tell the time themselves (no process); other shells run date. A value that does not agree
+    // with EPOCHREALTIME (read just after) came from the environment, stale, to a shell that has neither: not used.
+    'b now; n=${EPOCHSECONDS-}; r=${EPOCHREALTIME-}; r=${r%%[.,]*}',
+    'case $n:$r in *[!0-9:]*|:*|*:) date +%s ;; *) if [ $((r - n)) -ge 0 ] && [ $((r - n)) -le 1 ]; then echo "$n"; else date +%s; fi ;; esac; e now $?',
     "b uptime; { IFS= read -r l && printf '%s\\n' \"$l\"; } </proc/uptime; e uptime $?",
     "b loadavg; { IFS= read -r l && printf '%s\\n' \"$l\"; } </proc/loadavg; e loadavg $?",
     // The online CPU list (`0-3,8-11`) is read by the shell itself: no process per scan on Linux.
@@ -194,16 +226,29 @@ function hostPart(): string[] {
   ];
 }
 
-/** `docker inspect`, then the session-host part inside the container only when it is running. */
-function containerPart(container: string, inner: string): string[] {
+/**
+ * The shell variable that may hold the container's `docker inspect` line ({@link inspectCommand}) from earlier in the
+ * same script: the watcher reads it once per stream (its stream runs inside that container, so the container cannot
+ * have stopped or restarted while the stream is up), and its pushed scans skip a `docker` process each.
+ */
+export const INSPECTED_VARIABLE = 'mc_inspected';
+
+/** The `docker inspect` command the scan's `container` part prints: running, status, start time and image, one line. */
+export function inspectCommand(container: string): string {
   const format = ['{{.State.Running}}', '{{.State.Status}}', '{{.State.StartedAt}}', '{{.Config.Image}}'].join(FIELD_SEPARATOR);
+  return `docker inspect --type container --format ${shellQuote(format)} -- ${shellQuote(container)}`;
+}
+
+/** `docker inspect` (unless {@link INSPECTED_VARIABLE} holds a running one), then the session-host part inside the container only when it is running. */
+function containerPart(container: string, inner: string): string[] {
+  const running = `true${shellQuote(FIELD_SEPARATOR)}`;
   return [
     'b container',
-    `c=$(docker inspect --type container --format ${shellQuote(format)} -- ${shellQuote(container)} 2>&1); s=$?`,
+    `case \${${INSPECTED_VARIABLE}-} in ${running}*) c=$${INSPECTED_VARIABLE}; s=0 ;; *) c=$(${inspectCommand(container)} 2>&1); s=$? ;; esac`,
     "printf '%s\\n' \"$c\"",
     'e container $s',
     'b session',
-    `case $s$c in 0true${shellQuote(FIELD_SEPARATOR)}*) ${onSessionHost(inner, container)}; e session $? ;;`,
+    `case $s$c in 0${running}*) ${onSessionHost(inner, container)}; e session $? ;;`,
     "*) printf 'the container is not running: not entered\\n'; e session skipped ;; esac",
   ];
 }
@@ -222,35 +267,23 @@ function sessionHostScript(opts: ScanCommandOptions): string {
     ' if cd -- "$jd"; then',
     // One find lists the record files over their caps (it reads sizes, never contents): they are not read.
     `  big=$nl$(find -L . -path './*/*' -prune \\( -name exit -size +${MAX_EXIT_FILE_BYTES}c -o -name meta.json -size +${MAX_RECORD_BYTES}c -o -name state -size +${MAX_STATE_FILE_BYTES}c \\) -print 2>/dev/null)$nl`,
+    // The loop only looks (no file is read by the shell, which reads a byte per system call): each job becomes one
+    // `FLAGS/ID` word for the one awk that reads every record file below its cap.
+    '  w=',
     '  for j in *; do',
     '   [ -d "$j" ] || continue',
     // A name that is not a job id is reported, never read; one that cannot be framed is reported without its name.
     '   case $j in *"$nl"*|*"$rs"*|*"$us"*) printf \'S%s\\n\' "$us"; continue ;;',
     `    *[!${JOB_ID_CHARACTERS}]*) printf 'S%s%s\\n' "$us" "$j"; continue ;; esac`,
-    '   hm=0; m=',
-    '   if [ -f "$j/meta.json" ]; then hm=1',
-    '    case $big in *"$nl./$j/meta.json$nl"*) hm=3 ;;',
-    // A file that grew past the cap after find looked stops being read at the line that crosses it.
-    `    *) { while IFS= read -r l || [ -n "$l" ]; do m=$m$l; [ \${#m} -le ${MAX_RECORD_BYTES} ] || { hm=3; m=; break; }; done; } 2>/dev/null <"$j/meta.json" || hm=2 ;; esac`,
-    '    [ $hm = 3 ] && set -- "$@" "$j/meta.json"',
-    `    case $m in *"$rs"*|*"$us"*) m=$(printf '%s' "$m" | tr -d '\\036\\037') ;; esac`,
-    '   fi',
-    '   he=0; x=',
-    '   if [ -f "$j/exit" ]; then he=1',
-    '    case $big in *"$nl./$j/exit$nl"*) he=3; set -- "$@" "$j/exit" ;;',
-    '    *) { IFS= read -r x || :; } 2>/dev/null <"$j/exit" || he=2 ;; esac',
-    `    case $x in *"$rs"*|*"$us"*) x=$(printf '%s' "$x" | tr -d '\\036\\037') ;; esac`,
-    '   fi',
-    `   printf 'J%s%s%s%s%s%s%s%s%s%s\\n' "$us" "$j" "$us" "$hm" "$us" "$he" "$us" "$x" "$us" "$m"`,
-    // The job's last state report (one line), on a line of its own so records without one read as before.
-    '   if [ -f "$j/state" ]; then hs=1; r=',
-    '    case $big in *"$nl./$j/state$nl"*) hs=3; set -- "$@" "$j/state" ;;',
-    '    *) { IFS= read -r r || :; } 2>/dev/null <"$j/state" || hs=2 ;; esac',
-    `    case $r in *"$rs"*|*"$us"*) r=$(printf '%s' "$r" | tr -d '\\036\\037') ;; esac`,
-    `    printf 'R%s%s%s%s%s%s\\n' "$us" "$j" "$us" "$hs" "$us" "$r"`,
-    '   fi',
+    '   f=',
+    '   for n in meta.json exit state; do',
+    '    if [ ! -f "$j/$n" ]; then f=${f}0',
+    '    else case $big in *"$nl./$j/$n$nl"*) f=${f}3; set -- "$@" "$j/$n" ;; *) f=${f}1 ;; esac; fi',
+    '   done',
+    '   w="$w $f/$j"',
     '   [ -f "$j/output.log" ] && set -- "$@" "$j/output.log"',
     '  done',
+    `  [ -z "$w" ] || LC_ALL=C awk ${shellQuote(RECORDS_AWK)} $w || s=$?`,
     ' else s=1; fi',
     "elif [ -e \"$jd\" ]; then printf 'the jobs path is not a directory\\n'; s=1",
     'fi',
