@@ -87,6 +87,9 @@ export class PushStreams {
     const { signal } = stream.controller;
     const lifetimeMs = this.#options.lifetimeMs ?? STREAM_LIFETIME_MS;
     let failures = 0;
+    // The worker's first scan goes first: the stream's channel (and the watcher it starts on the worker) would
+    // otherwise compete with it for the new connection and the worker's sshd at a cold start.
+    await firstScan(this.#store, name, signal);
     while (!signal.aborted) {
       const opened = performance.now();
       await this.#once(name, stream, lifetimeMs).catch(() => undefined);
@@ -146,5 +149,22 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
       signal.removeEventListener('abort', done);
       resolve();
     }
+  });
+}
+
+/** Resolves once `worker` has answered its first scan, up or down (or is gone from the store), or `signal` aborts. */
+function firstScan(store: FleetStore, worker: string, signal: AbortSignal): Promise<void> {
+  const scanned = () => signal.aborted || store.getState().workers[worker]?.connection !== 'connecting';
+  if (scanned()) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      unsubscribe();
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const unsubscribe = store.subscribe(() => {
+      if (scanned()) done();
+    });
+    signal.addEventListener('abort', done, { once: true });
   });
 }

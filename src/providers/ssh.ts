@@ -76,22 +76,14 @@ export class SshProvider implements WorkerProvider {
   async observe(command: Observation, options: ExecOptions = {}): Promise<ExecResult> {
     if (!isObservation(command)) throw new ReadOnlyError('a command that is not an observation');
     if (options.stdin !== undefined) return this.exec(command, options);
-    // The deadline covers reaching the worker too (resolving, connecting, a cloud worker's route choice), not just the run.
     const timeoutMs = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
     const script = this.toScript(command, options.target ?? 'session', timeoutMs);
     const unanswered = () => new WorkerUnreachableError(this.name, `no answer within ${timeoutMs} ms`);
-    let started = Date.now();
-    const reach = callLimit(timeoutMs, options.signal, unanswered);
-    let connection: SshConnection;
-    try {
-      connection = await raceAbort(this.pooled(), reach.signal);
-    } finally {
-      reach.clear();
-    }
-    // Waiting behind other workers' handshakes (a cold start of many) is not this worker's time.
-    const queuedFrom = Date.now();
+    const connection = await this.#reach(timeoutMs, options.signal, unanswered);
+    // Waiting behind other workers' handshakes (a cold start of many) is not this worker's time: the deadline
+    // starts when its own handshake does (at once when connected).
     await connection.handshakeTurn(options.signal);
-    started += Date.now() - queuedFrom;
+    const started = Date.now();
     const limit = callLimit(Math.max(1, timeoutMs - (Date.now() - started)), options.signal, unanswered);
     try {
       const result = await connection.run(script, {
@@ -100,6 +92,24 @@ export class SshProvider implements WorkerProvider {
         ...(options.maxOutputBytes !== undefined ? { maxOutputBytes: options.maxOutputBytes } : {}),
       });
       return { code: result.code, stdout: result.output, stderr: '' };
+    } finally {
+      limit.clear();
+    }
+  }
+
+  /**
+   * Whether reaching the pooled connection is local work: a plain SSH worker resolves its target on this machine
+   * (`ssh -G`, bounded by its own time-out), a queue at a cold start of many workers rather than the worker's
+   * time, so a scan's deadline leaves it out. A provider whose route choice talks to the machine counts it.
+   */
+  protected readonly reachIsLocal: boolean = true;
+
+  /** The pooled connection for a scan with deadline `timeoutMs` (see {@link reachIsLocal}). */
+  async #reach(timeoutMs: number, signal: AbortSignal | undefined, unanswered: () => Error): Promise<SshConnection> {
+    if (this.reachIsLocal) return signal ? raceAbort(this.pooled(), signal) : this.pooled();
+    const limit = callLimit(timeoutMs, signal, unanswered);
+    try {
+      return await raceAbort(this.pooled(), limit.signal);
     } finally {
       limit.clear();
     }

@@ -3,8 +3,7 @@
  * files. Keys are read at connect time and never copied anywhere else; nothing here is logged.
  */
 import { readFile } from 'node:fs/promises';
-// ssh2 is CommonJS: Node's ESM loader sees only some of its names as named exports, and `utils` is not one.
-import ssh2, { type AuthMethod, type AgentAuthMethod, type PublicKeyAuthMethod } from 'ssh2';
+import type { AuthMethod, AgentAuthMethod, PublicKeyAuthMethod } from 'ssh2';
 import type { SshTarget } from './target.js';
 
 /** The auth methods to try and a human account of what was tried or skipped, for an 'auth' error. */
@@ -22,6 +21,9 @@ export async function planAuth(target: SshTarget, agent: string | undefined): Pr
   const tried: string[] = [];
   const skipped: string[] = [];
   const base: Pick<AuthMethod, 'username'> = { username: target.user };
+  // Loaded on the first connection, not with the program: ssh2 costs tens of ms before the dashboard's first frame.
+  // It is CommonJS: Node's ESM loader sees only some of its names as named exports, and `utils` is not one.
+  const { default: ssh2 } = await import('ssh2');
   if (agent) {
     methods.push({ ...base, type: 'agent', agent });
     tried.push(`ssh-agent (${agent})`);

@@ -2,7 +2,7 @@
  * One connection attempt: transport, host key check, authentication. Every way it can fail becomes an
  * {@link SshError} that says which target, what happened, and what to try.
  */
-import { Client } from 'ssh2';
+import type { Client } from 'ssh2';
 import { ChannelSlots } from './channel-slots.js';
 import { shellJoin } from './quote.js';
 import { describeAuthPlan, planAuth, type AuthPlan } from './auth.js';
@@ -69,10 +69,12 @@ export async function openClient(
     const serverHostKey = await hostKeyAlgorithms(target);
     // After the transport is open: a ProxyJump tunnel waits for its jump host's own handshake, which must not
     // queue behind the tunnels that need it.
+    // Loaded on the first connection, not with the program (tens of ms before the dashboard's first frame).
+    const { Client: SshClient } = await import('ssh2');
     const release = await settings.handshakes.acquire(signal);
     try {
       onTurn();
-      const client = await handshake(target, settings, transport, plan, serverHostKey, onDrop, signal);
+      const client = await handshake(new SshClient(), target, settings, transport, plan, serverHostKey, onDrop, signal);
       return { client, transport };
     } finally {
       release();
@@ -84,6 +86,7 @@ export async function openClient(
 }
 
 function handshake(
+  client: Client,
   target: SshTarget,
   settings: HandshakeSettings,
   transport: Transport,
@@ -94,7 +97,6 @@ function handshake(
 ): Promise<Client> {
   return new Promise((resolve, reject) => {
     signal.throwIfAborted();
-    const client = new Client();
     let ready = false;
     let failed = false;
     let refusal: SshError | undefined;

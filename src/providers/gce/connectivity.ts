@@ -4,7 +4,6 @@
  * Both are plain {@link SshTarget}s for the shared pool, with the same user, keys and host key checks.
  */
 import { readFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { GceWorkerFields } from '../../config/gce-schema.js';
@@ -150,7 +149,10 @@ export function knownHostsOption(files: readonly string[]): string[] {
  * Checks that something speaking SSH answers at host:port within `timeoutMs` (a TCP connect and the server's banner),
  * so an unroutable address fails fast instead of after the pool's full handshake timeout.
  */
-export function probeSsh(label: string, host: string, port: number, timeoutMs: number): Promise<void> {
+export async function probeSsh(label: string, host: string, port: number, timeoutMs: number): Promise<void> {
+  // Loaded here, not with the program: node:net's module facade reads every export it has (BlockList and the
+  // internals behind it), tens of ms before the dashboard's first frame that only a GCE route choice needs.
+  const { connect } = await import('node:net');
   return new Promise((resolve, reject) => {
     const socket = connect({ host, port });
     let settled = false;

@@ -48,6 +48,8 @@ const noProgress: ProgressReporter = () => undefined;
 /** A GCE VM as a worker. Use {@link GceCosProvider} or {@link GceLinuxProvider}. */
 export class GceProvider extends SshProvider {
   override readonly kind: GceProviderKind;
+  /** Choosing the route talks to the VM (and may wait for it): part of a scan's deadline. */
+  protected override readonly reachIsLocal = false;
   /** The worker's resolved config. */
   readonly worker: GceWorkerConfig;
   readonly #deps: GceProviderDeps;
