@@ -107,7 +107,7 @@ describe('replies and notifications, on the binary', () => {
     expect(readText(answer)).toBe('yes; go $(ahead)');
     await tui.waitFor('failed (exit 3)');
     await wallboard.waitFor('failed (exit 3)');
-    await tui.waitUntil(() => (readText(events) ?? '').length > 0, 'the notify command to run');
+    await tui.waitUntil(() => received(events).some((event) => event.state === 'failed'), 'the notify command to run for the failure');
     // Both saw the failure; more scans follow: still one event, from whichever holds the lock.
     await tui.send('r');
     await tui.waitFor('refreshing every worker');

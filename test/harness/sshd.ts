@@ -107,8 +107,31 @@ async function withPasswdLock(command: () => Promise<{ code: number | null; stde
 
 const SSHD = '/usr/sbin/sshd';
 
+/** Raised when the chosen port turned out to be someone else's listener (it was taken between choosing and binding). */
+class PortTakenError extends Error {
+  override readonly name = 'PortTakenError';
+}
+
 /** Starts a private sshd on a free loopback port. Requires root (it logs sessions in as the current user). */
 export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
+  // A free port is only free until someone binds it: test files start sshd in parallel, and another one may take
+  // the port between `freePort` and this sshd's bind. Its banner would then pass for ours, with another host key.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startSshdOnce(options);
+    } catch (error) {
+      if (!(error instanceof PortTakenError) || options.port !== undefined || attempt >= 5) throw error;
+    }
+  }
+}
+
+/** Whether the process `pid` is the one listening on `host:port`. */
+async function listensOn(pid: number, port: number): Promise<boolean> {
+  const { stdout } = await run('ss', ['-Hltnp', `sport = :${port}`], { allowFailure: true });
+  return stdout.includes(`pid=${pid},`);
+}
+
+async function startSshdOnce(options: SshdOptions): Promise<TestSshd> {
   const host = options.host ?? '127.0.0.1';
   const dir = await mkdtemp(join(tmpdir(), 'mc-sshd-'));
   const home = join(dir, 'home');
@@ -171,8 +194,18 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
     const failed = new Promise<never>((_, reject) =>
       child!.once('exit', (code) => reject(new Error(`sshd exited ${code}: ${stderr.trim()}`))),
     );
-    await Promise.race([waitForBanner(host, port), failed]);
+    try {
+      await Promise.race([waitForBanner(host, port), failed]);
+    } catch (error) {
+      if (/Address already in use|Cannot bind any address/.test(stderr)) throw new PortTakenError(`port ${port} is taken`);
+      throw error;
+    }
     failed.catch(() => undefined);
+    // Only a port chosen here can be someone else's (a given one may be in another network namespace, out of sight).
+    if (options.port === undefined && !(await listensOn(child.pid!, port))) {
+      child.kill('SIGKILL');
+      throw new PortTakenError(`port ${port} answers, but not from this sshd (pid ${child.pid})`);
+    }
   };
   try {
     await launch();
