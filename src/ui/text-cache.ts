@@ -24,8 +24,38 @@ export class BoundedTextCache<V> extends Map<string, V> {
 /** One rewrite of an Ink module's source: the text it must contain, and what replaces it. */
 type Rewrite = readonly [from: string, to: string];
 
+/**
+ * Ink's output.js composes every frame from scratch: each line written is tokenized into styled cells (its caches
+ * live one frame), and each screen row is turned back into a string. With a screenful of rows that mostly stay the
+ * same from one frame to the next (a big fleet: a key moves the selection, a beat changes a few ages) that was most of
+ * a frame's time. The bundle keeps the cells of a line across frames, and a row's text by what was written on it (its
+ * width, then each write's column and text, in order: the row's text is a function of those alone).
+ */
+const INK_OUTPUT: readonly Rewrite[] = [
+  ['    widths = new Map();', '    widths = new BoundedTextCache();'],
+  ['    blockWidths = new Map();', '    blockWidths = new BoundedTextCache();'],
+  ['    styledChars = new Map();', '    styledChars = new BoundedTextCache();'],
+  ['export default class Output {', 'const mcOutputCaches = new OutputCaches();\nconst mcRows = new BoundedTextCache();\nexport default class Output {'],
+  ['caches = new OutputCaches();', 'caches = mcOutputCaches;'],
+  ['const clips = [];', 'const clips = [];\n        const mcRowKeys = [];'],
+  [
+    'const characters = this.caches.getStyledChars(line);',
+    'const characters = this.caches.getStyledChars(line);\n                    mcRowKeys[y + offsetY] = (mcRowKeys[y + offsetY] ?? `${this.width}\\u0000`) + `${x}\\u0000${line}\\u0001`;',
+  ],
+  ['const generatedOutput = output', 'let mcRow = -1;\n        const generatedOutput = output'],
+  [
+    'const lineWithoutEmptyItems = line.filter(item => item !== undefined);',
+    'const mcKey = mcRowKeys[++mcRow];\n            if (mcKey === undefined) return \'\';\n            const mcKnown = mcRows.get(mcKey);\n            if (mcKnown !== undefined) return mcKnown;\n            const lineWithoutEmptyItems = line.filter(item => item !== undefined);',
+  ],
+  [
+    'return styledCharsToString(lineWithoutEmptyItems).trimEnd();',
+    'const mcText = styledCharsToString(lineWithoutEmptyItems).trimEnd();\n            mcRows.set(mcKey, mcText);\n            return mcText;',
+  ],
+];
+
 /** Ink's text caches, by module file name, as Ink 6 writes them. */
 const INK_TEXT_CACHES: Readonly<Record<string, readonly Rewrite[]>> = {
+  'output.js': INK_OUTPUT,
   'measure-text.js': [['const cache = new Map();', 'const cache = new BoundedTextCache();']],
   'wrap-text.js': [
     ['const cache = {};', 'const cache = new BoundedTextCache();'],
