@@ -25,27 +25,49 @@ export class BoundedTextCache<V> extends Map<string, V> {
 type Rewrite = readonly [from: string, to: string];
 
 /**
- * Ink's output.js composes every frame from scratch: each line written is tokenized into styled cells (its caches
- * live one frame), and each screen row is turned back into a string. With a screenful of rows that mostly stay the
- * same from one frame to the next (a big fleet: a key moves the selection, a beat changes a few ages) that was most of
- * a frame's time. The bundle keeps the cells of a line across frames, and a row's text by what was written on it (its
- * width, then each write's column and text, in order: the row's text is a function of those alone).
+ * Ink's output.js composes every frame from scratch: a grid of cells for the whole screen, each line written
+ * tokenized into styled cells (its caches live one frame), and each screen row turned back into a string. With a
+ * screenful of rows that mostly stay the same from one frame to the next (a big fleet: a key moves the selection, a
+ * beat changes a few ages) that was most of a frame's time. The bundle notes what is written on each row (its width,
+ * then each write's column and text, in order: the row's text is a function of those alone) and composes a row only
+ * when that is new, keeping the cells of a line and the text of a row across frames.
  */
+const INK_OUTPUT_ROWS = `const mcOutputCaches = new OutputCaches();
+const mcRows = new BoundedTextCache();
+const mcBlank = { type: 'char', value: ' ', fullWidth: false, styles: [] };
+function mcComposeRow(width, writes, caches) {
+    const row = new Array(Math.max(0, Math.ceil(width))).fill(mcBlank);
+    for (let w = 0; w < writes.length; w += 2) {
+        let offsetX = writes[w];
+        for (const character of caches.getStyledChars(writes[w + 1])) {
+            row[offsetX] = character;
+            const characterWidth = Math.max(1, caches.getStringWidth(character.value));
+            for (let index = 1; index < characterWidth; index++) {
+                row[offsetX + index] = { type: 'char', value: '', fullWidth: false, styles: character.styles };
+            }
+            offsetX += characterWidth;
+        }
+    }
+    return row;
+}
+export default class Output {`;
+
 const INK_OUTPUT: readonly Rewrite[] = [
   ['    widths = new Map();', '    widths = new BoundedTextCache();'],
   ['    blockWidths = new Map();', '    blockWidths = new BoundedTextCache();'],
   ['    styledChars = new Map();', '    styledChars = new BoundedTextCache();'],
-  ['export default class Output {', 'const mcOutputCaches = new OutputCaches();\nconst mcRows = new BoundedTextCache();\nexport default class Output {'],
+  ['export default class Output {', INK_OUTPUT_ROWS],
   ['caches = new OutputCaches();', 'caches = mcOutputCaches;'],
-  ['const clips = [];', 'const clips = [];\n        const mcRowKeys = [];'],
+  ['for (let y = 0; y < this.height; y++) {', 'for (let y = 0; y < this.height; y++) {\n            output.push([]);\n            continue;'],
+  ['const clips = [];', 'const clips = [];\n        const mcRowKeys = [];\n        const mcRowWrites = [];'],
   [
     'const characters = this.caches.getStyledChars(line);',
-    'const characters = this.caches.getStyledChars(line);\n                    mcRowKeys[y + offsetY] = (mcRowKeys[y + offsetY] ?? `${this.width}\\u0000`) + `${x}\\u0000${line}\\u0001`;',
+    'mcRowKeys[y + offsetY] = (mcRowKeys[y + offsetY] ?? `${this.width}\\u0000`) + `${x}\\u0000${line}\\u0001`;\n                    (mcRowWrites[y + offsetY] ??= []).push(x, line);\n                    offsetY++;\n                    continue;\n                    const characters = this.caches.getStyledChars(line);',
   ],
   ['const generatedOutput = output', 'let mcRow = -1;\n        const generatedOutput = output'],
   [
     'const lineWithoutEmptyItems = line.filter(item => item !== undefined);',
-    'const mcKey = mcRowKeys[++mcRow];\n            if (mcKey === undefined) return \'\';\n            const mcKnown = mcRows.get(mcKey);\n            if (mcKnown !== undefined) return mcKnown;\n            const lineWithoutEmptyItems = line.filter(item => item !== undefined);',
+    'const mcKey = mcRowKeys[++mcRow];\n            if (mcKey === undefined) return \'\';\n            const mcKnown = mcRows.get(mcKey);\n            if (mcKnown !== undefined) return mcKnown;\n            line = mcComposeRow(this.width, mcRowWrites[mcRow], this.caches);\n            const lineWithoutEmptyItems = line.filter(item => item !== undefined);',
   ],
   [
     'return styledCharsToString(lineWithoutEmptyItems).trimEnd();',

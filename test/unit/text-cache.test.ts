@@ -79,6 +79,7 @@ describe('bounded text caches', () => {
       output.clip({ x1: 0, x2: 10, y1: 4, y2: 6 });
       output.write(6, 4, 'clipped beyond the right edge\nsecond line', { transformers: [] });
       output.unclip();
+      output.write(22, 5, 'past the edge', { transformers: [] });
       return output;
     };
     for (const selected of [0, 1, 1, 2, 0]) expect(frame(Ours, selected).get()).toEqual(frame(Inks, selected).get());
