@@ -2,7 +2,8 @@
  * Bounds for the text caches inside Ink. Ink keeps, for the life of the process, the size of every text it ever
  * laid out (measure-text.js) and the wrapped form of every text at every width (wrap-text.js). A dashboard's lines
  * change with every scan (ages, load, RTT, previews), so both grow without end: tens of megabytes an hour with a big
- * fleet. The bundle (scripts/bundle.mjs) rewrites those two modules to use {@link BoundedTextCache} instead.
+ * fleet. The bundle (scripts/bundle.mjs) rewrites those two modules to use {@link BoundedTextCache} instead, and
+ * Ink's output.js to keep a frame's cells and rows for the next frames in such caches (see INK_OUTPUT below).
  */
 
 /** Entries a text cache holds before it starts over: many frames of a big fleet, a few megabytes at most. */
