@@ -33,8 +33,16 @@ type Rewrite = readonly [from: string, to: string];
  * then each write's column and text, in order: the row's text is a function of those alone) and composes a row only
  * when that is new, keeping the cells of a line and the text of a row across frames.
  */
+/**
+ * A line's cells are an object per cell (kilobytes a line), so far fewer lines are kept than texts: enough for the
+ * lines of several frames of a big screen, a few megabytes at most. A row's text is small; a few thousand are kept.
+ */
+export const INK_LINE_CELLS_LIMIT = 1_000;
+/** Screen rows whose text Ink's output keeps (see {@link INK_LINE_CELLS_LIMIT}). */
+export const INK_ROWS_LIMIT = 4_000;
+
 const INK_OUTPUT_ROWS = `const mcOutputCaches = new OutputCaches();
-const mcRows = new BoundedTextCache();
+const mcRows = new BoundedTextCache(${INK_ROWS_LIMIT});
 const mcBlank = { type: 'char', value: ' ', fullWidth: false, styles: [] };
 function mcComposeRow(width, writes, caches) {
     const row = new Array(Math.max(0, Math.ceil(width))).fill(mcBlank);
@@ -56,7 +64,7 @@ export default class Output {`;
 const INK_OUTPUT: readonly Rewrite[] = [
   ['    widths = new Map();', '    widths = new BoundedTextCache();'],
   ['    blockWidths = new Map();', '    blockWidths = new BoundedTextCache();'],
-  ['    styledChars = new Map();', '    styledChars = new BoundedTextCache();'],
+  ['    styledChars = new Map();', `    styledChars = new BoundedTextCache(${INK_LINE_CELLS_LIMIT});`],
   ['export default class Output {', INK_OUTPUT_ROWS],
   ['caches = new OutputCaches();', 'caches = mcOutputCaches;'],
   ['for (let y = 0; y < this.height; y++) {', 'for (let y = 0; y < this.height; y++) {\n            output.push([]);\n            continue;'],

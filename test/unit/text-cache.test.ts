@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BoundedTextCache, boundInkTextCache, INK_TEXT_CACHE_FILES, TEXT_CACHE_LIMIT } from '../../src/ui/text-cache.js';
+import { BoundedTextCache, boundInkTextCache, INK_LINE_CELLS_LIMIT, INK_TEXT_CACHE_FILES, TEXT_CACHE_LIMIT } from '../../src/ui/text-cache.js';
 
 const inkBuild = join(import.meta.dirname, '../../node_modules/ink/build');
 const cacheModule = join(import.meta.dirname, '../../src/ui/text-cache.ts');
@@ -85,6 +85,8 @@ describe('bounded text caches', () => {
     for (const selected of [0, 1, 1, 2, 0]) expect(frame(Ours, selected).get()).toEqual(frame(Inks, selected).get());
     expect(frame(Ours, 0).caches).toBe(frame(Ours, 1).caches);
     expect(frame(Inks, 0).caches).not.toBe(frame(Inks, 1).caches);
+    // A line's cells weigh kilobytes: far fewer of them are kept than texts.
+    expect((frame(Ours, 0).caches as { styledChars: BoundedTextCache<unknown> }).styledChars.limit).toBe(INK_LINE_CELLS_LIMIT);
   });
 
   it("fail with the text that is missing when Ink's source reads differently", () => {
