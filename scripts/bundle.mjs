@@ -26,8 +26,8 @@ const yogaWithoutFetch = {
 };
 
 /**
- * Ink's text caches (measure-text.js, wrap-text.js) keep every text ever drawn; the bundle bounds them
- * (src/ui/text-cache.ts). Should a new Ink write them differently, the build fails and says which one.
+ * Ink's text caches (measure-text.js, wrap-text.js) keep every text ever drawn; the bundle bounds them, and makes
+ * Ink's output (output.js) reuse the rows of earlier frames (src/ui/text-cache.ts). Should a new Ink write them differently, the build fails and says which one.
  */
 const inkTextCaches = {
   name: 'ink-text-caches',

@@ -1,7 +1,8 @@
 import React, { useMemo } from 'react';
 import { formatHourly } from '../providers/gce/pricing.js';
-import { connectingProgress, JOB_STATES, needsUser, selectAllJobs, selectWorkers, summarizeFleet } from '../state/selectors.js';
+import { connectingProgress, JOB_STATES, needsUser, selectAllJobs, selectWorkers, summarizeFleet, type FleetSummary } from '../state/selectors.js';
 import type { FleetState } from '../state/store.js';
+import type { WorkerView } from '../state/types.js';
 import { cellWidth, formatAge, truncate } from '../text/format.js';
 import { useDashboard, useFleet, useNow, useUi } from './hooks.js';
 import { Text } from './Text.js';
@@ -12,11 +13,37 @@ interface Segment {
   readonly tone?: 'alert';
 }
 
+/** The header's figures drawn from the fleet alone: counting them walks every job. */
+interface FleetFigures {
+  readonly summary: FleetSummary;
+  readonly workers: readonly WorkerView[];
+  readonly busy: number;
+  readonly waiting: number;
+}
+
+const figuresByState = new WeakMap<FleetState, FleetFigures>();
+
+/**
+ * The header's counts of one fleet state, computed once for it: a beat (the clock) or a key redraws the header
+ * without walking every job again, which at thousands of jobs was a large part of such a frame.
+ */
+export function fleetFigures(state: FleetState): FleetFigures {
+  const known = figuresByState.get(state);
+  if (known) return known;
+  const workers = selectWorkers(state);
+  const figures: FleetFigures = {
+    summary: summarizeFleet(state),
+    workers,
+    busy: workers.filter((w) => w.machine?.state === 'provisioning' || w.machine?.state === 'starting').length,
+    waiting: selectAllJobs(state).filter(needsUser).length,
+  };
+  figuresByState.set(state, figures);
+  return figures;
+}
+
 /** What the header says: the fleet on the left, freshness and config trouble on the right (pure: tested directly). */
 export function headerSegments(state: FleetState, now: number, marks: number): { readonly left: Segment[]; readonly right: Segment[] } {
-  const summary = summarizeFleet(state);
-  const workers = selectWorkers(state);
-  const busy = workers.filter((w) => w.machine?.state === 'provisioning' || w.machine?.state === 'starting').length;
+  const { summary, workers, busy, waiting } = fleetFigures(state);
   const w = summary.workers;
   const workerParts = [`${w.up} up`];
   if (w.down > 0) workerParts.push(`${w.down} down`);
@@ -24,7 +51,6 @@ export function headerSegments(state: FleetState, now: number, marks: number): {
   if (connecting) workerParts.push(connecting);
   if (busy > 0) workerParts.push(`${busy} provisioning`);
   const jobParts = JOB_STATES.filter((s) => summary.jobs[s] > 0).map((s) => `${summary.jobs[s]} ${s}`);
-  const waiting = selectAllJobs(state).filter(needsUser).length;
   const left: Segment[] = [
     ...(waiting > 0 ? [{ text: `${waiting} need${waiting === 1 ? 's' : ''} you`, tone: 'alert' as const }] : []),
     { text: `workers ${workerParts.join(' · ')}`, ...(w.down > 0 ? { tone: 'alert' as const } : {}) },

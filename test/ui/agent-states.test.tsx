@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { FleetState } from '../../src/state/store.js';
-import { headerSegments } from '../../src/ui/Header.js';
+import { fleetFigures, headerSegments } from '../../src/ui/Header.js';
 import { jobLine } from '../../src/ui/JobsTable.js';
 import { computeJobRows } from '../../src/ui/state/job-rows.js';
 import { createFrameTicker, jobStatesChanged } from '../../src/ui/state/throttled-store.js';
@@ -36,6 +36,19 @@ describe('agent states on the dashboard', () => {
     const one = fleetState([worker('local')], [job('a', { state: 'waiting', reason: 'y/n?' })]);
     expect(headerSegments(one, NOW, 0).left[0]?.text).toBe('1 needs you');
     expect(headerSegments(smallFleet(), NOW, 0).left.map((s) => s.text).some((text) => text.includes('need'))).toBe(false);
+  });
+
+  it("counts a fleet state's jobs for the header once: a later beat reuses the counts, a new state counts again", () => {
+    const state = agentFleet();
+    const counted = fleetFigures(state);
+    expect(counted.waiting).toBe(2);
+    expect(fleetFigures(state)).toBe(counted);
+    const later = headerSegments(state, NOW + 60_000, 0);
+    expect(fleetFigures(state)).toBe(counted);
+    expect(later.left[0]?.text).toBe('2 need you');
+    const answered = { ...state, jobsByWorker: { ...state.jobsByWorker, local: state.jobsByWorker['local']!.filter((j) => j.state !== 'waiting') } };
+    expect(fleetFigures(answered)).not.toBe(counted);
+    expect(headerSegments(answered, NOW, 0).left[0]?.text).toBe('1 needs you');
   });
 
   it('lists waiting jobs first in the attention view, longest-waiting first, then failed and lost', () => {

@@ -1,10 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BoundedTextCache, boundInkTextCache, INK_TEXT_CACHE_FILES, TEXT_CACHE_LIMIT } from '../../src/ui/text-cache.js';
+import { BoundedTextCache, boundInkTextCache, INK_LINE_CELLS_LIMIT, INK_TEXT_CACHE_FILES, TEXT_CACHE_LIMIT } from '../../src/ui/text-cache.js';
 
 const inkBuild = join(import.meta.dirname, '../../node_modules/ink/build');
 const cacheModule = join(import.meta.dirname, '../../src/ui/text-cache.ts');
@@ -18,7 +19,16 @@ async function boundedInkModule(file: string): Promise<{ default: (...args: neve
   const bounded = boundInkTextCache(file, await readFile(join(inkBuild, file), 'utf8'), cacheModule);
   if (bounded instanceof Error) throw bounded;
   const fromInk = createRequire(join(inkBuild, file));
-  const source = bounded.replace(/\/\/# sourceMappingURL=.*/, '').replace(/from '([a-z-]+)'/g, (_, name: string) => `from ${JSON.stringify(pathToFileURL(fromInk.resolve(name)).href)}`);
+  // An ESM-only package has no entry for require(): its package.json names the one for import.
+  const entry = (name: string) => {
+    try {
+      return fromInk.resolve(name);
+    } catch {
+      const manifest = fromInk.resolve(`${name}/package.json`);
+      return join(dirname(manifest), (JSON.parse(readFileSync(manifest, 'utf8')) as { exports: { '.': { import: string } } }).exports['.'].import);
+    }
+  };
+  const source = bounded.replace(/\/\/# sourceMappingURL=.*/, '').replace(/from '([@a-z/-]+)'/g, (_, name: string) => `from ${JSON.stringify(pathToFileURL(entry(name)).href)}`);
   const dir = await mkdtemp(join(tmpdir(), 'mc-text-cache-'));
   dirs.push(dir);
   await writeFile(join(dir, file), source);
@@ -52,8 +62,35 @@ describe('bounded text caches', () => {
     }
   });
 
+  it("keep Ink's output cells and rows across frames, composing each frame as Ink does", async () => {
+    type Writer = { write(x: number, y: number, text: string, options: { transformers: ((line: string, index: number) => string)[] }): void };
+    type OutputLike = Writer & { caches: unknown; clip(clip: Record<string, number>): void; unclip(): void; get(): { output: string; height: number } };
+    type OutputClass = new (size: { width: number; height: number }) => OutputLike;
+    const Ours = (await boundedInkModule('output.js')).default as unknown as OutputClass;
+    const Inks = ((await import(pathToFileURL(join(inkBuild, 'output.js')).href)) as { default: OutputClass }).default;
+    const frame = (Output: OutputClass, selected: number) => {
+      const output = new Output({ width: 24, height: 6 });
+      output.write(0, 0, '\x1b[1mJobs 3\x1b[22m ─ rows 1-3', { transformers: [] });
+      for (let row = 0; row < 3; row += 1) {
+        const line = `w${row} job-${row} 漢字 running`;
+        output.write(2, row + 1, row === selected ? `\x1b[7m${line}\x1b[27m` : line, { transformers: [] });
+      }
+      output.write(20, 2, '!', { transformers: [(line) => `\x1b[31m${line}\x1b[39m`] });
+      output.clip({ x1: 0, x2: 10, y1: 4, y2: 6 });
+      output.write(6, 4, 'clipped beyond the right edge\nsecond line', { transformers: [] });
+      output.unclip();
+      output.write(22, 5, 'past the edge', { transformers: [] });
+      return output;
+    };
+    for (const selected of [0, 1, 1, 2, 0]) expect(frame(Ours, selected).get()).toEqual(frame(Inks, selected).get());
+    expect(frame(Ours, 0).caches).toBe(frame(Ours, 1).caches);
+    expect(frame(Inks, 0).caches).not.toBe(frame(Inks, 1).caches);
+    // A line's cells weigh kilobytes: far fewer of them are kept than texts.
+    expect((frame(Ours, 0).caches as { styledChars: BoundedTextCache<unknown> }).styledChars.limit).toBe(INK_LINE_CELLS_LIMIT);
+  });
+
   it("fail with the text that is missing when Ink's source reads differently", () => {
-    expect(INK_TEXT_CACHE_FILES).toEqual(['measure-text.js', 'wrap-text.js']);
+    expect(INK_TEXT_CACHE_FILES).toEqual(['output.js', 'measure-text.js', 'wrap-text.js']);
     const changed = boundInkTextCache('measure-text.js', 'const cache = new LRU();', cacheModule);
     expect(changed).toBeInstanceOf(Error);
     expect((changed as Error).message).toContain('const cache = new Map();');
