@@ -16,7 +16,7 @@
  * a tmux timer (`run-shell -C -d`) signals the channel after {@link PUSH_WAIT_BOUND_S} seconds; a wake with the
  * counter unchanged prints nothing but a `tick` the client ignores, so a waiter whose stream has closed ends at its
  * next write. Pushed scans start at least {@link PUSH_MIN_GAP_S} seconds apart, so a burst of changes on a large
- * server costs a few scans rather than one back to back per change. Each wake runs the one scan script
+ * server (thousands of sessions created one after another) leaves the server time between rescans. Each wake runs the one scan script
  * ({@link buildScanCommand}) on the worker's host and prints its output in a frame (see `parse.ts`).
  *
  * Nothing is installed: `tmux`, `od` and `tr` are all the script needs. When no tmux server runs it says so
