@@ -12,7 +12,7 @@
  *
  * Both have the job directory written in, as an absolute path: they work from any working directory.
  */
-import { PUSH_CHANNEL } from '../scanners/worker-events/command.js';
+import { PUSH_SIGNAL_SHELL } from '../scanners/worker-events/command.js';
 import { shellQuote } from '../ssh/quote.js';
 
 /** The contract program's file name in a job's record directory. */
@@ -41,8 +41,9 @@ export function stateScript(jobDir: string): string {
     't=$(date +%s) || t=0',
     'tmp=$jd/.state.$$',
     'if printf \'%s %s %s\\n\' "$1" "$t" "$r" >"$tmp"; then mv -f "$tmp" "$jd/state" || rm -f "$tmp"; else rm -f "$tmp"; fi',
-    // Wakes the worker's watcher (its tmux server is the one this job runs in): in the background, so never a wait.
-    `[ -n "\${TMUX-}" ] && { tmux -S "\${TMUX%%,*}" wait-for -S ${PUSH_CHANNEL} & }`,
+    // Wakes the worker's watcher (its tmux server is the one this job runs in): counts the change, then signals, in
+    // one tmux client and in the background, so never a wait.
+    `[ -n "\${TMUX-}" ] && { tmux -S "\${TMUX%%,*}" ${PUSH_SIGNAL_SHELL} & }`,
     'exit 0',
     '',
   ].join('\n');

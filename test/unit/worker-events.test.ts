@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { armHooksLine, buildWatcherCommand, frameMarker, PUSH_HOOKS } from '../../src/scanners/worker-events/command.js';
+import { armHooksLine, buildWatcherCommand, frameMarker, PUSH_HOOKS, PUSH_SIGNAL, PUSH_WAIT_BOUND_S } from '../../src/scanners/worker-events/command.js';
 import { WatcherStreamReader, type WatcherEvent } from '../../src/scanners/worker-events/parse.js';
 
 const secret = 'a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6';
@@ -50,8 +50,8 @@ describe('the watcher script', () => {
   it('arms every hook with the fixed wait-for command in one tmux call', () => {
     const line = armHooksLine('tmux -u -S /tmp/s');
     expect(line.match(/^tmux /g)).toHaveLength(1);
-    for (const hook of PUSH_HOOKS) expect(line).toContain(`'${hook}[47]' 'wait-for -S mc-push'`);
-    expect(line).not.toMatch(/#\{|#\(/);
+    for (const hook of PUSH_HOOKS) expect(line).toContain(`'${hook}[47]' '${PUSH_SIGNAL}'`);
+    expect(line.replaceAll(PUSH_SIGNAL, '')).not.toMatch(/#\{|#\(/);
   });
 
   it('carries the scan with a placeholder nonce, never a fixed one', () => {
@@ -61,5 +61,15 @@ describe('the watcher script', () => {
     expect(placeholder(one)).toBeDefined();
     expect(placeholder(one)).not.toBe(placeholder(two));
     expect(() => buildWatcherCommand({ tmuxSocketArgs: [], stateDir: '~', secret: 'short', lifetimeS: 1 })).toThrow(/secret/);
+  });
+
+  it('bounds every wait with a tmux timer on its own channel and never kills a waiting client', () => {
+    const command = buildWatcherCommand({ tmuxSocketArgs: ['-S', '/tmp/s'], stateDir: '~/.mc', secret, lifetimeS: 60 });
+    const script = 'script' in command ? command.script : '';
+    const waits = [...script.matchAll(/wait-for (?!-S)([a-z0-9-]+)/g)].map((m) => m[1]);
+    expect(waits.length).toBeGreaterThanOrEqual(2);
+    // The timer's command is quoted once more where it sits inside if-shell: any quotes between.
+    for (const channel of waits) expect(script).toMatch(new RegExp(`run-shell -b -C -d ${PUSH_WAIT_BOUND_S} [^ ]*wait-for -S ${channel}\\b`));
+    expect(script).not.toMatch(/\btimeout\b|\bkill\b/);
   });
 });

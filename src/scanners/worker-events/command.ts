@@ -3,10 +3,20 @@
  * the moment something changes there, instead of waiting for the next poll.
  *
  * On the session host (inside the container when the worker has one) it arms the private tmux server's hooks with
- * one fixed command, `wait-for -S mc-push` (no format, no name, nothing from data), and waits on that channel. A
- * hook or an agent's state write (`mc-state`) signals it; tmux never blocks the signaller and remembers a signal
- * that came with no waiter, but as a toggle: a second one with no waiter clears the first (tmux 3.3a), so an even
- * number of changes while a scan runs is seen only at the next change or poll. Each wake runs the one scan script
+ * one fixed command ({@link PUSH_SIGNAL}: add one to the server option `@mc-gen`, then `wait-for -S mc-push`; no
+ * name, nothing from data) and waits on that channel. An agent's state write (`mc-state`) signals the same way.
+ * tmux never blocks a signaller, but it remembers a signal that came with no waiter only as a toggle (tmux 3.3a: a
+ * second one with no waiter clears the first), so the channel alone would lose an even number of changes made while
+ * a scan runs. The counter makes wakes lossless: the watcher keeps the value it last saw and, in one tmux client
+ * call, waits only while the counter still holds it, then reads the new value before the scan starts (a change
+ * during the scan moves it again, so the next check does not wait). A leftover remembered signal costs one extra
+ * check, never a scan. Each change wakes every watcher of the server, and each has its own last value.
+ *
+ * Each wait is bounded without killing the waiting client (a killed `wait-for` client leaves its wait on the server):
+ * a tmux timer (`run-shell -C -d`) signals the channel after {@link PUSH_WAIT_BOUND_S} seconds; a wake with the
+ * counter unchanged prints nothing but a `tick` the client ignores, so a waiter whose stream has closed ends at its
+ * next write. Pushed scans start at least {@link PUSH_MIN_GAP_S} seconds apart, so a burst of changes on a large
+ * server (thousands of sessions created one after another) leaves the server time between rescans. Each wake runs the one scan script
  * ({@link buildScanCommand}) on the worker's host and prints its output in a frame (see `parse.ts`).
  *
  * Nothing is installed: `tmux`, `od` and `tr` are all the script needs. When no tmux server runs it says so
@@ -22,6 +32,21 @@ import { buildScanCommand, INSPECTED_VARIABLE, inspectCommand, type ScanCommandO
 
 /** The tmux `wait-for` channel hooks and `mc-state` signal: a fixed word, the same on every private server. */
 export const PUSH_CHANNEL = 'mc-push';
+
+/** The server option every signaller adds one to before it signals {@link PUSH_CHANNEL}. */
+export const PUSH_GEN_OPTION = '@mc-gen';
+
+/** The tmux command (a fixed string: hooks run it as is) that records a change and wakes every watcher. */
+export const PUSH_SIGNAL = `set -gF ${PUSH_GEN_OPTION} "#{e|+|:#{${PUSH_GEN_OPTION}},1}" ; wait-for -S ${PUSH_CHANNEL}`;
+
+/** The arguments after `tmux [socket]` that run {@link PUSH_SIGNAL} from a shell, in one tmux client. */
+export const PUSH_SIGNAL_SHELL = `set -gF ${PUSH_GEN_OPTION} '#{e|+|:#{${PUSH_GEN_OPTION}},1}' \\; wait-for -S ${PUSH_CHANNEL}`;
+
+/** The least time between two pushed scans of one watcher, in seconds. */
+export const PUSH_MIN_GAP_S = 0.5;
+
+/** The longest a watcher waits on a channel before it looks at the server again, in seconds. */
+export const PUSH_WAIT_BOUND_S = 30;
 
 /** The tmux hooks that signal the watcher: sessions appearing, ending, renamed; panes ending; clients coming and going. */
 export const PUSH_HOOKS = [
@@ -69,12 +94,26 @@ export function frameMarker(secret: string): string {
 
 /**
  * The tmux command line (one process) that arms every hook of {@link PUSH_HOOKS} on the server, then runs `then`
- * (another tmux command) in the same client: the hook command is the fixed `wait-for -S mc-push`, so tmux expands
+ * (another tmux command) in the same client: the hook command is the fixed {@link PUSH_SIGNAL}, so tmux expands
  * nothing that came from a session.
  */
 export function armHooksLine(tmux: string, then?: string): string {
-  const sets = PUSH_HOOKS.map((hook) => `set-hook -g ${shellQuote(`${hook}[${PUSH_HOOK_INDEX}]`)} ${shellQuote(`wait-for -S ${PUSH_CHANNEL}`)}`);
-  return `${tmux} ${[...sets, ...(then ? [then] : [])].join(' \\; ')} </dev/null >/dev/null 2>&1`;
+  return `${tmux} ${armHooksCommands(then)} </dev/null >/dev/null 2>&1`;
+}
+
+/** The tmux commands of {@link armHooksLine}, joined for one shell command line, `then` last. */
+function armHooksCommands(then?: string): string {
+  const sets = PUSH_HOOKS.map((hook) => `set-hook -g ${shellQuote(`${hook}[${PUSH_HOOK_INDEX}]`)} ${shellQuote(PUSH_SIGNAL)}`);
+  return [...sets, ...(then ? [then] : [])].join(' \\; ');
+}
+
+/**
+ * A bounded wait on `channel` (a fixed word): a tmux timer signals it after {@link PUSH_WAIT_BOUND_S} seconds, so no
+ * waiting client is ever killed. `separator` joins the two commands: `;` inside a tmux command string, `\\;` on a
+ * shell command line.
+ */
+function boundedWait(channel: string, separator: ';' | '\\;'): string {
+  return `run-shell -b -C -d ${PUSH_WAIT_BOUND_S} 'wait-for -S ${channel}' ${separator} wait-for ${channel}`;
 }
 
 /**
@@ -88,18 +127,26 @@ export function buildWatcherCommand(opts: WatcherCommandOptions): Observation {
   const { secret, lifetimeS, ...scanOptions } = opts;
   const scan = buildScanCommand({ ...scanOptions, nonce: placeholder });
   const tmux = tmuxPrefix(opts.tmuxSocketArgs);
-  // After each wake the waiter waits for the scan to be sent (this stream's own channel) before it waits for the next
-  // change: changes made meanwhile are one remembered signal, so a burst of them costs two scans, not one each.
   const sent = `mc-sent-${randomBytes(8).toString('hex')}`;
   const quiet = '</dev/null >/dev/null 2>&1';
-  // On the session host: `up` once the hooks are armed, `ev` per wake, `gone` when the server ends, `down` while there
-  // is none. Every wait arms the hooks first, in the same tmux client: a server that was replaced between two waits
-  // (killed and started again) is never waited on unarmed.
+  // On the session host: `up` once the hooks are armed, `ev` per change, `tick` per wait that ended with nothing
+  // changed, `gone` when the server ends, `down` while there is none. Every wait arms the hooks first, in the same tmux
+  // client: a server that was replaced between two waits (killed and started again) is never waited on unarmed. `g` is
+  // the change counter last seen (digits, a minus sign, or empty while no change was ever signalled): the client
+  // waits only while the counter still holds it and prints the counter it woke to, read before the scan starts.
+  const gen = `display -p '#{${PUSH_GEN_OPTION}}'`;
+  const check = `if-shell -F "#{==:#{${PUSH_GEN_OPTION}},$g}" ${shellQuote(boundedWait(PUSH_CHANNEL, ';'))} \\; ${gen}`;
   const events = [
-    'st=',
+    'st=; g=',
     'while :; do',
-    `  if [ "$st" != up ] && ${armHooksLine(tmux)}; then st=up; echo up; fi`,
-    `  if [ "$st" = up ] && ${armHooksLine(tmux, `wait-for ${PUSH_CHANNEL}`)}; then echo ev; ${tmux} wait-for ${sent} ${quiet}; continue; fi`,
+    `  if [ "$st" != up ] && g=$(${tmux} ${armHooksCommands(gen)} </dev/null 2>/dev/null); then st=up; echo up; fi`,
+    `  if [ "$st" = up ] && n=$(${tmux} ${armHooksCommands(check)} </dev/null 2>/dev/null); then`,
+    '    case $n in *[!0-9-]*) n=x ;; esac',
+    '    if [ "$n" = "$g" ]; then echo tick; continue; fi',
+    // The next change waits for this scan to be sent (this stream's own channel), then for the least gap between
+    // scans: changes made meanwhile move the counter once more, so a burst of them costs a few scans, not one each.
+    `    g=$n; echo ev; ${tmux} ${boundedWait(sent, '\\;')} ${quiet}; sleep ${PUSH_MIN_GAP_S} 2>/dev/null || sleep 1; continue`,
+    '  fi',
     '  if [ "$st" = up ]; then st=gone; echo gone; continue; fi',
     '  [ "$st" = down ] || { st=down; echo down; }',
     `  sleep ${NO_SERVER_RETRY_S}`,
@@ -130,6 +177,7 @@ export function buildWatcherCommand(opts: WatcherCommandOptions): Observation {
     '  case $l in',
     `    up) ${inspectOnce}printf '\\n%s UP\\n' "$F"; push ;;`,
     `    down) printf '\\n%s DOWN\\n' "$F" ;;`,
+    '    tick) ;;',
     `    ev) push; ${onSessionHost(`${tmux} wait-for -S ${sent} ${quiet}`, opts.container)} ;;`,
     '    *) push ;;',
     '  esac',
