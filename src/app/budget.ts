@@ -5,7 +5,7 @@
  * check wraps the providers themselves (see {@link guardBudget}), so every path goes through it; `--force`, or the
  * dashboard after a confirmation that shows the figures, lets one call through.
  */
-import type { WorkerConfig } from '../config/schema.js';
+import { isGceWorker, type WorkerConfig } from '../config/schema.js';
 import { estimateHourlyCost } from '../providers/gce/pricing.js';
 import type { MachineStatus, ProgressReporter, WorkerProvider } from '../providers/types.js';
 
@@ -75,7 +75,7 @@ export interface BudgetGate {
 
 /** Refuses, with the figures, when waking `worker` now would reach the budget. */
 export async function checkBudget(worker: WorkerConfig, action: string, gate: BudgetGate): Promise<void> {
-  if (worker.provider !== 'gce-cos' && worker.provider !== 'gce-linux') return;
+  if (!isGceWorker(worker)) return;
   const monthly = gate.monthly();
   if (monthly === undefined || gate.takeOverride(worker.name)) return;
   const figures = budgetFigures({
@@ -95,7 +95,7 @@ export async function checkBudget(worker: WorkerConfig, action: string, gate: Bu
  * provider's own (methods run on the provider itself, whose private state a proxy could not reach).
  */
 export function guardBudget(provider: WorkerProvider, worker: WorkerConfig, gate: BudgetGate): WorkerProvider {
-  if (worker.provider !== 'gce-cos' && worker.provider !== 'gce-linux') return provider;
+  if (!isGceWorker(worker)) return provider;
   // Asked of the API now, not the status cache: a VM stopped a moment ago (by another dashboard, the idle policy)
   // would otherwise be woken unchecked.
   const fresh = (provider as Partial<{ refreshStatus(): Promise<MachineStatus> }>).refreshStatus?.bind(provider);

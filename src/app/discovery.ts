@@ -1,10 +1,9 @@
-import type { WorkerConfig } from '../config/schema.js';
+import { isGceWorker, type WorkerConfig } from '../config/schema.js';
 import type { FleetStore } from '../state/store.js';
 
 /** How often the cloud projects are listed for worker VMs the config does not name. */
 export const DISCOVERY_INTERVAL_MS = 60_000;
 
-type GceWorker = Extract<WorkerConfig, { provider: 'gce-cos' | 'gce-linux' }>;
 
 /**
  * Lists the configured GCE projects for VMs labelled as mission-control workers and puts the ones the config does
@@ -12,7 +11,7 @@ type GceWorker = Extract<WorkerConfig, { provider: 'gce-cos' | 'gce-linux' }>;
  * last answer in place: the workers' own errors already say what is wrong with the Compute API.
  */
 export async function discoverUnmanagedVms(store: FleetStore, workers: readonly WorkerConfig[]): Promise<void> {
-  const gce = workers.filter((w): w is GceWorker => w.provider === 'gce-cos' || w.provider === 'gce-linux');
+  const gce = workers.filter(isGceWorker);
   if (gce.length === 0) {
     if (store.getState().unmanagedVms.length > 0) store.getState().setUnmanagedVms([]);
     return;

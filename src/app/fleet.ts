@@ -1,4 +1,4 @@
-import { PUSH_POLL_INTERVAL_MS, type FleetConfig, type HostKeyPolicy, type WorkerConfig } from '../config/schema.js';
+import { isGceWorker, PUSH_POLL_INTERVAL_MS, type FleetConfig, type HostKeyPolicy, type WorkerConfig } from '../config/schema.js';
 import { createProvider } from '../providers/factory.js';
 import { estimateHourlyCost } from '../providers/gce/pricing.js';
 import { readOnlyView } from '../providers/read-only.js';
@@ -120,7 +120,7 @@ export function createFleet(
       workers.set(worker.name, worker);
       let provider = providers.get(worker.name);
       if (!provider) {
-        const gce = isCloudWorker(worker) ? worker : undefined;
+        const gce = isGceWorker(worker) ? worker : undefined;
         provider = createProvider(worker, {
           pool: poolFor(worker.hostKeyPolicy),
           ...(gce ? { gce: { onInstance: (instance) => costs.observe(gce, instance) } } : {}),
@@ -143,7 +143,7 @@ export function createFleet(
         maxJobs: w.maxJobs,
         pollIntervalMs: w.pollIntervalMs,
         sessionPrefix: w.sessionPrefix,
-        ...(isCloudWorker(w) ? { cost: estimateHourlyCost(w), rates: usageRates(w) } : {}),
+        ...(isGceWorker(w) ? { cost: estimateHourlyCost(w), rates: usageRates(w) } : {}),
         ...(w.idle ? { idle: w.idle } : {}),
       })),
       next.source,
@@ -183,7 +183,7 @@ export function createFleet(
         discover(),
       ]);
       await costs.settled();
-      if (config.workers.some(isCloudWorker)) await costs.publish();
+      if (config.workers.some(isGceWorker)) await costs.publish();
       return results;
     },
     refreshNow: (worker?: string) => scheduler.refreshNow(worker),
@@ -202,9 +202,4 @@ export function createFleet(
       await Promise.all([...pools.values()].map((pool) => pool.close()));
     },
   } as Fleet<WorkerProvider>;
-}
-
-/** Whether a worker is a cloud VM (priced, in the cost ledger, under the budget). */
-function isCloudWorker(worker: WorkerConfig): worker is Extract<WorkerConfig, { provider: 'gce-cos' | 'gce-linux' }> {
-  return worker.provider === 'gce-cos' || worker.provider === 'gce-linux';
 }

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { agentSchema, customAgentShape } from './agent-schema.js';
 import { kindsSchema, repoSchema, resolveJobSettings, type JobSettings } from '../jobs/kinds.js';
-import type { ProviderKind } from '../providers/types.js';
+import { isGceKind, type ProviderKind } from '../providers/types.js';
 import { DURATION_RULE, formatDuration, parseDuration } from './duration.js';
 import {
   checkInstanceName,
@@ -130,6 +130,11 @@ export const DEFAULT_WORKER_IMAGE = 'mission-control/worker:local';
 
 /** One worker, fully resolved (defaults applied). Narrow on `provider`. */
 export type WorkerConfig = LocalWorkerConfig | SshWorkerConfig | GceWorkerConfig | DockerWorkerConfig;
+
+/** Whether a worker is a GCE VM. */
+export function isGceWorker(worker: WorkerConfig): worker is GceWorkerConfig {
+  return isGceKind(worker.provider);
+}
 
 /** The fleet a config file describes. */
 export interface FleetConfig {
@@ -357,7 +362,7 @@ export function knownFields(path: readonly PropertyKey[], root: unknown): readon
   if (path.length === 1 && last === 'attach') return Object.keys(attachShape);
   if (path.length === 1 && last === 'budget') return Object.keys(budgetShape);
   const provider = providerAt(path, root);
-  const gce = provider === 'gce-cos' || provider === 'gce-linux';
+  const gce = isGceKind(provider);
   if (path[0] === 'workers' && path.length === 2) {
     if (gce) return [...Object.keys(gceWorkerShape), 'provider'];
     if (provider === 'docker') return Object.keys(dockerWorker.shape);

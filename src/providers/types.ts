@@ -75,6 +75,11 @@ export interface ExecResult {
 /** The kinds of provider mission-control knows. */
 export type ProviderKind = 'local' | 'ssh' | 'gce-cos' | 'gce-linux' | 'docker';
 
+/** Whether a provider kind is a GCE VM (priced, suspendable, in the cost ledger and under the budget). */
+export function isGceKind(kind: unknown): kind is 'gce-cos' | 'gce-linux' {
+  return kind === 'gce-cos' || kind === 'gce-linux';
+}
+
 /** The machine state a provider reports, before connectivity is taken into account. */
 export type MachineState =
   | 'running'

@@ -5,6 +5,7 @@
 import type { ApproveAnswer } from '../../app/approve.js';
 import { describeBudgetFigures, type BudgetFigures } from '../../app/budget.js';
 import { describeTarget, targetOf } from '../../state/job-target.js';
+import { isGceKind } from '../../providers/types.js';
 import { isLiveState } from '../../state/selectors.js';
 import type { Job, WorkerView } from '../../state/types.js';
 import { sanitizeLine } from '../../text/sanitize.js';
@@ -119,7 +120,7 @@ export function rebuildRequest(worker: WorkerView, jobs: readonly Job[]): Confir
  */
 export function suspendRequest(worker: WorkerView, jobs: readonly Job[]): ConfirmRequest | string {
   const name = sanitizeLine(worker.name);
-  if (worker.provider !== 'gce-cos' && worker.provider !== 'gce-linux') return `cannot suspend ${name}: only GCE workers can be suspended (it is ${worker.provider})`;
+  if (!isGceKind(worker.provider)) return `cannot suspend ${name}: only GCE workers can be suspended (it is ${worker.provider})`;
   const state = worker.machine?.state;
   if (state === 'suspended' || state === 'suspending') return `nothing to suspend: ${name} is already ${state}`;
   if (state !== undefined && state !== 'running' && state !== 'unknown') {

@@ -5,6 +5,7 @@
  */
 import type { Job, WorkerView } from '../../state/types.js';
 import type { KeyName } from './key-names.js';
+import { isGceKind } from '../../providers/types.js';
 import { resumeRefusal } from '../../jobs/resume.js';
 
 /** Where a binding applies. `always` works in every view; the others follow what is on screen. */
@@ -146,7 +147,7 @@ const managedWorker = (c: BindingContext) => {
 const suspendableWorker = (c: BindingContext) => {
   const managed = managedWorker(c);
   if (managed) return managed;
-  return c.worker?.provider === 'gce-cos' || c.worker?.provider === 'gce-linux' ? undefined : 'only GCE workers can be suspended';
+  return isGceKind(c.worker?.provider) ? undefined : 'only GCE workers can be suspended';
 };
 
 /** The key table. */
